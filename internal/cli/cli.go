@@ -1,0 +1,391 @@
+// Package cli implements the syncd command line: it parses the subcommand and flags, loads the
+// config, builds the logger and hands off to the daemon or a one-shot job. cmd/syncd only turns
+// signals into a context and calls Main.
+package cli
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/syncd-dev/syncd/internal/daemon"
+	"github.com/syncd-dev/syncd/internal/logging"
+	"github.com/syncd-dev/syncd/internal/models"
+	syncer "github.com/syncd-dev/syncd/internal/sync"
+	"github.com/syncd-dev/syncd/internal/tenants"
+)
+
+// Version is set at build time with -ldflags "-X github.com/syncd-dev/syncd/internal/cli.Version=…".
+var Version = ""
+
+// Env carries the process's surroundings so tests can run commands in-process.
+type Env struct {
+	Stdout, Stderr io.Writer
+	// Reload receives a value per SIGHUP (run only).
+	Reload <-chan struct{}
+	// LookupEnv defaults to os.LookupEnv.
+	LookupEnv func(string) (string, bool)
+}
+
+const usage = `syncd keeps property-management data in step across leasing systems.
+
+Usage:
+  syncd <command> [flags]
+
+Commands:
+  run          run the daemon: scheduled pulls and pushes for every tenant, HTTP endpoints
+  sync         run one job for one tenant now (--tenant ID [--job rentengine|funnel|push])
+  push         plan or run the push job for one tenant (--tenant ID [--plan])
+  status       show each tenant's jobs: last run, outcome, rows, last success, last error
+  validate     check a config file and list every problem
+  migrate      apply database migrations
+  healthcheck  exit 0 if a running daemon answers /healthz (for container HEALTHCHECK)
+  version      print the version
+
+The config file comes from --config or $SYNCD_CONFIG (default ./config.yaml).
+Run "syncd <command> -h" for a command's flags.
+`
+
+type command struct {
+	name string
+	help string
+	run  func(ctx context.Context, env Env, args []string) int
+}
+
+var commands []command
+
+func init() {
+	commands = []command{
+		{"run", "run the daemon", cmdRun},
+		{"sync", "run one job now", cmdSync},
+		{"validate", "check a config file", cmdValidate},
+		{"migrate", "apply database migrations", cmdMigrate},
+		{"healthcheck", "probe a running daemon", cmdHealthcheck},
+		{"version", "print the version", cmdVersion},
+	}
+	commands = append(commands, extraCommands...)
+}
+
+// extraCommands are commands defined in other files of this package.
+var extraCommands []command
+
+// Main runs the command line and returns the process exit status.
+func Main(ctx context.Context, args []string, env Env) int {
+	if env.Stdout == nil {
+		env.Stdout = os.Stdout
+	}
+	if env.Stderr == nil {
+		env.Stderr = os.Stderr
+	}
+	if env.LookupEnv == nil {
+		env.LookupEnv = os.LookupEnv
+	}
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(env.Stdout, usage)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	for _, c := range commands {
+		if c.name == args[0] {
+			return c.run(ctx, env, args[1:])
+		}
+	}
+	fmt.Fprintf(env.Stderr, "syncd: unknown command %q\n\n%s", args[0], usage)
+	return 2
+}
+
+// common are the flags every config-reading command takes.
+type common struct {
+	config    string
+	logLevel  string
+	logFormat string
+}
+
+func (c *common) register(fs *flag.FlagSet, env Env) {
+	def, _ := env.LookupEnv("SYNCD_CONFIG")
+	fs.StringVar(&c.config, "config", cmp.Or(def, "config.yaml"), "config file (env SYNCD_CONFIG)")
+	fs.StringVar(&c.logLevel, "log-level", "", "override log.level (debug, info, warn, error)")
+	fs.StringVar(&c.logFormat, "log-format", "", "override log.format (json, console)")
+}
+
+func newFlags(name, summary string, env Env) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(env.Stderr, "Usage: syncd %s [flags]\n\n%s\n\nFlags:\n", name, summary)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+func (c *common) loadConfig(env Env) (*tenants.Config, error) {
+	return tenants.Load(c.config, tenants.LoadOptions{LookupEnv: env.LookupEnv})
+}
+
+func (c *common) logger(cfg *tenants.Config, env Env) (*zap.Logger, error) {
+	lc := logging.Config{Output: env.Stderr}
+	if cfg != nil {
+		lc.Level, lc.Format = cfg.Log.Level, cfg.Log.Format
+	}
+	lc.Level = cmp.Or(c.logLevel, lc.Level)
+	lc.Format = cmp.Or(c.logFormat, lc.Format)
+	return logging.New(lc)
+}
+
+// printConfigError writes a load error; validation problems one per line.
+func printConfigError(w io.Writer, path string, err error) {
+	var ve *tenants.ValidationError
+	if errors.As(err, &ve) {
+		fmt.Fprintf(w, "%s: %d problem(s):\n", path, len(ve.Problems))
+		for _, p := range ve.Problems {
+			fmt.Fprintf(w, "  - %s\n", p.String())
+		}
+		return
+	}
+	fmt.Fprintf(w, "%s: %v\n", path, err)
+}
+
+func cmdRun(ctx context.Context, env Env, args []string) int {
+	fs := newFlags("run", "Run the daemon until SIGINT or SIGTERM; SIGHUP or a change of the config file reloads it.", env)
+	var c common
+	c.register(fs, env)
+	if fs.Parse(args) != nil {
+		return 2
+	}
+	cfg, err := c.loadConfig(env)
+	if err != nil {
+		printConfigError(env.Stderr, c.config, err)
+		return 1
+	}
+	log, err := c.logger(cfg, env)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "syncd:", err)
+		return 1
+	}
+	defer log.Sync()
+	err = daemon.Run(ctx, daemon.Options{
+		ConfigPath: c.config,
+		Load: func(path string) (*tenants.Config, error) {
+			return tenants.Load(path, tenants.LoadOptions{LookupEnv: env.LookupEnv})
+		},
+		Reload: env.Reload,
+		Log:    log,
+	})
+	if err != nil {
+		log.Error("syncd stopped with an error", zap.Error(err))
+		return 1
+	}
+	return 0
+}
+
+// openStore opens and migrates the configured database.
+func openStore(ctx context.Context, cfg *tenants.Config, log *zap.Logger) (*models.Store, error) {
+	store, err := models.Open(ctx, models.OpenConfig{DSN: cfg.Database.DSN.Reveal(), MaxOpenConns: cfg.Database.MaxOpenConns}, log.Named("store"))
+	if err != nil {
+		return nil, err
+	}
+	if _, err := store.Migrate(ctx); err != nil {
+		store.Close()
+		return nil, err
+	}
+	return store, nil
+}
+
+func cmdSync(ctx context.Context, env Env, args []string) int {
+	fs := newFlags("sync", "Run one pass of a tenant's job(s) now. Exit status 0 means every job succeeded.", env)
+	var c common
+	c.register(fs, env)
+	tenant := fs.String("tenant", "", "tenant id (required)")
+	job := fs.String("job", "", "job to run: rentengine, funnel or push (default: every pull job the tenant has, then push)")
+	if fs.Parse(args) != nil {
+		return 2
+	}
+	if *tenant == "" {
+		fmt.Fprintln(env.Stderr, "syncd sync: --tenant is required")
+		return 2
+	}
+	if *job != "" && !syncer.KnownJob(*job) {
+		fmt.Fprintf(env.Stderr, "syncd sync: unknown job %q (want rentengine, funnel or push)\n", *job)
+		return 2
+	}
+	cfg, err := c.loadConfig(env)
+	if err != nil {
+		printConfigError(env.Stderr, c.config, err)
+		return 1
+	}
+	t := cfg.Tenant(*tenant)
+	if t == nil {
+		fmt.Fprintf(env.Stderr, "syncd sync: no tenant %q in %s\n", *tenant, c.config)
+		return 1
+	}
+	if !t.IsEnabled() {
+		// A disabled tenant's secrets are not resolved, so it cannot call its upstreams.
+		fmt.Fprintf(env.Stderr, "syncd sync: tenant %s is disabled in %s\n", t.ID, c.config)
+		return 1
+	}
+	jobs := syncer.Jobs(t)
+	if *job != "" {
+		found := false
+		for _, j := range jobs {
+			found = found || j == *job
+		}
+		if !found {
+			fmt.Fprintf(env.Stderr, "syncd sync: tenant %s cannot run job %s (its config lacks the upstream block)\n", t.ID, *job)
+			return 1
+		}
+		jobs = []string{*job}
+	}
+	log, err := c.logger(cfg, env)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "syncd:", err)
+		return 1
+	}
+	defer log.Sync()
+	store, err := openStore(ctx, cfg, log)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "syncd sync:", err)
+		return 1
+	}
+	defer store.Close()
+	runner := syncer.NewRunner(syncer.Config{Store: store}, log)
+	status := 0
+	for _, j := range jobs {
+		run, err := runner.Run(ctx, t, j)
+		if run != nil {
+			fmt.Fprintf(env.Stdout, "%s %s: %s in %s — pages %d, fetched %d, inserted %d, updated %d, unchanged %d, deleted %d, bad %d\n",
+				t.ID, j, run.Status, runDuration(run), run.Pages, run.Fetched, run.Inserted, run.Updated,
+				run.Unchanged, run.Deleted, run.BadRecords)
+		}
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "syncd sync: %v\n", err)
+			status = 1
+		}
+		if ctx.Err() != nil {
+			return 1
+		}
+	}
+	return status
+}
+
+func runDuration(r *models.SyncRun) string {
+	if r.FinishedAt == nil {
+		return "?"
+	}
+	return r.FinishedAt.Sub(r.StartedAt).Round(time.Millisecond).String()
+}
+
+func cmdValidate(ctx context.Context, env Env, args []string) int {
+	fs := newFlags("validate", "Check a config file: syntax, unknown keys, tenants, secrets, cron expressions. Lists every problem.", env)
+	var c common
+	c.register(fs, env)
+	if fs.Parse(args) != nil {
+		return 2
+	}
+	cfg, err := c.loadConfig(env)
+	if err != nil {
+		printConfigError(env.Stderr, c.config, err)
+		return 1
+	}
+	enabled := 0
+	for i := range cfg.Tenants {
+		if cfg.Tenants[i].IsEnabled() {
+			enabled++
+		}
+	}
+	fmt.Fprintf(env.Stdout, "%s: OK (%d tenants, %d enabled, database %s)\n", c.config, len(cfg.Tenants), enabled, cfg.Database.Driver())
+	return 0
+}
+
+func cmdMigrate(ctx context.Context, env Env, args []string) int {
+	fs := newFlags("migrate", "Apply pending database migrations (the daemon also applies them at start).", env)
+	var c common
+	c.register(fs, env)
+	if fs.Parse(args) != nil {
+		return 2
+	}
+	cfg, err := c.loadConfig(env)
+	if err != nil {
+		printConfigError(env.Stderr, c.config, err)
+		return 1
+	}
+	log, err := c.logger(cfg, env)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "syncd:", err)
+		return 1
+	}
+	store, err := models.Open(ctx, models.OpenConfig{DSN: cfg.Database.DSN.Reveal()}, log.Named("store"))
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "syncd migrate:", err)
+		return 1
+	}
+	defer store.Close()
+	v, err := store.Migrate(ctx)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "syncd migrate:", err)
+		return 1
+	}
+	fmt.Fprintf(env.Stdout, "database %s at schema version %d\n", store.Dialect(), v)
+	return 0
+}
+
+func cmdHealthcheck(ctx context.Context, env Env, args []string) int {
+	fs := newFlags("healthcheck", "Exit 0 if the daemon answers /healthz; for the container HEALTHCHECK.", env)
+	def, _ := env.LookupEnv("SYNCD_HEALTH_URL")
+	u := fs.String("url", cmp.Or(def, "http://127.0.0.1:9090/healthz"), "health URL (env SYNCD_HEALTH_URL)")
+	if fs.Parse(args) != nil {
+		return 2
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, *u, nil)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "healthcheck:", err)
+		return 1
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "healthcheck:", err)
+		return 1
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		fmt.Fprintln(env.Stderr, "healthcheck:", resp.Status)
+		return 1
+	}
+	return 0
+}
+
+func cmdVersion(ctx context.Context, env Env, args []string) int {
+	fmt.Fprintln(env.Stdout, "syncd", version())
+	return 0
+}
+
+func version() string {
+	if Version != "" {
+		return Version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		v := bi.Main.Version
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				v = strings.TrimSuffix(v, "(devel)") + s.Value[:12]
+			}
+		}
+		if v != "" {
+			return v
+		}
+	}
+	return "dev"
+}

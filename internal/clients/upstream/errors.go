@@ -1,0 +1,126 @@
+package upstream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// Kind classifies an upstream failure so that callers and the retry loop decide without parsing
+// strings.
+type Kind int
+
+const (
+	KindUnknown     Kind = iota
+	KindTransient        // network error, timeout, 5xx: worth retrying
+	KindRateLimited      // 429: retry after the advertised delay
+	KindAuth             // 401/403: credentials wrong or revoked; retrying will not help
+	KindNotFound         // 404: the addressed thing does not exist (Code says which)
+	KindInvalid          // 400/409/422: the request itself is wrong
+	KindPermanent        // any other non-2xx
+	KindDecode           // a 2xx whose body could not be decoded
+)
+
+var kindNames = map[Kind]string{
+	KindUnknown: "unknown", KindTransient: "transient", KindRateLimited: "rate_limited",
+	KindAuth: "auth", KindNotFound: "not_found", KindInvalid: "invalid",
+	KindPermanent: "permanent", KindDecode: "decode",
+}
+
+func (k Kind) String() string { return kindNames[k] }
+
+// KindForStatus maps an HTTP status to a Kind.
+func KindForStatus(status int) Kind {
+	switch {
+	case status == http.StatusTooManyRequests:
+		return KindRateLimited
+	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		return KindAuth
+	case status == http.StatusNotFound:
+		return KindNotFound
+	case status == http.StatusBadRequest || status == http.StatusConflict ||
+		status == http.StatusUnprocessableEntity:
+		return KindInvalid
+	case status >= 500:
+		return KindTransient
+	case status >= 400:
+		return KindPermanent
+	}
+	return KindUnknown
+}
+
+// Error is the one error type every client returns for a failed call.
+type Error struct {
+	API    string // "rentengine", "funnel"
+	Op     string // "GET /units"
+	Status int    // 0 for network errors
+	Kind   Kind
+	// Code is the upstream's machine-readable error type when it sends one
+	// (Funnel's error_type, e.g. "RenterNotFound").
+	Code    string
+	Message string
+	// RetryAfter is the delay the upstream asked for (429/503), zero when absent.
+	RetryAfter time.Duration
+	// Body is an excerpt of the response body (never request headers, which carry credentials).
+	Body string
+	// Err is the underlying network or decode error, if any.
+	Err error
+
+	// notSent marks a connection failure before the request left this process.
+	notSent bool
+}
+
+func (e *Error) Error() string {
+	msg := e.API + " " + e.Op + ": "
+	switch {
+	case e.Status == 0 && e.Err != nil:
+		return msg + e.Err.Error()
+	case e.Kind == KindDecode:
+		return fmt.Sprintf("%sdecode %d response: %v", msg, e.Status, e.Err)
+	}
+	msg += fmt.Sprintf("%d %s", e.Status, http.StatusText(e.Status))
+	if e.Code != "" {
+		msg += " " + e.Code
+	}
+	if e.Message != "" {
+		msg += ": " + e.Message
+	} else if e.Body != "" {
+		msg += ": " + e.Body
+	}
+	return msg
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// KindOf returns the Kind of err, KindTransient for context deadline errors from a per-attempt
+// timeout, and KindUnknown when err carries no classification.
+func KindOf(err error) Kind {
+	var ue *Error
+	if errors.As(err, &ue) {
+		return ue.Kind
+	}
+	return KindUnknown
+}
+
+// IsCode reports whether err is an upstream error with the given machine-readable code.
+func IsCode(err error, code string) bool {
+	var ue *Error
+	return errors.As(err, &ue) && ue.Code == code
+}
+
+// IsCanceled reports whether err comes from the caller's own context (shutdown, run timeout)
+// rather than from the upstream.
+func IsCanceled(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+const maxBodyExcerpt = 512
+
+func excerpt(b []byte) string {
+	if len(b) > maxBodyExcerpt {
+		return string(b[:maxBodyExcerpt]) + "…"
+	}
+	return string(b)
+}

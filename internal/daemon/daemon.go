@@ -1,0 +1,272 @@
+// Package daemon wires syncd together: config, logger, mirror store, runner, scheduler, HTTP
+// endpoints and config reload. cmd/syncd calls Run; tests embed it the same way.
+package daemon
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/syncd-dev/syncd/internal/clients/upstream"
+	"github.com/syncd-dev/syncd/internal/metrics"
+	"github.com/syncd-dev/syncd/internal/models"
+	"github.com/syncd-dev/syncd/internal/scheduler"
+	syncer "github.com/syncd-dev/syncd/internal/sync"
+	"github.com/syncd-dev/syncd/internal/tenants"
+)
+
+// Options configure Run.
+type Options struct {
+	// ConfigPath is the YAML file; it is re-read on SIGHUP (Reload) and when it changes.
+	ConfigPath string
+	// Load overrides how the config is read (tests); nil = tenants.Load with the real environment.
+	Load func(path string) (*tenants.Config, error)
+	// WatchInterval is how often the config file is checked for changes (0 = 5s, <0 = never).
+	WatchInterval time.Duration
+	// Reload receives a value for every SIGHUP.
+	Reload <-chan struct{}
+	// Log is the process logger.
+	Log *zap.Logger
+	// Ready, if set, is closed once the daemon is serving (tests).
+	Ready chan<- *Daemon
+	// Retry overrides the upstream retry policy (tests use short backoffs).
+	Retry upstream.RetryPolicy
+	// AttemptTimeout overrides the upstream per-attempt timeout.
+	AttemptTimeout time.Duration
+}
+
+// Daemon is a running syncd.
+type Daemon struct {
+	opts    Options
+	log     *zap.Logger
+	store   *models.Store
+	metrics *metrics.Metrics
+	runner  *syncer.Runner
+	sched   *scheduler.Scheduler
+	locker  *Locker
+
+	mu   sync.Mutex
+	cfg  *tenants.Config
+	addr net.Addr
+	// fileSum identifies the config file content last applied or rejected.
+	fileSum string
+}
+
+func (o Options) load(path string) (*tenants.Config, error) {
+	if o.Load != nil {
+		return o.Load(path)
+	}
+	return tenants.Load(path, tenants.LoadOptions{})
+}
+
+// Run runs the daemon until ctx ends.
+func Run(ctx context.Context, opts Options) error {
+	log := opts.Log
+	if log == nil {
+		log = zap.NewNop()
+	}
+	cfg, err := opts.load(opts.ConfigPath)
+	if err != nil {
+		return fmt.Errorf("load config %s: %w", opts.ConfigPath, err)
+	}
+	store, err := models.Open(ctx, models.OpenConfig{DSN: cfg.Database.DSN.Reveal(), MaxOpenConns: cfg.Database.MaxOpenConns}, log.Named("store"))
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	var locker *Locker
+	switch store.Dialect() {
+	case models.SQLite:
+		release, err := lockSQLiteFile(cfg.Database.SQLitePath())
+		if err != nil {
+			return err
+		}
+		defer release()
+	case models.Postgres:
+		locker, err = NewLocker(ctx, cfg.Database.DSN.Reveal(), log.Named("lock"))
+		if err != nil {
+			return err
+		}
+		defer locker.Close()
+	}
+	if _, err := store.Migrate(ctx); err != nil {
+		return err
+	}
+
+	m := metrics.New()
+	if db, err := store.SQLDB(); err == nil {
+		m.RegisterDB(db)
+	}
+	runner := syncer.NewRunner(syncer.Config{
+		Store: store, Limiters: upstream.NewLimiters(), Upstream: m, Runs: m,
+		Retry: opts.Retry, AttemptTimeout: opts.AttemptTimeout,
+	}, log)
+	scfg := scheduler.Config{
+		MaxConcurrent:   cfg.Limits.MaxConcurrentJobs,
+		ShutdownTimeout: cfg.Limits.ShutdownTimeout,
+		Observer:        m,
+	}
+	if locker != nil {
+		scfg.Locker = locker
+	}
+	d := &Daemon{opts: opts, log: log, store: store, metrics: m, runner: runner, locker: locker,
+		sched: scheduler.New(scfg, runner, log), cfg: cfg}
+	d.fileSum, _ = fileSum(opts.ConfigPath)
+	if err := d.sched.Apply(cfg); err != nil {
+		return err
+	}
+	m.SetTenants(countEnabled(cfg))
+
+	var srv *http.Server
+	if cfg.Listen != "" {
+		ln, err := net.Listen("tcp", cfg.Listen)
+		if err != nil {
+			return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+		}
+		d.addr = ln.Addr()
+		srv = &http.Server{Handler: d.Handler(), ReadHeaderTimeout: 10 * time.Second}
+		go func() {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error("http server stopped", zap.Error(err))
+			}
+		}()
+		log.Info("serving", zap.String("addr", ln.Addr().String()))
+	}
+	d.sched.Start()
+	log.Info("syncd started", zap.Int("tenants", countEnabled(cfg)), zap.String("database", store.Dialect()))
+	if opts.Ready != nil {
+		opts.Ready <- d
+	}
+
+	watch := opts.WatchInterval
+	if watch == 0 {
+		watch = 5 * time.Second
+	}
+	var tick <-chan time.Time
+	if watch > 0 {
+		t := time.NewTicker(watch)
+		defer t.Stop()
+		tick = t.C
+	}
+	for done := false; !done; {
+		select {
+		case <-ctx.Done():
+			done = true
+		case <-opts.Reload:
+			d.reload("signal")
+		case <-tick:
+			if sum, err := fileSum(opts.ConfigPath); err == nil && sum != d.currentSum() {
+				d.reload("file changed")
+			}
+		}
+	}
+
+	log.Info("stopping: no new runs; cancelling runs in progress")
+	stopErr := d.sched.Stop()
+	if srv != nil {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = srv.Shutdown(sctx)
+		cancel()
+	}
+	if stopErr != nil {
+		log.Warn("stopped with runs still in progress", zap.Error(stopErr))
+		return stopErr
+	}
+	log.Info("stopped")
+	return nil
+}
+
+func (d *Daemon) currentSum() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.fileSum
+}
+
+// reload validates the file and, if it is valid, applies it; otherwise logs every problem and
+// keeps the running config.
+func (d *Daemon) reload(why string) {
+	sum, _ := fileSum(d.opts.ConfigPath)
+	d.mu.Lock()
+	d.fileSum = sum
+	d.mu.Unlock()
+	cfg, err := d.opts.load(d.opts.ConfigPath)
+	if err != nil {
+		var ve *tenants.ValidationError
+		if errors.As(err, &ve) {
+			for _, p := range ve.Problems {
+				d.log.Error("config reload rejected: problem", zap.String("tenant", p.Tenant), zap.String("field", p.Field),
+					zap.Int("line", p.Line), zap.String("problem", p.Message))
+			}
+		}
+		d.log.Error("config reload rejected; keeping the running config", zap.String("trigger", why), zap.Error(err))
+		d.metrics.Reload(false)
+		return
+	}
+	d.mu.Lock()
+	old := d.cfg
+	d.mu.Unlock()
+	if old.Database.DSN.Reveal() != cfg.Database.DSN.Reveal() || old.Listen != cfg.Listen {
+		d.log.Warn("database and listen settings change only on restart; applying tenant changes only")
+	}
+	if err := d.sched.Apply(cfg); err != nil {
+		d.log.Error("config reload partly applied", zap.Error(err))
+	}
+	for _, t := range old.Tenants {
+		if cfg.Tenant(t.ID) == nil {
+			d.runnerLimitersForget(t.ID)
+		}
+	}
+	d.mu.Lock()
+	d.cfg = cfg
+	d.mu.Unlock()
+	d.metrics.Reload(true)
+	d.metrics.SetTenants(countEnabled(cfg))
+	d.log.Info("config reloaded", zap.String("trigger", why), zap.Int("tenants", countEnabled(cfg)))
+}
+
+func (d *Daemon) runnerLimitersForget(tenant string) { d.runner.ForgetTenant(tenant) }
+
+// Config returns the running config.
+func (d *Daemon) Config() *tenants.Config {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.cfg
+}
+
+// Addr is the HTTP listen address (nil when not serving).
+func (d *Daemon) Addr() net.Addr { return d.addr }
+
+// Scheduler exposes the scheduler (tests).
+func (d *Daemon) Scheduler() *scheduler.Scheduler { return d.sched }
+
+// Metrics exposes the metrics (tests).
+func (d *Daemon) Metrics() *metrics.Metrics { return d.metrics }
+
+func countEnabled(c *tenants.Config) int {
+	n := 0
+	for i := range c.Tenants {
+		if c.Tenants[i].IsEnabled() {
+			n++
+		}
+	}
+	return n
+}
+
+func fileSum(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:]), nil
+}

@@ -1,0 +1,156 @@
+// Package metrics defines syncd's Prometheus metrics and implements the observer interfaces of
+// the upstream layer, the sync runner and the scheduler. Every metric lives on the registry given
+// to New, never on the global default, so tests can build as many as they like.
+package metrics
+
+import (
+	"database/sql"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/syncd-dev/syncd/internal/clients/upstream"
+	"github.com/syncd-dev/syncd/internal/models"
+)
+
+// Metrics holds the collectors.
+type Metrics struct {
+	Registry *prometheus.Registry
+
+	runs         *prometheus.CounterVec
+	runDuration  *prometheus.HistogramVec
+	rows         *prometheus.CounterVec
+	lastSuccess  *prometheus.GaugeVec
+	badRecords   *prometheus.CounterVec
+	requests     *prometheus.CounterVec
+	requestTime  *prometheus.HistogramVec
+	retries      *prometheus.CounterVec
+	rateWait     *prometheus.CounterVec
+	skipped      *prometheus.CounterVec
+	startDelay   prometheus.Histogram
+	pushes       *prometheus.CounterVec
+	reloads      *prometheus.CounterVec
+	tenantsGauge prometheus.Gauge
+}
+
+// New registers syncd's metrics, plus Go runtime and process collectors, on a fresh registry.
+func New() *Metrics {
+	r := prometheus.NewRegistry()
+	m := &Metrics{
+		Registry: r,
+		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "syncd_runs_total", Help: "Job runs by tenant, job and outcome (succeeded, failed).",
+		}, []string{"tenant", "job", "outcome"}),
+		runDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "syncd_run_duration_seconds", Help: "Duration of job runs.",
+			Buckets: []float64{0.1, 0.5, 1, 5, 15, 30, 60, 300, 900, 1800, 3600},
+		}, []string{"tenant", "job"}),
+		rows: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "syncd_rows_total", Help: "Mirror rows by tenant, job and action (fetched, inserted, updated, unchanged, deleted).",
+		}, []string{"tenant", "job", "action"}),
+		lastSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "syncd_last_success_timestamp_seconds", Help: "Unix time of the last successful run per tenant and job.",
+		}, []string{"tenant", "job"}),
+		badRecords: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "syncd_bad_records_total", Help: "Upstream records that could not be decoded or stored.",
+		}, []string{"tenant", "job"}),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "syncd_upstream_requests_total", Help: "Upstream HTTP attempts by API, operation and status code (0 = network error).",
+		}, []string{"api", "op", "code"}),
+		requestTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "syncd_upstream_request_duration_seconds", Help: "Upstream HTTP attempt duration.",
+			Buckets: prometheus.DefBuckets,
+		}, []string{"api"}),
+		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "syncd_upstream_retries_total", Help: "Upstream retries by API and reason.",
+		}, []string{"api", "reason"}),
+		rateWait: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "syncd_rate_limit_wait_seconds_total", Help: "Seconds spent waiting on client-side rate limiters.",
+		}, []string{"api"}),
+		skipped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "syncd_skipped_runs_total", Help: "Ticks skipped because the job was still running (overrun, other_replica, lock_error).",
+		}, []string{"tenant", "job", "reason"}),
+		startDelay: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "syncd_run_start_delay_seconds", Help: "How late runs started against schedule plus planned jitter.",
+			Buckets: []float64{0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30},
+		}),
+		pushes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "syncd_pushes_total", Help: "Pushes by tenant, kind and outcome (pushed, failed, unmatched, planned).",
+		}, []string{"tenant", "kind", "outcome"}),
+		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "syncd_config_reloads_total", Help: "Config reloads by outcome (applied, rejected).",
+		}, []string{"outcome"}),
+		tenantsGauge: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "syncd_tenants", Help: "Enabled tenants in the running config.",
+		}),
+	}
+	r.MustRegister(m.runs, m.runDuration, m.rows, m.lastSuccess, m.badRecords, m.requests, m.requestTime,
+		m.retries, m.rateWait, m.skipped, m.startDelay, m.pushes, m.reloads, m.tenantsGauge,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// RegisterDB adds connection-pool statistics of the mirror database.
+func (m *Metrics) RegisterDB(db *sql.DB) {
+	m.Registry.MustRegister(collectors.NewDBStatsCollector(db, "mirror"))
+}
+
+// RunFinished implements sync.RunObserver.
+func (m *Metrics) RunFinished(run *models.SyncRun, took time.Duration) {
+	outcome := run.Status
+	m.runs.WithLabelValues(run.TenantID, run.Job, outcome).Inc()
+	m.runDuration.WithLabelValues(run.TenantID, run.Job).Observe(took.Seconds())
+	for action, n := range map[string]int64{"fetched": run.Fetched, "inserted": run.Inserted,
+		"updated": run.Updated, "unchanged": run.Unchanged, "deleted": run.Deleted} {
+		m.rows.WithLabelValues(run.TenantID, run.Job, action).Add(float64(n))
+	}
+	if run.BadRecords > 0 {
+		m.badRecords.WithLabelValues(run.TenantID, run.Job).Add(float64(run.BadRecords))
+	}
+	if run.Status == models.RunSucceeded && run.FinishedAt != nil {
+		m.lastSuccess.WithLabelValues(run.TenantID, run.Job).Set(float64(run.FinishedAt.Unix()))
+	}
+}
+
+// ObserveRequest implements upstream.Observer.
+func (m *Metrics) ObserveRequest(api, op string, status int, d time.Duration) {
+	m.requests.WithLabelValues(api, op, strconv.Itoa(status)).Inc()
+	m.requestTime.WithLabelValues(api).Observe(d.Seconds())
+}
+
+// ObserveRetry implements upstream.Observer.
+func (m *Metrics) ObserveRetry(api, _ string, kind upstream.Kind) {
+	m.retries.WithLabelValues(api, kind.String()).Inc()
+}
+
+// ObserveRateWait implements upstream.Observer.
+func (m *Metrics) ObserveRateWait(api string, d time.Duration) {
+	m.rateWait.WithLabelValues(api).Add(d.Seconds())
+}
+
+// Skipped implements scheduler.Observer.
+func (m *Metrics) Skipped(tenant, job, reason string) {
+	m.skipped.WithLabelValues(tenant, job, reason).Inc()
+}
+
+// StartDelay implements scheduler.Observer.
+func (m *Metrics) StartDelay(_, _ string, d time.Duration) { m.startDelay.Observe(d.Seconds()) }
+
+// Push counts one push outcome.
+func (m *Metrics) Push(tenant, kind, outcome string) {
+	m.pushes.WithLabelValues(tenant, kind, outcome).Inc()
+}
+
+// Reload counts a config reload.
+func (m *Metrics) Reload(applied bool) {
+	o := "rejected"
+	if applied {
+		o = "applied"
+	}
+	m.reloads.WithLabelValues(o).Inc()
+}
+
+// SetTenants sets the number of enabled tenants.
+func (m *Metrics) SetTenants(n int) { m.tenantsGauge.Set(float64(n)) }

@@ -1,0 +1,178 @@
+// Package models holds the mirror's table structs, the versioned SQL migrations embedded in the
+// binary (one directory per dialect), and the Store that writes them.
+//
+// Every mirror table has the primary key (tenant_id, id), typed columns for what analysts filter
+// and join on, the record exactly as received (raw; jsonb on Postgres), a content hash used to skip
+// unchanged records, first_seen_at, synced_at (when syncd last wrote the row) and deleted_at (the
+// tombstone: set when a complete pull no longer returns the record, cleared if it comes back).
+package models
+
+import (
+	"database/sql/driver"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/schema"
+)
+
+// JSON is a JSON document column: jsonb on Postgres, text on SQLite. A local type keeps
+// gorm.io/datatypes (and the MySQL driver it pulls in) out of the build.
+type JSON json.RawMessage
+
+// Value implements driver.Valuer.
+func (j JSON) Value() (driver.Value, error) {
+	if len(j) == 0 {
+		return nil, nil
+	}
+	return string(j), nil
+}
+
+// Scan implements sql.Scanner.
+func (j *JSON) Scan(v any) error {
+	switch t := v.(type) {
+	case nil:
+		*j = nil
+	case []byte:
+		*j = append((*j)[:0], t...)
+	case string:
+		*j = JSON(t)
+	default:
+		return fmt.Errorf("scan JSON from %T", v)
+	}
+	return nil
+}
+
+// MarshalJSON keeps the document as is when a row is encoded.
+func (j JSON) MarshalJSON() ([]byte, error) {
+	if len(j) == 0 {
+		return []byte("null"), nil
+	}
+	return j, nil
+}
+
+// GormDBDataType names the column type per dialect (used only by the schema-agreement test).
+func (JSON) GormDBDataType(db *gorm.DB, _ *schema.Field) string {
+	if db.Dialector.Name() == "postgres" {
+		return "jsonb"
+	}
+	return "text"
+}
+
+// System are the columns every mirror table carries besides its id.
+type System struct {
+	TenantID    string `gorm:"primaryKey;column:tenant_id"`
+	Raw         JSON   `gorm:"column:raw;not null"`
+	ContentHash string `gorm:"column:content_hash;not null"`
+	FirstSeenAt time.Time
+	SyncedAt    time.Time
+	DeletedAt   *time.Time
+}
+
+// Sys gives the generic writer access to the system columns.
+func (s *System) Sys() *System { return s }
+
+// RentEngineUnit mirrors GET /units.
+type RentEngineUnit struct {
+	System
+	ID               int64 `gorm:"primaryKey;autoIncrement:false"`
+	AccountID        *string
+	Status           *string
+	PropertyType     *string
+	AddressID        *int64
+	FormattedAddress *string
+	UnitNumber       *string
+	City             *string
+	State            *string
+	ZipCode          *string
+	Bedrooms         *float64
+	Bathrooms        *float64
+	Sqft             *float64
+	Rent             *float64 // target_rental_rate, dollars per month
+	IsOccupied       *bool
+	SourceCreatedAt  *time.Time `gorm:"column:created_at"`
+	SourceUpdatedAt  *time.Time `gorm:"column:updated_at"`
+}
+
+func (RentEngineUnit) TableName() string { return "rentengine_units" }
+
+// Key returns the primary key within the tenant.
+func (r *RentEngineUnit) Key() int64 { return r.ID }
+
+// RentEngineProspect mirrors GET /prospects.
+type RentEngineProspect struct {
+	System
+	ID     int64 `gorm:"primaryKey;autoIncrement:false"`
+	Name   *string
+	Email  *string
+	Phone  *string
+	Status *string // the type of the prospect's latest leasing event
+	Source *string
+	UnitID *int64 // unit_of_interest
+	// EmailNormalized and PhoneE164 are the match keys for identity links.
+	EmailNormalized *string
+	PhoneE164       *string    `gorm:"column:phone_e164"`
+	SourceCreatedAt *time.Time `gorm:"column:created_at"`
+	SourceUpdatedAt *time.Time `gorm:"column:updated_at"`
+}
+
+func (RentEngineProspect) TableName() string { return "rentengine_prospects" }
+
+// Key returns the primary key within the tenant.
+func (r *RentEngineProspect) Key() int64 { return r.ID }
+
+// RentEngineLeasingEvent mirrors GET /leasing_events.
+type RentEngineLeasingEvent struct {
+	System
+	ID         int64 `gorm:"primaryKey;autoIncrement:false"`
+	ProspectID *int64
+	UnitID     *int64
+	EventType  *string
+	Source     *string
+	CreatedBy  *string
+	// AssignedUserID is the first of context.assignedToUserIds on "Assign to User" events.
+	AssignedUserID  *string
+	Deleted         *bool
+	SourceCreatedAt *time.Time `gorm:"column:created_at"`
+	PlannedAt       *time.Time
+}
+
+func (RentEngineLeasingEvent) TableName() string { return "rentengine_leasing_events" }
+
+// Key returns the primary key within the tenant.
+func (r *RentEngineLeasingEvent) Key() int64 { return r.ID }
+
+// Run statuses.
+const (
+	RunRunning   = "running"
+	RunSucceeded = "succeeded"
+	RunFailed    = "failed"
+	// RunAbandoned marks a run whose process died; set by the next run of the same job.
+	RunAbandoned = "abandoned"
+)
+
+// SyncRun records one run of one job for one tenant.
+type SyncRun struct {
+	ID         int64  `gorm:"primaryKey"`
+	RunID      string `gorm:"column:run_id"`
+	TenantID   string
+	Job        string
+	StartedAt  time.Time
+	FinishedAt *time.Time
+	Status     string
+	Pages      int64
+	Fetched    int64
+	Inserted   int64
+	Updated    int64
+	Unchanged  int64
+	Deleted    int64
+	BadRecords int64
+	Retries    int64
+	Error      *string
+	// Details holds per-resource counts and notes as JSON.
+	Details JSON
+	Host    string
+}
+
+func (SyncRun) TableName() string { return "sync_runs" }

@@ -1,0 +1,462 @@
+package models
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"embed"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"reflect"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+	"go.uber.org/zap"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+	"gorm.io/gorm/schema"
+
+	"github.com/syncd-dev/syncd/internal/logging"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// Dialects.
+const (
+	Postgres = "postgres"
+	SQLite   = "sqlite"
+)
+
+// OpenConfig configures Open.
+type OpenConfig struct {
+	// DSN is "postgres://…" / "postgresql://…" or "sqlite:PATH" ("sqlite::memory:" for a
+	// throwaway database).
+	DSN string
+	// MaxOpenConns caps the Postgres pool (0 = 10). SQLite always uses one connection: one
+	// writer at a time is what SQLite allows anyway, and it rules out SQLITE_BUSY between our own
+	// goroutines.
+	MaxOpenConns int
+}
+
+// Store is the mirror database.
+type Store struct {
+	db      *gorm.DB
+	dialect string
+	log     *zap.Logger
+}
+
+// Open connects to the database (it does not migrate).
+func Open(ctx context.Context, cfg OpenConfig, log *zap.Logger) (*Store, error) {
+	if log == nil {
+		log = zap.NewNop()
+	}
+	gcfg := &gorm.Config{
+		Logger:                 logging.NewGORM(log),
+		NowFunc:                func() time.Time { return time.Now().UTC() },
+		SkipDefaultTransaction: true, // every write path manages its own transaction
+		PrepareStmt:            false,
+	}
+	var (
+		dial    gorm.Dialector
+		dialect string
+	)
+	switch {
+	case strings.HasPrefix(cfg.DSN, "postgres://"), strings.HasPrefix(cfg.DSN, "postgresql://"):
+		dialect = Postgres
+		dial = postgres.Open(cfg.DSN)
+	case strings.HasPrefix(cfg.DSN, "sqlite:"):
+		dialect = SQLite
+		dial = sqlite.Open(sqliteDSN(strings.TrimPrefix(cfg.DSN, "sqlite:")))
+	default:
+		return nil, errors.New("open database: URL must start with postgres:// or sqlite:")
+	}
+	db, err := gorm.Open(dial, gcfg)
+	if err != nil {
+		// The driver's error may echo the DSN; report only the dialect.
+		return nil, fmt.Errorf("open %s database: %w", dialect, redactDSN(err, cfg.DSN))
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, fmt.Errorf("open %s database: %w", dialect, err)
+	}
+	if dialect == SQLite {
+		sqlDB.SetMaxOpenConns(1)
+	} else {
+		sqlDB.SetMaxOpenConns(cmp.Or(cfg.MaxOpenConns, 10))
+		sqlDB.SetMaxIdleConns(cmp.Or(cfg.MaxOpenConns, 10))
+		sqlDB.SetConnMaxLifetime(30 * time.Minute)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := sqlDB.PingContext(pctx); err != nil {
+		sqlDB.Close()
+		return nil, fmt.Errorf("connect to %s database: %w", dialect, redactDSN(err, cfg.DSN))
+	}
+	return &Store{db: db, dialect: dialect, log: log}, nil
+}
+
+// sqliteDSN adds the pragmas syncd relies on: WAL so analysts can read while a sync writes, a
+// busy timeout for other processes (an analyst's sqlite3 shell), and immediate transactions so
+// a writer takes its lock up front instead of failing half-way.
+func sqliteDSN(path string) string {
+	if path == ":memory:" || path == "" {
+		return "file::memory:?_pragma=foreign_keys(1)"
+	}
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	return "file:" + path + sep + "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+}
+
+// redactDSN removes the DSN (which may hold a password) from a driver error.
+func redactDSN(err error, dsn string) error {
+	msg := err.Error()
+	if u, perr := url.Parse(dsn); perr == nil && u.User != nil {
+		if p, ok := u.User.Password(); ok && p != "" {
+			msg = strings.ReplaceAll(msg, p, "[redacted]")
+		}
+	}
+	msg = strings.ReplaceAll(msg, dsn, "[dsn]")
+	if msg == err.Error() {
+		return err
+	}
+	return errors.New(msg)
+}
+
+// DB returns the GORM handle (for queries in other packages; writes go through Store methods).
+func (s *Store) DB() *gorm.DB { return s.db }
+
+// Dialect returns Postgres or SQLite.
+func (s *Store) Dialect() string { return s.dialect }
+
+// Close closes the pool.
+func (s *Store) Close() error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.Close()
+}
+
+// Ping checks the database is reachable.
+func (s *Store) Ping(ctx context.Context) error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.PingContext(ctx)
+}
+
+func (s *Store) migrator() (*goose.Provider, error) {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return nil, err
+	}
+	sub, err := fs.Sub(migrations, "migrations/"+s.dialect)
+	if err != nil {
+		return nil, err
+	}
+	dialect := goose.DialectSQLite3
+	opts := []goose.ProviderOption{goose.WithDisableGlobalRegistry(true)}
+	if s.dialect == Postgres {
+		dialect = goose.DialectPostgres
+		// Several replicas may start at once: one migrates, the others wait.
+		locker, err := lock.NewPostgresSessionLocker()
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	return goose.NewProvider(dialect, sqlDB, sub, opts...)
+}
+
+// Migrate applies pending migrations and returns the resulting version.
+func (s *Store) Migrate(ctx context.Context) (int64, error) {
+	p, err := s.migrator()
+	if err != nil {
+		return 0, fmt.Errorf("load migrations: %w", err)
+	}
+	res, err := p.Up(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("apply migrations: %w", err)
+	}
+	for _, r := range res {
+		s.log.Info("applied migration", zap.Int64("version", r.Source.Version), zap.String("file", r.Source.Path), zap.Duration("took", r.Duration))
+	}
+	v, err := p.GetDBVersion(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("read schema version: %w", err)
+	}
+	return v, nil
+}
+
+// MigrationState returns the database's schema version and the newest version this binary has.
+func (s *Store) MigrationState(ctx context.Context) (current, latest int64, err error) {
+	p, err := s.migrator()
+	if err != nil {
+		return 0, 0, fmt.Errorf("load migrations: %w", err)
+	}
+	current, latest, err = p.GetVersions(ctx)
+	if err != nil {
+		return 0, 0, fmt.Errorf("read schema version: %w", err)
+	}
+	return current, latest, nil
+}
+
+// HashRaw is the content hash of a record: SHA-256 (first 128 bits, hex) over its JSON with
+// insignificant whitespace removed, so a re-serialised but identical record is not a change.
+func HashRaw(raw []byte) string {
+	var buf bytes.Buffer
+	buf.Grow(len(raw))
+	if json.Compact(&buf, raw) == nil {
+		raw = buf.Bytes()
+	}
+	sum := sha256.Sum256(raw)
+	return hex.EncodeToString(sum[:16])
+}
+
+// Key is the type of a mirror table's id: RentEngine ids are integers, some Funnel ids are text.
+type Key interface{ ~int64 | ~string }
+
+// Row is a pointer to a mirror model.
+type Row[K Key] interface {
+	Sys() *System
+	Key() K
+	TableName() string
+}
+
+// PageCounts classifies the records of one upserted page.
+type PageCounts struct {
+	Inserted, Updated, Unchanged int
+}
+
+// tableInfo is derived once per model type.
+type tableInfo struct {
+	name      string
+	updatable []string
+	perRow    int
+}
+
+var tableInfos sync.Map // reflect.Type -> *tableInfo
+
+func infoFor(db *gorm.DB, model any) (*tableInfo, error) {
+	t := reflect.TypeOf(model)
+	if v, ok := tableInfos.Load(t); ok {
+		return v.(*tableInfo), nil
+	}
+	sch, err := schema.Parse(model, &sync.Map{}, db.NamingStrategy)
+	if err != nil {
+		return nil, fmt.Errorf("parse model %s: %w", t, err)
+	}
+	ti := &tableInfo{name: sch.Table, perRow: len(sch.DBNames)}
+	for _, c := range sch.DBNames {
+		switch c {
+		case "tenant_id", "id", "first_seen_at":
+		default:
+			ti.updatable = append(ti.updatable, c)
+		}
+	}
+	tableInfos.Store(t, ti)
+	return ti, nil
+}
+
+// maxParams is the bind-parameter limit per statement (Postgres 65,535; SQLite 32,766).
+func (s *Store) maxParams() int {
+	if s.dialect == Postgres {
+		return 65535
+	}
+	return 32766
+}
+
+// UpsertPage writes one page of records for a tenant in one transaction. Records whose content
+// hash equals the stored one (and that are not tombstoned) are not written at all, so an unchanged
+// re-sync rewrites no row. Duplicate keys within the page keep the last occurrence. Each row's
+// ContentHash and Raw must be set by the caller; tenant and system timestamps are set here.
+func UpsertPage[K Key, T any, P interface {
+	*T
+	Row[K]
+}](ctx context.Context, s *Store, tenant string, rows []T, now time.Time) (PageCounts, error) {
+	var pc PageCounts
+	if len(rows) == 0 {
+		return pc, nil
+	}
+	ti, err := infoFor(s.db, P(&rows[0]))
+	if err != nil {
+		return pc, err
+	}
+	// Dedupe: the same id twice in one statement is an error on Postgres, and the later copy is
+	// the more recent.
+	idx := make(map[K]int, len(rows))
+	uniq := rows[:0:0]
+	for i := range rows {
+		k := P(&rows[i]).Key()
+		if j, ok := idx[k]; ok {
+			uniq[j] = rows[i]
+			continue
+		}
+		idx[k] = len(uniq)
+		uniq = append(uniq, rows[i])
+	}
+	keys := make([]K, len(uniq))
+	for i := range uniq {
+		keys[i] = P(&uniq[i]).Key()
+	}
+
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		type state struct {
+			hash    string
+			deleted bool
+		}
+		existing := make(map[K]state, len(uniq))
+		r, err := tx.Table(ti.name).Select("id, content_hash, deleted_at IS NOT NULL").
+			Where("tenant_id = ? AND id IN ?", tenant, keys).Rows()
+		if err != nil {
+			return fmt.Errorf("read stored hashes from %s: %w", ti.name, err)
+		}
+		for r.Next() {
+			var (
+				k  K
+				st state
+			)
+			if err := r.Scan(&k, &st.hash, &st.deleted); err != nil {
+				r.Close()
+				return fmt.Errorf("scan stored hash from %s: %w", ti.name, err)
+			}
+			existing[k] = st
+		}
+		if err := r.Close(); err != nil {
+			return fmt.Errorf("read stored hashes from %s: %w", ti.name, err)
+		}
+		if err := r.Err(); err != nil {
+			return fmt.Errorf("read stored hashes from %s: %w", ti.name, err)
+		}
+
+		changed := make([]T, 0, len(uniq))
+		for i := range uniq {
+			p := P(&uniq[i])
+			sys := p.Sys()
+			sys.TenantID, sys.FirstSeenAt, sys.SyncedAt, sys.DeletedAt = tenant, now, now, nil
+			st, ok := existing[p.Key()]
+			switch {
+			case !ok:
+				pc.Inserted++
+			case st.hash != sys.ContentHash || st.deleted:
+				pc.Updated++
+			default:
+				pc.Unchanged++
+				continue
+			}
+			changed = append(changed, uniq[i])
+		}
+		if len(changed) == 0 {
+			return nil
+		}
+		batch := max(1, s.maxParams()/ti.perRow)
+		onConflict := clause.OnConflict{
+			Columns:   []clause.Column{{Name: "tenant_id"}, {Name: "id"}},
+			DoUpdates: clause.AssignmentColumns(ti.updatable),
+			// Belt and braces with the classification above: the database itself refuses to
+			// rewrite a row whose content did not change.
+			Where: clause.Where{Exprs: []clause.Expression{clause.Expr{
+				SQL: ti.name + ".content_hash <> excluded.content_hash OR " + ti.name + ".deleted_at IS NOT NULL",
+			}}},
+		}
+		for start := 0; start < len(changed); start += batch {
+			end := min(start+batch, len(changed))
+			chunk := changed[start:end]
+			if err := tx.Table(ti.name).Clauses(onConflict).Create(&chunk).Error; err != nil {
+				return fmt.Errorf("upsert %d rows into %s: %w", len(chunk), ti.name, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return PageCounts{}, err
+	}
+	return pc, nil
+}
+
+// MissingKeys returns the keys of the tenant's live rows of a table for which seen is false.
+func MissingKeys[K Key](ctx context.Context, s *Store, table, tenant string, seen func(K) bool) ([]K, error) {
+	// Collect first, update later: SQLite has a single connection, so a cursor cannot stay open
+	// across other statements.
+	var missing []K
+	rows, err := s.db.WithContext(ctx).Table(table).Select("id").
+		Where("tenant_id = ? AND deleted_at IS NULL", tenant).Rows()
+	if err != nil {
+		return nil, fmt.Errorf("list live rows of %s: %w", table, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k K
+		if err := rows.Scan(&k); err != nil {
+			return nil, fmt.Errorf("scan live row of %s: %w", table, err)
+		}
+		if !seen(k) {
+			missing = append(missing, k)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list live rows of %s: %w", table, err)
+	}
+	return missing, nil
+}
+
+// Tombstone sets deleted_at on the given live rows and returns how many it marked.
+func Tombstone[K Key](ctx context.Context, s *Store, table, tenant string, keys []K, now time.Time) (int64, error) {
+	var n int64
+	const chunk = 1000
+	for start := 0; start < len(keys); start += chunk {
+		ids := keys[start:min(start+chunk, len(keys))]
+		res := s.db.WithContext(ctx).Table(table).
+			Where("tenant_id = ? AND id IN ? AND deleted_at IS NULL", tenant, ids).
+			Updates(map[string]any{"deleted_at": now, "synced_at": now})
+		if res.Error != nil {
+			return n, fmt.Errorf("tombstone %d rows of %s: %w", len(ids), table, res.Error)
+		}
+		n += res.RowsAffected
+	}
+	return n, nil
+}
+
+// StartRun inserts a running SyncRun. Any earlier run of the same tenant and job still marked
+// running is marked abandoned: the caller holds that job's lock, so no such run can be alive.
+func (s *Store) StartRun(ctx context.Context, run *SyncRun) error {
+	db := s.db.WithContext(ctx)
+	msg := "process ended before the run finished"
+	if err := db.Model(&SyncRun{}).
+		Where("tenant_id = ? AND job = ? AND status = ?", run.TenantID, run.Job, RunRunning).
+		Updates(map[string]any{"status": RunAbandoned, "error": msg}).Error; err != nil {
+		return fmt.Errorf("mark abandoned runs of %s/%s: %w", run.TenantID, run.Job, err)
+	}
+	run.Status = RunRunning
+	if err := db.Create(run).Error; err != nil {
+		return fmt.Errorf("record start of run %s: %w", run.RunID, err)
+	}
+	return nil
+}
+
+// FinishRun writes a run's outcome and counts.
+func (s *Store) FinishRun(ctx context.Context, run *SyncRun) error {
+	if err := s.db.WithContext(ctx).Model(&SyncRun{}).Where("id = ?", run.ID).Select("*").Omit("id").
+		Updates(run).Error; err != nil {
+		return fmt.Errorf("record end of run %s: %w", run.RunID, err)
+	}
+	return nil
+}
+
+// sqlDB exposes the pool for callers needing database/sql (advisory locks, benchmarks).
+func (s *Store) SQLDB() (*sql.DB, error) { return s.db.DB() }

@@ -1,0 +1,348 @@
+// Package scheduler triggers tenant jobs on their cron schedules (robfig/cron) and decides whether
+// a triggered run may start: one run per tenant and job at a time (an overrunning run makes the
+// next tick skip, never stack), an optional cross-process lock, a process-wide cap on concurrent
+// runs, and a deterministic per-tenant start jitter so tenants sharing a schedule do not all hit
+// the upstreams in the same second.
+//
+// The schedule set is replaced as a whole by Apply, which is how a config reload takes effect:
+// unchanged entries keep ticking, changed ones are re-added, removed ones stop; runs in progress
+// are never interrupted by a reload.
+package scheduler
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/robfig/cron/v3"
+	"go.uber.org/zap"
+
+	"github.com/syncd-dev/syncd/internal/models"
+	"github.com/syncd-dev/syncd/internal/tenants"
+)
+
+// Runner runs one job of one tenant (sync.Runner implements it).
+type Runner interface {
+	Run(ctx context.Context, t *tenants.Tenant, job string) (*models.SyncRun, error)
+}
+
+// Locker takes a lock shared by every replica of the daemon. TryLock returns ok=false when
+// another process holds the lock; release must be called once the run ends.
+type Locker interface {
+	TryLock(ctx context.Context, tenant, job string) (release func(), ok bool, err error)
+}
+
+// Observer receives scheduling measurements (the metrics package implements it).
+type Observer interface {
+	// Skipped is called when a tick finds the previous run of the job still running (here or,
+	// with a Locker, on another replica).
+	Skipped(tenant, job, reason string)
+	// StartDelay is how late a run started against its scheduled time plus its planned jitter.
+	StartDelay(tenant, job string, d time.Duration)
+}
+
+// Config configures a Scheduler.
+type Config struct {
+	// MaxConcurrent caps runs in progress in this process (0 = 16).
+	MaxConcurrent int
+	// ShutdownTimeout bounds Stop's wait for cancelled runs to record their outcome (0 = 25s).
+	ShutdownTimeout time.Duration
+	// Locker is the cross-replica lock (nil = this process only).
+	Locker   Locker
+	Observer Observer
+}
+
+// Scheduler owns the cron instance and the run gates.
+type Scheduler struct {
+	cfg    Config
+	runner Runner
+	log    *zap.Logger
+	cron   *cron.Cron
+	sem    chan struct{}
+
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	mu      sync.Mutex
+	entries map[string]*entry
+	// locks outlive entries: a reload that re-adds an entry must still see the run that the old
+	// entry started.
+	locks   map[string]*sync.Mutex
+	stopped bool
+}
+
+type entry struct {
+	key    string
+	job    string
+	spec   string
+	loc    string
+	id     cron.EntryID
+	sched  *recordingSchedule
+	tenant atomic.Pointer[tenants.Tenant]
+}
+
+// New builds a stopped scheduler.
+func New(cfg Config, runner Runner, log *zap.Logger) *Scheduler {
+	cfg.MaxConcurrent = cmp.Or(cfg.MaxConcurrent, 16)
+	cfg.ShutdownTimeout = cmp.Or(cfg.ShutdownTimeout, 25*time.Second)
+	if log == nil {
+		log = zap.NewNop()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Scheduler{
+		cfg: cfg, runner: runner, log: log.Named("scheduler"),
+		cron:    cron.New(cron.WithLocation(time.UTC)),
+		sem:     make(chan struct{}, cfg.MaxConcurrent),
+		ctx:     ctx, cancel: cancel,
+		entries: map[string]*entry{}, locks: map[string]*sync.Mutex{},
+	}
+}
+
+// Start begins ticking. It is idempotent.
+func (s *Scheduler) Start() { s.cron.Start() }
+
+// maxConcurrentChanged reports a changed cap; a running scheduler's cap cannot shrink without
+// waiting for runs, so a change is logged and takes effect on restart.
+func (s *Scheduler) maxConcurrentChanged(n int) bool { return n > 0 && n != cap(s.sem) }
+
+func key(tenant, job string) string { return tenant + "/" + job }
+
+// Apply makes the scheduled set match cfg: every enabled tenant's jobs with a schedule. It returns
+// an error only for a schedule that cannot be parsed (validated configs never have one).
+func (s *Scheduler) Apply(cfg *tenants.Config) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		return errors.New("scheduler stopped")
+	}
+	if s.maxConcurrentChanged(cfg.Limits.MaxConcurrentJobs) {
+		s.log.Warn("limits.max_concurrent_jobs changed; the new cap applies after a restart",
+			zap.Int("current", cap(s.sem)), zap.Int("configured", cfg.Limits.MaxConcurrentJobs))
+	}
+	want := map[string]bool{}
+	var errs []error
+	for i := range cfg.Tenants {
+		t := &cfg.Tenants[i]
+		if !t.IsEnabled() {
+			continue
+		}
+		for _, job := range []string{tenants.JobRentEngine, tenants.JobFunnel, tenants.JobPush} {
+			spec := t.Schedules.Get(job)
+			if spec == "" {
+				continue
+			}
+			k := key(t.ID, job)
+			want[k] = true
+			locName := "UTC"
+			if t.Location != nil {
+				locName = t.Location.String()
+			}
+			if e, ok := s.entries[k]; ok && e.spec == spec && e.loc == locName {
+				e.tenant.Store(t) // credentials, limits, timeouts: picked up by the next tick
+				continue
+			}
+			sched, err := tenants.ParseSchedule(spec, t.Location)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("tenant %s: schedules.%s: %w", t.ID, job, err))
+				continue
+			}
+			if old, ok := s.entries[k]; ok {
+				s.cron.Remove(old.id)
+				s.log.Info("schedule changed", zap.String("tenant", t.ID), zap.String("job", job),
+					zap.String("from", old.spec), zap.String("to", spec))
+			} else {
+				s.log.Info("scheduled", zap.String("tenant", t.ID), zap.String("job", job), zap.String("schedule", spec),
+					zap.String("timezone", locName))
+			}
+			e := &entry{key: k, job: job, spec: spec, loc: locName, sched: &recordingSchedule{inner: sched}}
+			e.tenant.Store(t)
+			e.id = s.cron.Schedule(e.sched, cron.FuncJob(func() { s.fire(e) }))
+			s.entries[k] = e
+		}
+	}
+	for k, e := range s.entries {
+		if !want[k] {
+			s.cron.Remove(e.id)
+			delete(s.entries, k)
+			s.log.Info("unscheduled", zap.String("tenant", e.tenant.Load().ID), zap.String("job", e.job))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Scheduled lists the scheduled tenant/job keys with their specs (for tests and status).
+func (s *Scheduler) Scheduled() map[string]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]string, len(s.entries))
+	for k, e := range s.entries {
+		out[k] = e.spec
+	}
+	return out
+}
+
+// NextRuns returns the next scheduled time of every entry, sorted by key.
+func (s *Scheduler) NextRuns() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for k, e := range s.entries {
+		out = append(out, fmt.Sprintf("%s %s", k, s.cron.Entry(e.id).Next.Format(time.RFC3339)))
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (s *Scheduler) lockFor(k string) *sync.Mutex {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l, ok := s.locks[k]
+	if !ok {
+		l = &sync.Mutex{}
+		s.locks[k] = l
+	}
+	return l
+}
+
+// Jitter is the deterministic start delay of a tenant's job: a hash of tenant and job spread over
+// [0, max). Deterministic so that a tenant's runs start at the same offset every time, which
+// keeps its upstream traffic regular and its logs comparable.
+func Jitter(tenant, job string, maxJitter time.Duration) time.Duration {
+	if maxJitter <= 0 {
+		return 0
+	}
+	h := fnv.New64a()
+	h.Write([]byte(tenant))
+	h.Write([]byte{0})
+	h.Write([]byte(job))
+	return time.Duration(h.Sum64() % uint64(maxJitter))
+}
+
+// fire runs in a goroutine of its own (robfig/cron starts one per tick).
+func (s *Scheduler) fire(e *entry) {
+	scheduled := e.sched.due(time.Now())
+	t := e.tenant.Load()
+	log := s.log.With(zap.String("tenant", t.ID), zap.String("job", e.job))
+
+	// A panic escaping here would kill the process and every tenant with it.
+	defer func() {
+		if p := recover(); p != nil {
+			log.Error("scheduled run panicked", zap.Any("panic", p))
+		}
+	}()
+
+	lock := s.lockFor(e.key)
+	if !lock.TryLock() {
+		log.Warn("skipping tick: previous run still running")
+		s.observeSkip(t.ID, e.job, "overrun")
+		return
+	}
+	defer lock.Unlock()
+
+	jitter := Jitter(t.ID, e.job, t.MaxJitter)
+	if !sleep(s.ctx, jitter) {
+		return
+	}
+	select {
+	case s.sem <- struct{}{}:
+	case <-s.ctx.Done():
+		return
+	}
+	defer func() { <-s.sem }()
+
+	if s.cfg.Locker != nil {
+		release, ok, err := s.cfg.Locker.TryLock(s.ctx, t.ID, e.job)
+		if err != nil {
+			log.Error("could not take the cross-replica lock; skipping tick", zap.Error(err))
+			s.observeSkip(t.ID, e.job, "lock_error")
+			return
+		}
+		if !ok {
+			log.Info("skipping tick: another replica is running this job")
+			s.observeSkip(t.ID, e.job, "other_replica")
+			return
+		}
+		defer release()
+	}
+	if s.cfg.Observer != nil && !scheduled.IsZero() {
+		s.cfg.Observer.StartDelay(t.ID, e.job, max(0, time.Since(scheduled)-jitter))
+	}
+	// The runner logs and records the outcome; nothing to add here.
+	_, _ = s.runner.Run(s.ctx, t, e.job)
+}
+
+func (s *Scheduler) observeSkip(tenant, job, reason string) {
+	if s.cfg.Observer != nil {
+		s.cfg.Observer.Skipped(tenant, job, reason)
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// Stop stops scheduling, cancels runs in progress (each records itself as failed; a cancelled
+// pull tombstones nothing, so it is safe), and waits for them up to ShutdownTimeout. It is
+// idempotent.
+func (s *Scheduler) Stop() error {
+	s.mu.Lock()
+	already := s.stopped
+	s.stopped = true
+	s.mu.Unlock()
+	if already {
+		return nil
+	}
+	running := s.cron.Stop() // done once every fired job has returned
+	s.cancel()
+	select {
+	case <-running.Done():
+		return nil
+	case <-time.After(s.cfg.ShutdownTimeout):
+		return fmt.Errorf("runs still in progress after %s", s.cfg.ShutdownTimeout)
+	}
+}
+
+// recordingSchedule remembers the times it handed to cron, so a run can tell how late it
+// started: robfig/cron does not pass the scheduled time to the job.
+type recordingSchedule struct {
+	inner cron.Schedule
+	mu    sync.Mutex
+	times [2]time.Time
+}
+
+func (r *recordingSchedule) Next(t time.Time) time.Time {
+	n := r.inner.Next(t)
+	r.mu.Lock()
+	r.times[0], r.times[1] = r.times[1], n
+	r.mu.Unlock()
+	return n
+}
+
+// due returns the latest handed-out time not after now: the tick being served.
+func (r *recordingSchedule) due(now time.Time) time.Time {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var best time.Time
+	for _, t := range r.times {
+		if !t.After(now) && t.After(best) {
+			best = t
+		}
+	}
+	return best
+}

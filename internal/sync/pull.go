@@ -1,0 +1,195 @@
+package sync
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/RoaringBitmap/roaring/v2/roaring64"
+	"go.uber.org/zap"
+
+	"github.com/syncd-dev/syncd/internal/clients/upstream"
+	"github.com/syncd-dev/syncd/internal/models"
+)
+
+// resource describes one pulled collection: how to stream it from the upstream and how to turn a
+// raw record into a mirror row. It is generic over the row type; pullers of different types sit
+// side by side behind the puller interface.
+type resource[K models.Key, T any, P interface {
+	*T
+	models.Row[K]
+}] struct {
+	name  string // "units"
+	table string // "rentengine_units"
+	list  func(ctx context.Context, fn func(upstream.Page) error) error
+	// key extracts only the id, so that a record that fails full decoding is still known to exist.
+	key func(raw json.RawMessage) (K, error)
+	// build decodes a record into a row; the engine sets Raw and ContentHash.
+	build func(raw json.RawMessage) (T, error)
+}
+
+// puller is a resource with its types erased.
+type puller interface {
+	resourceName() string
+	pull(ctx context.Context, rc *runContext) (Counts, error)
+}
+
+func (r resource[K, T, P]) resourceName() string { return r.name }
+
+// pull runs one complete pass over the resource, upserting page by page, then tombstones the
+// tenant's rows that the pass did not return.
+//
+// Page drift: the upstreams page by offset, so a record deleted upstream during the pass shifts
+// later records back by one and the record at the page boundary is skipped. A skipped record is
+// indistinguishable from a deleted one, so whenever a pass leaves tombstone candidates the
+// resource is listed once more and only rows missing from both passes are tombstoned. Deletions
+// are rare upstream, so the second pass is rare too; records skipped only by the second pass were
+// seen by the first, and records inserted during a pass are picked up by the next run.
+func (r resource[K, T, P]) pull(ctx context.Context, rc *runContext) (Counts, error) {
+	var c Counts
+	log := rc.log.With(zap.String("table", r.table))
+
+	pass := func(seen seenSet[K]) (complete bool, err error) {
+		complete = true
+		err = r.list(ctx, func(p upstream.Page) error {
+			c.Pages++
+			rows := make([]T, 0, len(p.Records))
+			for _, raw := range p.Records {
+				c.Fetched++
+				k, err := r.key(raw)
+				if err != nil {
+					// Without an id this record cannot be protected from tombstoning, so the
+					// pass is not allowed to tombstone anything.
+					complete = false
+					c.BadRecords++
+					log.Warn("bad upstream record: no usable id; skipped, and tombstoning is off for this pass",
+						zap.Int("page", p.Number), zap.Error(err), zap.String("raw", excerpt(raw)))
+					continue
+				}
+				seen.add(k)
+				row, err := r.build(raw)
+				if err != nil {
+					c.BadRecords++
+					log.Warn("bad upstream record: skipped, stored row kept", zap.Any("id", k),
+						zap.Int("page", p.Number), zap.Error(err), zap.String("raw", excerpt(raw)))
+					continue
+				}
+				sys := P(&row).Sys()
+				sys.Raw = models.JSON(raw)
+				sys.ContentHash = models.HashRaw(raw)
+				rows = append(rows, row)
+			}
+			pc, err := models.UpsertPage[K, T, P](ctx, rc.store, rc.tenant, rows, rc.now())
+			if err != nil {
+				return fmt.Errorf("store page %d of %s: %w", p.Number, r.name, err)
+			}
+			c.Inserted += int64(pc.Inserted)
+			c.Updated += int64(pc.Updated)
+			c.Unchanged += int64(pc.Unchanged)
+			return nil
+		})
+		return complete, err
+	}
+
+	c.Passes = 1
+	first := newSeen[K]()
+	complete, err := pass(first)
+	if err != nil {
+		return c, err
+	}
+	if !complete {
+		c.Notes = append(c.Notes, "records without id: nothing tombstoned")
+		return c, nil
+	}
+	missing, err := models.MissingKeys[K](ctx, rc.store, r.table, rc.tenant, first.has)
+	if err != nil {
+		return c, err
+	}
+	first = nil
+	if len(missing) == 0 {
+		return c, nil
+	}
+	// Some rows were not returned: deleted upstream, or skipped by page drift. Look again.
+	c.Passes = 2
+	second := newSeen[K]()
+	complete, err = pass(second)
+	if err != nil {
+		return c, err
+	}
+	if !complete {
+		c.Notes = append(c.Notes, "records without id: nothing tombstoned")
+		return c, nil
+	}
+	gone := missing[:0]
+	for _, k := range missing {
+		if !second.has(k) {
+			gone = append(gone, k)
+		}
+	}
+	n, err := models.Tombstone[K](ctx, rc.store, r.table, rc.tenant, gone, rc.now())
+	if err != nil {
+		return c, err
+	}
+	c.Deleted += n
+	return c, nil
+}
+
+func excerpt(raw []byte) string {
+	const n = 300
+	if len(raw) > n {
+		return string(raw[:n]) + "…"
+	}
+	return string(raw)
+}
+
+// seenSet remembers the keys one pass returned, compactly: a million integer ids take a few
+// hundred kilobytes in a roaring bitmap, so memory does not grow with the dataset the way a map
+// would.
+type seenSet[K models.Key] interface {
+	add(K)
+	has(K) bool
+}
+
+type intSeen struct{ bm *roaring64.Bitmap }
+
+func (s intSeen) add(k int64)      { s.bm.Add(uint64(k)) }
+func (s intSeen) has(k int64) bool { return s.bm.Contains(uint64(k)) }
+
+type strSeen map[string]struct{}
+
+func (s strSeen) add(k string)      { s[k] = struct{}{} }
+func (s strSeen) has(k string) bool { _, ok := s[k]; return ok }
+
+func newSeen[K models.Key]() seenSet[K] {
+	var zero K
+	switch any(zero).(type) {
+	case int64:
+		return any(intSeen{bm: roaring64.New()}).(seenSet[K])
+	case string:
+		return any(strSeen{}).(seenSet[K])
+	}
+	panic(fmt.Sprintf("no seen set for key type %T", zero))
+}
+
+// Counts are one resource's (or a whole run's) figures.
+type Counts struct {
+	Pages, Fetched, Inserted, Updated, Unchanged, Deleted, BadRecords int64
+	Passes                                                         int      `json:",omitempty"`
+	Notes                                                          []string `json:",omitempty"`
+}
+
+func (c *Counts) add(o Counts) {
+	c.Pages += o.Pages
+	c.Fetched += o.Fetched
+	c.Inserted += o.Inserted
+	c.Updated += o.Updated
+	c.Unchanged += o.Unchanged
+	c.Deleted += o.Deleted
+	c.BadRecords += o.BadRecords
+}
+
+// errCanceled reports whether err is only the run's own context ending.
+func errCanceled(ctx context.Context, err error) bool {
+	return ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded))
+}

@@ -1,0 +1,262 @@
+// Package sync runs syncd's jobs for one tenant: pulls that page through an upstream and upsert
+// each page into the mirror (skipping unchanged records, tombstoning records gone upstream after a
+// complete pass), and pushes that send the mirror's diffs back. Every run is recorded in sync_runs.
+//
+// Scheduling, locking between runs and concurrency caps belong to the scheduler; a Runner only
+// runs what it is asked to run.
+package sync
+
+import (
+	"cmp"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/syncd-dev/syncd/internal/clients/upstream"
+	"github.com/syncd-dev/syncd/internal/models"
+	"github.com/syncd-dev/syncd/internal/tenants"
+)
+
+// RunObserver is told about every finished run (the metrics package implements it).
+type RunObserver interface {
+	RunFinished(run *models.SyncRun, took time.Duration)
+}
+
+// Config configures a Runner.
+type Config struct {
+	Store *models.Store
+	// Limiters are shared with every other runner of the process (nil = a private set).
+	Limiters *upstream.Limiters
+	// HTTPClient is shared by all upstream clients (nil = the upstream package's default).
+	HTTPClient *http.Client
+	// Upstream receives per-request measurements.
+	Upstream upstream.Observer
+	// Runs receives per-run measurements.
+	Runs RunObserver
+	// Retry bounds retries of upstream calls (zero = upstream defaults).
+	Retry upstream.RetryPolicy
+	// AttemptTimeout bounds one upstream HTTP attempt (0 = 30s).
+	AttemptTimeout time.Duration
+	// Now is the clock (nil = time.Now in UTC).
+	Now func() time.Time
+	// Host names this process in sync_runs (default: the hostname).
+	Host string
+}
+
+// Runner runs jobs.
+type Runner struct {
+	cfg Config
+	log *zap.Logger
+}
+
+// NewRunner builds a runner.
+func NewRunner(cfg Config, log *zap.Logger) *Runner {
+	if cfg.Limiters == nil {
+		cfg.Limiters = upstream.NewLimiters()
+	}
+	if cfg.Now == nil {
+		cfg.Now = func() time.Time { return time.Now().UTC() }
+	}
+	if cfg.Host == "" {
+		cfg.Host, _ = os.Hostname()
+	}
+	if log == nil {
+		log = zap.NewNop()
+	}
+	return &Runner{cfg: cfg, log: log}
+}
+
+// Store returns the runner's store.
+func (r *Runner) Store() *models.Store { return r.cfg.Store }
+
+func (r *Runner) upstreamConfig() upstream.Config {
+	return upstream.Config{
+		HTTPClient: r.cfg.HTTPClient,
+		Timeout:    r.cfg.AttemptTimeout,
+		Retry:      r.cfg.Retry,
+		Observer:   r.cfg.Upstream,
+		UserAgent:  "syncd",
+	}
+}
+
+// runContext is what a job sees of its run.
+type runContext struct {
+	tenant    string
+	runID     string
+	log       *zap.Logger
+	store     *models.Store
+	now       func() time.Time
+	total     Counts
+	resources map[string]Counts
+	retries   int64
+	// details collects job-specific figures for sync_runs.details (pushes, links).
+	details map[string]any
+}
+
+// pullAll pulls each resource in turn. A failed resource does not stop the others (their data is
+// independent), but a cancelled run stops at once.
+func (rc *runContext) pullAll(ctx context.Context, ps []puller) error {
+	var errs []error
+	for _, p := range ps {
+		c, err := p.pull(ctx, rc)
+		rc.total.add(c)
+		rc.resources[p.resourceName()] = c
+		if err != nil {
+			errs = append(errs, fmt.Errorf("pull %s: %w", p.resourceName(), err))
+			if ctx.Err() != nil {
+				break
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// jobFunc returns the implementation of a job.
+func (r *Runner) jobFunc(job string) (func(context.Context, *runContext, *tenants.Tenant) error, error) {
+	switch job {
+	case tenants.JobRentEngine:
+		return r.pullRentEngine, nil
+	}
+	if f, ok := r.extraJobs()[job]; ok {
+		return f, nil
+	}
+	return nil, fmt.Errorf("unknown job %q", job)
+}
+
+// extraJobs are jobs defined in other files of this package (Funnel pulls, pushes).
+func (r *Runner) extraJobs() map[string]func(context.Context, *runContext, *tenants.Tenant) error {
+	m := map[string]func(context.Context, *runContext, *tenants.Tenant) error{}
+	for _, reg := range jobRegistry {
+		reg(r, m)
+	}
+	return m
+}
+
+// jobRegistry lets each job's file add itself without this file knowing it.
+var jobRegistry []func(*Runner, map[string]func(context.Context, *runContext, *tenants.Tenant) error)
+
+// Run runs one job for one tenant now, bounded by the tenant's run timeout, and records it in
+// sync_runs. The returned run is never nil once the run was recorded as started.
+func (r *Runner) Run(ctx context.Context, t *tenants.Tenant, job string) (run *models.SyncRun, err error) {
+	fn, err := r.jobFunc(job)
+	if err != nil {
+		return nil, err
+	}
+	runID := newRunID()
+	log := r.log.With(zap.String("tenant", t.ID), zap.String("job", job), zap.String("run_id", runID))
+	if timeout := cmp.Or(t.RunTimeout, 30*time.Minute); timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	start := time.Now()
+	run = &models.SyncRun{RunID: runID, TenantID: t.ID, Job: job, StartedAt: r.cfg.Now(), Host: r.cfg.Host}
+	if err := r.cfg.Store.StartRun(ctx, run); err != nil {
+		return nil, fmt.Errorf("tenant %s job %s: %w", t.ID, job, err)
+	}
+	log.Info("run started")
+	rc := &runContext{tenant: t.ID, runID: runID, log: log, store: r.cfg.Store, now: r.cfg.Now,
+		resources: map[string]Counts{}, details: map[string]any{}}
+
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				log.Error("run panicked", zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
+				err = fmt.Errorf("panic: %v", p)
+			}
+		}()
+		err = fn(ctx, rc, t)
+	}()
+
+	r.finish(ctx, run, rc, err)
+	took := time.Since(start)
+	if r.cfg.Runs != nil {
+		r.cfg.Runs.RunFinished(run, took)
+	}
+	fields := []zap.Field{zap.Duration("took", took), zap.Int64("pages", run.Pages),
+		zap.Int64("fetched", run.Fetched), zap.Int64("inserted", run.Inserted), zap.Int64("updated", run.Updated),
+		zap.Int64("unchanged", run.Unchanged), zap.Int64("deleted", run.Deleted),
+		zap.Int64("bad_records", run.BadRecords), zap.Int64("retries", run.Retries)}
+	if err != nil {
+		log.Error("run failed", append(fields, zap.Error(err))...)
+		return run, fmt.Errorf("tenant %s job %s: %w", t.ID, job, err)
+	}
+	log.Info("run succeeded", fields...)
+	return run, nil
+}
+
+// finish records the outcome even when the run's context has ended: a cancelled run must still
+// be recorded as failed.
+func (r *Runner) finish(ctx context.Context, run *models.SyncRun, rc *runContext, runErr error) {
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	now := r.cfg.Now()
+	c := rc.total
+	run.FinishedAt = &now
+	run.Pages, run.Fetched, run.Inserted, run.Updated = c.Pages, c.Fetched, c.Inserted, c.Updated
+	run.Unchanged, run.Deleted, run.BadRecords, run.Retries = c.Unchanged, c.Deleted, c.BadRecords, rc.retries
+	run.Status = models.RunSucceeded
+	if runErr != nil {
+		run.Status = models.RunFailed
+		msg := runErr.Error()
+		run.Error = &msg
+	}
+	details := map[string]any{}
+	if len(rc.resources) > 0 {
+		details["resources"] = rc.resources
+	}
+	for k, v := range rc.details {
+		details[k] = v
+	}
+	if len(details) > 0 {
+		if b, err := json.Marshal(details); err == nil {
+			run.Details = models.JSON(b)
+		}
+	}
+	if err := r.cfg.Store.FinishRun(fctx, run); err != nil {
+		rc.log.Error("could not record run outcome", zap.Error(err))
+	}
+}
+
+func newRunID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// Jobs lists the jobs a tenant can run, given its config.
+func Jobs(t *tenants.Tenant) []string {
+	var jobs []string
+	if t.RentEngine != nil {
+		jobs = append(jobs, tenants.JobRentEngine)
+	}
+	if t.Funnel != nil {
+		jobs = append(jobs, tenants.JobFunnel)
+	}
+	if t.RentEngine != nil && t.Funnel != nil {
+		jobs = append(jobs, tenants.JobPush)
+	}
+	return jobs
+}
+
+// KnownJob reports whether job is a job name.
+func KnownJob(job string) bool {
+	switch strings.TrimSpace(job) {
+	case tenants.JobRentEngine, tenants.JobFunnel, tenants.JobPush:
+		return true
+	}
+	return false
+}
+
+// ForgetTenant drops per-tenant state (rate limiters) of a tenant removed from the config.
+func (r *Runner) ForgetTenant(tenant string) { r.cfg.Limiters.Forget(tenant) }

@@ -1,0 +1,234 @@
+// Package tenants loads, validates and resolves the syncd configuration file: global settings and
+// the list of tenants (property-management companies) with their upstream credentials and schedules.
+//
+// The YAML is decoded strictly: an unknown key is an error naming the tenant and the key path.
+// Secrets are never read from the YAML itself, only from environment variables or files that the
+// YAML names; resolved secrets are held in Secret values that never print.
+package tenants
+
+import (
+	"strings"
+	"time"
+)
+
+// Job names. A tenant has one schedule per job; each job run is one row in sync_runs.
+const (
+	JobRentEngine = "rentengine" // pull units, prospects, leasing events
+	JobFunnel     = "funnel"     // pull communities, prospects, renewals, appointments
+	JobPush       = "push"       // compute and push diffs back to the upstreams
+)
+
+// Config is the whole configuration file after defaults are applied and secrets resolved.
+// Load and Parse return it only when valid; after them every defaulted field below holds its
+// effective value, so consumers never apply defaults themselves.
+type Config struct {
+	// Database is the mirror store.
+	Database Database `yaml:"database"`
+	// Listen is the HTTP address for /metrics, /healthz and /readyz ("" disables the server).
+	Listen string `yaml:"listen"`
+	Log    Log    `yaml:"log"`
+	// Limits are process-wide.
+	Limits Limits `yaml:"limits"`
+	// Defaults apply to every tenant that does not set the value itself.
+	Defaults Defaults `yaml:"defaults"`
+	// Tenants must be present in the file; an empty list is allowed.
+	Tenants []Tenant `yaml:"tenants"`
+}
+
+// Tenant returns the tenant with the given id, or nil.
+func (c *Config) Tenant(id string) *Tenant {
+	for i := range c.Tenants {
+		if c.Tenants[i].ID == id {
+			return &c.Tenants[i]
+		}
+	}
+	return nil
+}
+
+// Database locates the mirror. URL is either "postgres://user@host:port/db?sslmode=..." (or
+// postgresql://) or "sqlite:PATH" ("sqlite::memory:" for a throwaway database). A password never
+// appears in the YAML: use PasswordEnv/PasswordFile, or put the whole URL in an environment
+// variable or file (URLEnv/URLFile). At most one of URL, URLEnv and URLFile is set; with none the
+// default is DefaultDatabaseURL ("sqlite:syncd.db").
+type Database struct {
+	URL     string `yaml:"url"`
+	URLEnv  string `yaml:"url_env"`
+	URLFile string `yaml:"url_file"`
+	// PasswordEnv or PasswordFile (at most one; postgres only) supplies the password for the
+	// URL's user name.
+	PasswordEnv  string `yaml:"password_env"`
+	PasswordFile string `yaml:"password_file"`
+	// MaxOpenConns caps the connection pool (0 = default 10; SQLite always uses 1 writer).
+	MaxOpenConns int `yaml:"max_open_conns"`
+
+	// DSN is the resolved connection string, password included. Never log it.
+	DSN Secret `yaml:"-"`
+}
+
+// Database drivers, as returned by Database.Driver.
+const (
+	DriverPostgres = "postgres"
+	DriverSQLite   = "sqlite"
+)
+
+// Driver returns DriverPostgres or DriverSQLite for the resolved DSN ("" before Parse).
+func (d Database) Driver() string {
+	dsn := d.DSN.Reveal()
+	switch {
+	case strings.HasPrefix(dsn, "sqlite:"):
+		return DriverSQLite
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		return DriverPostgres
+	}
+	return ""
+}
+
+// SQLitePath returns the file path of a sqlite: DSN (":memory:" for an in-memory database), or ""
+// for other drivers.
+func (d Database) SQLitePath() string {
+	if d.Driver() != DriverSQLite {
+		return ""
+	}
+	return strings.TrimPrefix(d.DSN.Reveal(), "sqlite:")
+}
+
+// Log selects the zap logger's level (debug, info, warn, error; default info) and format (json or
+// console; default json).
+type Log struct {
+	Level  string `yaml:"level"`
+	Format string `yaml:"format"`
+}
+
+// Limits are process-wide caps.
+type Limits struct {
+	// MaxConcurrentJobs caps how many tenant jobs run at once in this process (0 = default 16),
+	// so a thousand tenants do not open a thousand connections.
+	MaxConcurrentJobs int `yaml:"max_concurrent_jobs"`
+	// ShutdownTimeout bounds how long a stop waits for running jobs (0 = default 25s).
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+}
+
+// Defaults are applied to tenants that leave a value unset.
+type Defaults struct {
+	// Timezone is an IANA name (default "UTC"): local-time schedules skip runs in the DST
+	// spring-forward hour, so pick one deliberately.
+	Timezone string `yaml:"timezone"`
+	// RunTimeout bounds one job run (0 = default 30m).
+	RunTimeout time.Duration `yaml:"run_timeout"`
+	// MaxJitter is the upper bound of the deterministic per-tenant start delay (0 = default 30s;
+	// negative disables jitter).
+	MaxJitter time.Duration `yaml:"max_jitter"`
+	// Schedules per job; a job left out falls back to the built-in schedule (rentengine
+	// "@every 15m", funnel "@every 30m", push none), one written as "" has no default.
+	Schedules Schedules `yaml:"schedules"`
+	// RentEngine defaults to DefaultRentEngineBaseURL and 20 requests per 5s, burst 1.
+	RentEngine UpstreamDefaults `yaml:"rentengine"`
+	// Funnel defaults to DefaultFunnelBaseURL and 5 requests per 1s, burst 1.
+	Funnel UpstreamDefaults `yaml:"funnel"`
+}
+
+// UpstreamDefaults are per-API defaults. After Parse both fields are set.
+type UpstreamDefaults struct {
+	BaseURL string `yaml:"base_url"`
+	// RateLimit keys left out fall back to the built-in limit key by key.
+	RateLimit *RateLimit `yaml:"rate_limit"`
+}
+
+// Tenant is one property-management company.
+type Tenant struct {
+	// ID is a slug stored in every mirror row ([a-z0-9][a-z0-9_-]*, at most 63 characters).
+	ID string `yaml:"id"`
+	// Name is a display name, optional.
+	Name string `yaml:"name"`
+	// Timezone is an IANA name for the tenant's schedules (default Defaults.Timezone).
+	Timezone string `yaml:"timezone"`
+	// Enabled defaults to true; a disabled tenant is validated but never scheduled.
+	Enabled *bool `yaml:"enabled"`
+	// RunTimeout overrides Defaults.RunTimeout.
+	RunTimeout time.Duration `yaml:"run_timeout"`
+	// MaxJitter overrides Defaults.MaxJitter (0 = inherit; negative disables jitter, so after
+	// Parse a value <= 0 means no jitter).
+	MaxJitter time.Duration `yaml:"max_jitter"`
+
+	// RentEngine and Funnel are nil when the tenant does not use that upstream; at least one is set.
+	RentEngine *RentEngine `yaml:"rentengine"`
+	Funnel     *Funnel     `yaml:"funnel"`
+	// Schedules per job: the tenant's own, else Defaults.Schedules. After Parse a job whose
+	// upstream block is missing has no schedule (push needs both blocks), and a schedule
+	// written as "" stays empty, turning that job's schedule off for this tenant.
+	Schedules Schedules `yaml:"schedules"`
+
+	// Location is Timezone resolved (UTC when unset).
+	Location *time.Location `yaml:"-"`
+}
+
+// IsEnabled reports whether the tenant should be scheduled.
+func (t *Tenant) IsEnabled() bool { return t.Enabled == nil || *t.Enabled }
+
+// Schedules holds one cron expression per job: 5 fields ("*/15 * * * *") or a descriptor
+// ("@every 15m", "@hourly"). Expressions are evaluated in the tenant's timezone (UTC by default).
+// An empty schedule means the job is not scheduled (it can still be run with `syncd sync`).
+type Schedules struct {
+	RentEngine string `yaml:"rentengine"`
+	Funnel     string `yaml:"funnel"`
+	Push       string `yaml:"push"`
+}
+
+// Get returns the schedule of a job by name.
+func (s Schedules) Get(job string) string {
+	switch job {
+	case JobRentEngine:
+		return s.RentEngine
+	case JobFunnel:
+		return s.Funnel
+	case JobPush:
+		return s.Push
+	}
+	return ""
+}
+
+// RateLimit is a token bucket: Requests per Per, with Burst. Keys left out inherit from the
+// defaults: block, then the built-in limit. Burst written as 0 means "equal to Requests"; after
+// Parse all three fields are positive.
+type RateLimit struct {
+	Requests int           `yaml:"requests"`
+	Per      time.Duration `yaml:"per"`
+	Burst    int           `yaml:"burst"`
+}
+
+// RentEngine is a tenant's RentEngine Public API access.
+type RentEngine struct {
+	// BaseURL defaults to Defaults.RentEngine.BaseURL; after Parse it has no trailing slash.
+	BaseURL string `yaml:"base_url"`
+	// Exactly one of TokenEnv (a variable name) and TokenFile (a path) names the bearer token.
+	TokenEnv  string `yaml:"token_env"`
+	TokenFile string `yaml:"token_file"`
+	// AccountID optionally restricts pulls to one account (a token can span several).
+	AccountID string `yaml:"account_id"`
+	// RateLimit is never nil after Parse.
+	RateLimit *RateLimit `yaml:"rate_limit"`
+
+	// Token is the resolved bearer token (zero for a disabled tenant: its secrets are not read).
+	Token Secret `yaml:"-"`
+}
+
+// Funnel is a tenant's Funnel Partner API access.
+type Funnel struct {
+	// BaseURL defaults to Defaults.Funnel.BaseURL; after Parse it has no trailing slash.
+	BaseURL string `yaml:"base_url"`
+	// Exactly one of APIKeyEnv (a variable name) and APIKeyFile (a path) names the API key.
+	APIKeyEnv  string `yaml:"api_key_env"`
+	APIKeyFile string `yaml:"api_key_file"`
+	// Auth is how the key is sent: "basic" (key as username, default) or "bearer".
+	Auth string `yaml:"auth"`
+	// CompanyID is the Funnel company id used for customer scores (0 = none).
+	CompanyID int64 `yaml:"company_id"`
+	// Communities are community ids in any documented form: "1234", "P1234-567", "partner-id:abc".
+	// At least one; no empty or repeated entries.
+	Communities []string `yaml:"communities"`
+	// RateLimit is never nil after Parse.
+	RateLimit *RateLimit `yaml:"rate_limit"`
+
+	// APIKey is the resolved key (zero for a disabled tenant: its secrets are not read).
+	APIKey Secret `yaml:"-"`
+}

@@ -1,0 +1,56 @@
+package tenants
+
+import "time"
+
+// Built-in defaults. A value set on a tenant wins over the defaults: block of the file, which wins
+// over these. config.example.yaml documents the same values; keep them in step.
+const (
+	// DefaultDatabaseURL keeps a first run self-contained: no server to install.
+	DefaultDatabaseURL = "sqlite:syncd.db"
+	// DefaultMaxOpenConns is the Postgres pool size when database.max_open_conns is 0.
+	DefaultMaxOpenConns = 10
+
+	DefaultLogLevel  = "info"
+	DefaultLogFormat = "json"
+
+	// DefaultMaxConcurrentJobs caps concurrent tenant jobs so many tenants do not exhaust the
+	// database pool or the host.
+	DefaultMaxConcurrentJobs = 16
+	// DefaultShutdownTimeout stays under Kubernetes' 30s termination grace period.
+	DefaultShutdownTimeout = 25 * time.Second
+
+	// DefaultTimezone is UTC because local-time schedules skip runs in the DST spring-forward hour.
+	DefaultTimezone = "UTC"
+	// DefaultRunTimeout bounds one job run; a full pull of a large tenant takes minutes, not hours.
+	DefaultRunTimeout = 30 * time.Minute
+	// DefaultMaxJitter spreads tenants that share a schedule such as "0 * * * *".
+	DefaultMaxJitter = 30 * time.Second
+
+	// DefaultRentEngineSchedule and DefaultFunnelSchedule apply to tenants with the matching
+	// block; DefaultPushSchedule is empty because pushing changes upstream data and must be
+	// asked for.
+	DefaultRentEngineSchedule = "@every 15m"
+	DefaultFunnelSchedule     = "@every 30m"
+	DefaultPushSchedule       = ""
+
+	DefaultRentEngineBaseURL = "https://app.rentengine.io/api/public/v1"
+	// RentEngine reports X-Ratelimit-Limit: 30 with an unclear window; 20 per 5s with no burst
+	// stays under it on either reading.
+	DefaultRentEngineRateRequests = 20
+	DefaultRentEngineRatePer      = 5 * time.Second
+	DefaultRentEngineRateBurst    = 1
+
+	DefaultFunnelBaseURL = "https://api.funnelleasing.com/api/partners/v1"
+	// Funnel publishes no limit and asks partners to be gentle.
+	DefaultFunnelRateRequests = 5
+	DefaultFunnelRatePer      = time.Second
+	DefaultFunnelRateBurst    = 1
+	// DefaultFunnelAuth is Basic because Funnel documents it for both of its APIs.
+	DefaultFunnelAuth = FunnelAuthBasic
+)
+
+// Values of Funnel.Auth.
+const (
+	FunnelAuthBasic  = "basic"
+	FunnelAuthBearer = "bearer"
+)

@@ -1,0 +1,47 @@
+package tenants
+
+import (
+	"testing"
+	"time"
+)
+
+// The example must stay valid: it is the documentation users copy from.
+func TestExampleConfig(t *testing.T) {
+	const path = "../../config.example.yaml"
+	vars := []string{"ACME_RENTENGINE_TOKEN", "ACME_FUNNEL_API_KEY", "BRIGHTSIDE_RENTENGINE_TOKEN"}
+
+	t.Run("valid with its variables", func(t *testing.T) {
+		env := map[string]string{}
+		for _, v := range vars {
+			env[v] = "value-of-" + v
+		}
+		cfg, err := Load(path, LoadOptions{LookupEnv: envOf(env)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		acme := cfg.Tenant("acme")
+		if acme == nil || acme.RentEngine == nil || acme.Funnel == nil || acme.Location.String() != "America/Chicago" {
+			t.Fatalf("acme = %+v", acme)
+		}
+		eq(t, "acme token", acme.RentEngine.Token.Reveal(), "value-of-ACME_RENTENGINE_TOKEN")
+		eq(t, "acme key", acme.Funnel.APIKey.Reveal(), "value-of-ACME_FUNNEL_API_KEY")
+		eq(t, "acme run timeout", acme.RunTimeout, 45*time.Minute)
+		b := cfg.Tenant("brightside")
+		if b == nil || b.Funnel != nil {
+			t.Fatalf("brightside = %+v", b)
+		}
+		eq(t, "brightside schedules", b.Schedules, Schedules{RentEngine: DefaultRentEngineSchedule})
+		eq(t, "brightside zone", b.Location, time.UTC)
+		eq(t, "listen", cfg.Listen, ":9090")
+		eq(t, "driver", cfg.Database.Driver(), DriverSQLite)
+	})
+
+	t.Run("names each missing variable", func(t *testing.T) {
+		_, err := Load(path, LoadOptions{LookupEnv: envOf(nil)})
+		checkProblems(t, err, []want{
+			{"acme", "rentengine.token_env", "ACME_RENTENGINE_TOKEN is unset or empty", 0},
+			{"acme", "funnel.api_key_env", "ACME_FUNNEL_API_KEY is unset or empty", 0},
+			{"brightside", "rentengine.token_env", "BRIGHTSIDE_RENTENGINE_TOKEN is unset or empty", 0},
+		})
+	})
+}

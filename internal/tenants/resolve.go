@@ -1,0 +1,533 @@
+package tenants
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	// Embedded zone data: the production image is distroless-style and may carry no zoneinfo,
+	// and a tenant's timezone must load the same everywhere.
+	_ "time/tzdata"
+)
+
+var (
+	tenantIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+	// envNamePattern catches a credential pasted where its variable's name belongs, so that the
+	// "is unset" message does not echo the credential.
+	envNamePattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+)
+
+var jobs = []string{JobRentEngine, JobFunnel, JobPush}
+
+// scope reports problems and looks up written keys either globally (tenant < 0; fields are full
+// paths) or for one tenant (fields are relative to it).
+type scope struct {
+	p      *parser
+	tenant int
+}
+
+func (s scope) has(field string) bool {
+	if s.tenant < 0 {
+		return s.p.has(field)
+	}
+	return s.p.has(tenantPath(s.tenant, field))
+}
+
+func (s scope) problem(field, format string, args ...any) {
+	if s.tenant < 0 {
+		s.p.global(field, format, args...)
+		return
+	}
+	s.p.tenant(s.tenant, field, format, args...)
+}
+
+// resolve applies defaults, validates and resolves secrets, recording every problem.
+func (p *parser) resolve(c *Config) {
+	global := scope{p: p, tenant: -1}
+	global.database(&c.Database)
+	global.listen(c.Listen)
+	global.log(&c.Log)
+	global.limits(&c.Limits)
+	defLoc, reRate, fuRate := global.defaults(&c.Defaults)
+
+	firstByID := map[string]int{}
+	for i := range c.Tenants {
+		if p.broken[i] {
+			continue
+		}
+		scope{p: p, tenant: i}.tenantConfig(&c.Tenants[i], &c.Defaults, defLoc, reRate, fuRate, firstByID)
+	}
+}
+
+func (s scope) listen(addr string) {
+	if addr == "" {
+		return
+	}
+	_, port, err := net.SplitHostPort(addr)
+	if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 0 || n > 65535 {
+		s.problem("listen", "%q is not a host:port address such as \":9090\" or \"127.0.0.1:9090\"", addr)
+	}
+}
+
+func (s scope) log(l *Log) {
+	l.Level = cmp.Or(l.Level, DefaultLogLevel)
+	l.Format = cmp.Or(l.Format, DefaultLogFormat)
+	switch l.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		s.problem("log.level", "%q is not a level; use debug, info, warn or error", l.Level)
+	}
+	switch l.Format {
+	case "json", "console":
+	default:
+		s.problem("log.format", "%q is not a format; use json or console", l.Format)
+	}
+}
+
+func (s scope) limits(l *Limits) {
+	if l.MaxConcurrentJobs < 0 {
+		s.problem("limits.max_concurrent_jobs", "must be 0 (the default, %d) or more", DefaultMaxConcurrentJobs)
+	}
+	if l.ShutdownTimeout < 0 {
+		s.problem("limits.shutdown_timeout", "must not be negative (0 means the default, %s)", DefaultShutdownTimeout)
+	}
+	l.MaxConcurrentJobs = cmp.Or(l.MaxConcurrentJobs, DefaultMaxConcurrentJobs)
+	l.ShutdownTimeout = cmp.Or(l.ShutdownTimeout, DefaultShutdownTimeout)
+}
+
+// defaults fills the defaults: block from the built-in constants and returns what tenants
+// inherit: the default location and the per-API rate limits before burst resolution.
+func (s scope) defaults(d *Defaults) (loc *time.Location, reRate, fuRate RateLimit) {
+	d.Timezone = cmp.Or(d.Timezone, DefaultTimezone)
+	loc, err := loadLocation(d.Timezone)
+	if err != nil {
+		s.problem("defaults.timezone", "%v", err)
+		loc = time.UTC // keeps tenants validating; the config is rejected anyway
+	}
+	if d.RunTimeout < 0 {
+		s.problem("defaults.run_timeout", "must not be negative (0 means the default, %s)", DefaultRunTimeout)
+	}
+	d.RunTimeout = cmp.Or(d.RunTimeout, DefaultRunTimeout)
+	d.MaxJitter = cmp.Or(d.MaxJitter, DefaultMaxJitter)
+
+	builtin := Schedules{RentEngine: DefaultRentEngineSchedule, Funnel: DefaultFunnelSchedule, Push: DefaultPushSchedule}
+	for _, job := range jobs {
+		field := "defaults.schedules." + job
+		if !s.has(field) {
+			d.Schedules.set(job, builtin.Get(job))
+			continue
+		}
+		spec := strings.TrimSpace(d.Schedules.Get(job))
+		d.Schedules.set(job, spec)
+		if spec == "" {
+			continue // written as "": no default schedule for this job
+		}
+		if _, err := ParseSchedule(spec, loc); err != nil {
+			s.problem(field, "%v", err)
+		}
+	}
+
+	d.RentEngine.BaseURL = s.baseURL("defaults.rentengine.base_url", d.RentEngine.BaseURL, DefaultRentEngineBaseURL)
+	reRate = s.mergeRate(RateLimit{
+		Requests: DefaultRentEngineRateRequests, Per: DefaultRentEngineRatePer, Burst: DefaultRentEngineRateBurst,
+	}, d.RentEngine.RateLimit, "defaults.rentengine.rate_limit")
+	d.RentEngine.RateLimit = finalRate(reRate)
+
+	d.Funnel.BaseURL = s.baseURL("defaults.funnel.base_url", d.Funnel.BaseURL, DefaultFunnelBaseURL)
+	fuRate = s.mergeRate(RateLimit{
+		Requests: DefaultFunnelRateRequests, Per: DefaultFunnelRatePer, Burst: DefaultFunnelRateBurst,
+	}, d.Funnel.RateLimit, "defaults.funnel.rate_limit")
+	d.Funnel.RateLimit = finalRate(fuRate)
+	return loc, reRate, fuRate
+}
+
+func (s scope) tenantConfig(t *Tenant, d *Defaults, defLoc *time.Location, reRate, fuRate RateLimit, firstByID map[string]int) {
+	switch {
+	case t.ID == "":
+		s.problem("id", `required: a short slug such as "acme", stored in every mirror row`)
+	case !tenantIDPattern.MatchString(t.ID):
+		s.problem("id", "%q is not a valid tenant id: use 1 to 63 lowercase letters, digits, '-' or '_', starting with a letter or digit", t.ID)
+	default:
+		if j, dup := firstByID[t.ID]; dup {
+			s.problem("id", "duplicate tenant id; it is first used at line %d", s.p.line(tenantPath(j, "id")))
+		} else {
+			firstByID[t.ID] = s.tenant
+		}
+	}
+
+	if t.Timezone == "" {
+		t.Timezone, t.Location = d.Timezone, defLoc
+	} else {
+		loc, err := loadLocation(t.Timezone)
+		if err != nil {
+			s.problem("timezone", "%v", err)
+			loc = time.UTC
+		}
+		t.Location = loc
+	}
+	if t.Enabled == nil {
+		enabled := true
+		t.Enabled = &enabled
+	}
+	if t.RunTimeout < 0 {
+		s.problem("run_timeout", "must not be negative (0 means defaults.run_timeout)")
+	}
+	t.RunTimeout = cmp.Or(t.RunTimeout, d.RunTimeout)
+	t.MaxJitter = cmp.Or(t.MaxJitter, d.MaxJitter)
+
+	if t.RentEngine == nil && t.Funnel == nil {
+		s.problem("", "no upstream configured: add a rentengine: or funnel: block")
+	}
+	if re := t.RentEngine; re != nil {
+		re.BaseURL = s.baseURL("rentengine.base_url", re.BaseURL, d.RentEngine.BaseURL)
+		re.RateLimit = finalRate(s.mergeRate(reRate, re.RateLimit, "rentengine.rate_limit"))
+		if v, ok := s.secret(t.IsEnabled(), "rentengine", "token", "token_env", re.TokenEnv, "token_file", re.TokenFile); ok {
+			re.Token = NewSecret(v)
+		}
+	}
+	if f := t.Funnel; f != nil {
+		s.funnel(f, d, fuRate, t.IsEnabled())
+	}
+	s.schedules(t, d)
+}
+
+func (s scope) funnel(f *Funnel, d *Defaults, fuRate RateLimit, enabled bool) {
+	f.BaseURL = s.baseURL("funnel.base_url", f.BaseURL, d.Funnel.BaseURL)
+	f.RateLimit = finalRate(s.mergeRate(fuRate, f.RateLimit, "funnel.rate_limit"))
+	f.Auth = cmp.Or(f.Auth, DefaultFunnelAuth)
+	if f.Auth != FunnelAuthBasic && f.Auth != FunnelAuthBearer {
+		s.problem("funnel.auth", "%q is not supported; use basic or bearer", f.Auth)
+	}
+	if f.CompanyID < 0 {
+		s.problem("funnel.company_id", "must not be negative")
+	}
+	if len(f.Communities) == 0 {
+		s.problem("funnel.communities", "list at least one community id; syncd pulls Funnel data per community")
+	}
+	firstAt := map[string]int{}
+	for k, id := range f.Communities {
+		field := fmt.Sprintf("funnel.communities[%d]", k)
+		id = strings.TrimSpace(id)
+		f.Communities[k] = id
+		if id == "" {
+			s.problem(field, "empty community id")
+			continue
+		}
+		if first, dup := firstAt[id]; dup {
+			s.problem(field, "community %q is listed twice (also at funnel.communities[%d])", id, first)
+			continue
+		}
+		firstAt[id] = k
+	}
+	if v, ok := s.secret(enabled, "funnel", "API key", "api_key_env", f.APIKeyEnv, "api_key_file", f.APIKeyFile); ok {
+		f.APIKey = NewSecret(v)
+	}
+}
+
+// schedules picks each job's schedule: the tenant's own, else defaults.schedules, else the
+// built-in one. A job runs only when its upstream block exists, so inherited schedules are
+// dropped silently while an explicit one for a missing block is an error. A schedule written as
+// "" turns the job's schedule off for that tenant.
+func (s scope) schedules(t *Tenant, d *Defaults) {
+	configured := map[string]bool{
+		JobRentEngine: t.RentEngine != nil,
+		JobFunnel:     t.Funnel != nil,
+		JobPush:       t.RentEngine != nil && t.Funnel != nil,
+	}
+	for _, job := range jobs {
+		field := "schedules." + job
+		explicit := s.has(field)
+		spec := d.Schedules.Get(job)
+		if explicit {
+			spec = strings.TrimSpace(t.Schedules.Get(job))
+		}
+		if !configured[job] {
+			if explicit && spec != "" {
+				if job == JobPush {
+					s.problem(field, "set, but pushing needs both a rentengine: and a funnel: block")
+				} else {
+					s.problem(field, "set, but the tenant has no %s: block", job)
+				}
+			}
+			t.Schedules.set(job, "")
+			continue
+		}
+		// Inherited schedules were checked once, as defaults.schedules.
+		if explicit && spec != "" {
+			if _, err := ParseSchedule(spec, t.Location); err != nil {
+				s.problem(field, "%v", err)
+			}
+		}
+		t.Schedules.set(job, spec)
+	}
+}
+
+func (sc *Schedules) set(job, spec string) {
+	switch job {
+	case JobRentEngine:
+		sc.RentEngine = spec
+	case JobFunnel:
+		sc.Funnel = spec
+	case JobPush:
+		sc.Push = spec
+	}
+}
+
+// mergeRate overlays the keys written under field onto base, key by key, so a tenant can raise
+// requests alone. A burst written as 0 stays 0 here and means "equal to requests" once the
+// effective requests are known (finalRate).
+func (s scope) mergeRate(base RateLimit, r *RateLimit, field string) RateLimit {
+	if r == nil {
+		return base
+	}
+	if s.has(field + ".requests") {
+		if r.Requests <= 0 {
+			s.problem(field+".requests", "must be greater than 0")
+		} else {
+			base.Requests = r.Requests
+		}
+	}
+	if s.has(field + ".per") {
+		if r.Per <= 0 {
+			s.problem(field+".per", `must be a positive duration such as "1s"`)
+		} else {
+			base.Per = r.Per
+		}
+	}
+	if s.has(field + ".burst") {
+		if r.Burst < 0 {
+			s.problem(field+".burst", "must be 0 (as many as requests) or more")
+		} else {
+			base.Burst = r.Burst
+		}
+	}
+	return base
+}
+
+func finalRate(r RateLimit) *RateLimit {
+	if r.Burst == 0 {
+		r.Burst = r.Requests
+	}
+	return &r
+}
+
+// baseURL validates an upstream base URL and returns it without a trailing slash, or fallback
+// when unset.
+func (s scope) baseURL(field, v, fallback string) string {
+	if v == "" {
+		return fallback
+	}
+	u, err := url.Parse(v)
+	switch {
+	case err == nil && u.User != nil, strings.Contains(v, "@"):
+		// Not echoed: it may hold a credential.
+		s.problem(field, "must not contain a user name or password; credentials come from the *_env or *_file keys")
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		s.problem(field, "%q is not an absolute http(s) URL such as %q", v, fallback)
+	}
+	return strings.TrimRight(v, "/")
+}
+
+// secret resolves a credential from exactly one of an environment variable or a file.
+//
+// For a disabled tenant (resolve false) only the keys are checked: disabling a tenant is how an
+// operator parks one whose credentials are revoked or not issued yet, and that must not stop the
+// daemon from starting.
+func (s scope) secret(resolve bool, block, what, envKey, env, fileKey, file string) (string, bool) {
+	switch {
+	case env != "" && file != "":
+		s.problem(block, "both %s and %s are set; keep exactly one", envKey, fileKey)
+		return "", false
+	case env == "" && file == "":
+		s.problem(block, "no %s: set %s (an environment variable name) or %s (a file path)", what, envKey, fileKey)
+		return "", false
+	case env != "":
+		field := block + "." + envKey
+		if !resolve {
+			s.envName(field, env)
+			return "", false
+		}
+		return s.fromEnv(field, env)
+	default:
+		if !resolve {
+			return "", false
+		}
+		return s.fromFile(block+"."+fileKey, file)
+	}
+}
+
+// fromEnv and fromFile trim surrounding whitespace: a trailing newline from `echo > file` or a
+// secrets manager is never part of a credential.
+func (s scope) fromEnv(field, name string) (string, bool) {
+	if !s.envName(field, name) {
+		return "", false
+	}
+	v, ok := s.p.opts.LookupEnv(name)
+	v = strings.TrimSpace(v)
+	if !ok || v == "" {
+		s.problem(field, "environment variable %s is unset or empty", name)
+		return "", false
+	}
+	return v, true
+}
+
+// envName rejects values that cannot be a variable name, typically the credential itself pasted
+// in its place, without echoing them.
+func (s scope) envName(field, name string) bool {
+	if !envNamePattern.MatchString(name) {
+		s.problem(field, "must be the name of an environment variable (letters, digits and _), not the secret itself")
+		return false
+	}
+	return true
+}
+
+func (s scope) fromFile(field, path string) (string, bool) {
+	data, err := s.p.opts.ReadFile(path)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the path is already in the message
+		}
+		s.problem(field, "cannot read file %s: %v", path, err)
+		return "", false
+	}
+	v := strings.TrimSpace(string(data))
+	if v == "" {
+		s.problem(field, "file %s is empty", path)
+		return "", false
+	}
+	return v, true
+}
+
+// database resolves the DSN. No message here may include it: it can hold a password.
+func (s scope) database(d *Database) {
+	if d.MaxOpenConns < 0 {
+		s.problem("database.max_open_conns", "must be 0 (the default, %d) or more", DefaultMaxOpenConns)
+	}
+	d.MaxOpenConns = cmp.Or(d.MaxOpenConns, DefaultMaxOpenConns)
+
+	var set []string
+	for _, kv := range [][2]string{{"url", d.URL}, {"url_env", d.URLEnv}, {"url_file", d.URLFile}} {
+		if kv[1] != "" {
+			set = append(set, kv[0])
+		}
+	}
+	if len(set) > 1 {
+		s.problem("database", "%s are all set; keep exactly one", strings.Join(set, " and "))
+		return
+	}
+	if d.PasswordEnv != "" && d.PasswordFile != "" {
+		s.problem("database", "both password_env and password_file are set; keep exactly one")
+		return
+	}
+
+	field, src, dsn, ok := "database.url", "", DefaultDatabaseURL, true
+	switch {
+	case d.URLEnv != "":
+		field, src = "database.url_env", "environment variable "+d.URLEnv
+		dsn, ok = s.fromEnv(field, d.URLEnv)
+	case d.URLFile != "":
+		field, src = "database.url_file", "file "+d.URLFile
+		dsn, ok = s.fromFile(field, d.URLFile)
+	case d.URL != "":
+		dsn = strings.TrimSpace(d.URL)
+	}
+	if !ok {
+		return
+	}
+	if dsn, ok = s.dsn(d, field, src, dsn); ok {
+		d.DSN = NewSecret(dsn)
+	}
+}
+
+// dsn checks and completes a database URL read from field; src names the variable or file it came
+// from ("" when written in the YAML).
+func (s scope) dsn(d *Database, field, src, dsn string) (string, bool) {
+	inYAML := src == ""
+	// Messages about a URL from a variable or file name the source, never the value.
+	subject := "the URL"
+	if !inYAML {
+		subject = "the URL in " + src
+	}
+	pwField := ""
+	switch {
+	case d.PasswordEnv != "":
+		pwField = "database.password_env"
+	case d.PasswordFile != "":
+		pwField = "database.password_file"
+	}
+
+	if path, ok := strings.CutPrefix(dsn, "sqlite:"); ok {
+		switch {
+		case strings.HasPrefix(path, "//"):
+			s.problem(field, "%s: write SQLite URLs as sqlite:PATH (sqlite:/var/lib/syncd/syncd.db or sqlite:syncd.db), not sqlite://", subject)
+		case path == "":
+			s.problem(field, "%s: sqlite: needs a path, as in sqlite:syncd.db or sqlite::memory:", subject)
+		case pwField != "":
+			s.problem(pwField, "SQLite has no password; password_env and password_file apply to postgres URLs only")
+		default:
+			return dsn, true
+		}
+		return "", false
+	}
+	if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
+		s.problem(field, "%s must start with postgres://, postgresql:// or sqlite:", subject)
+		return "", false
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		var ue *url.Error
+		if inYAML && !strings.Contains(dsn, "@") && errors.As(err, &ue) {
+			s.problem(field, "%s is not valid: %v", subject, ue.Err)
+		} else {
+			s.problem(field, "%s is not valid; expected postgres://USER@HOST:PORT/DB?sslmode=require", subject)
+		}
+		return "", false
+	}
+	_, hasPassword := u.User.Password()
+	if inYAML && hasPassword {
+		s.problem(field, "the URL contains a password; put the password in password_env/password_file or the whole URL in url_env")
+		return "", false
+	}
+	if pwField == "" {
+		return dsn, true
+	}
+	switch {
+	case u.User == nil || u.User.Username() == "":
+		s.problem(pwField, "the database URL has no user name to go with the password; write postgres://USER@HOST/DB")
+		return "", false
+	case hasPassword:
+		s.problem(pwField, "%s already contains a password; remove one of them", subject)
+		return "", false
+	}
+	var pw string
+	var ok bool
+	if d.PasswordEnv != "" {
+		pw, ok = s.fromEnv(pwField, d.PasswordEnv)
+	} else {
+		pw, ok = s.fromFile(pwField, d.PasswordFile)
+	}
+	if !ok {
+		return "", false
+	}
+	u.User = url.UserPassword(u.User.Username(), pw)
+	return u.String(), true
+}
+
+func loadLocation(name string) (*time.Location, error) {
+	if name == "Local" {
+		return nil, errors.New(`"Local" depends on the host; use an IANA name such as "America/Chicago" or "UTC"`)
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, fmt.Errorf("unknown time zone %q; use an IANA name such as \"America/Chicago\" or \"UTC\"", name)
+	}
+	return loc, nil
+}
