@@ -97,9 +97,9 @@ func New(cfg Config, runner Runner, log *zap.Logger) *Scheduler {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Scheduler{
 		cfg: cfg, runner: runner, log: log.Named("scheduler"),
-		cron:    cron.New(cron.WithLocation(time.UTC)),
-		sem:     make(chan struct{}, cfg.MaxConcurrent),
-		ctx:     ctx, cancel: cancel,
+		cron: cron.New(cron.WithLocation(time.UTC)),
+		sem:  make(chan struct{}, cfg.MaxConcurrent),
+		ctx:  ctx, cancel: cancel,
 		entries: map[string]*entry{}, locks: map[string]*sync.Mutex{},
 	}
 }

@@ -174,9 +174,15 @@ func newSeen[K models.Key]() seenSet[K] {
 
 // Counts are one resource's (or a whole run's) figures.
 type Counts struct {
-	Pages, Fetched, Inserted, Updated, Unchanged, Deleted, BadRecords int64
-	Passes                                                         int      `json:",omitempty"`
-	Notes                                                          []string `json:",omitempty"`
+	Pages      int64    `json:"pages"`
+	Fetched    int64    `json:"fetched"`
+	Inserted   int64    `json:"inserted"`
+	Updated    int64    `json:"updated"`
+	Unchanged  int64    `json:"unchanged"`
+	Deleted    int64    `json:"deleted"`
+	BadRecords int64    `json:"bad_records"`
+	Passes     int      `json:"passes,omitempty"`
+	Notes      []string `json:"notes,omitempty"`
 }
 
 func (c *Counts) add(o Counts) {

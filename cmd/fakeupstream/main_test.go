@@ -1,0 +1,90 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/syncd-dev/syncd/internal/fakeapi"
+)
+
+func TestParseRateLimit(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    fakeapi.RateLimit
+		wantErr bool
+	}{
+		{"20/5s", fakeapi.RateLimit{Requests: 20, Per: 5 * time.Second}, false},
+		{"5/s", fakeapi.RateLimit{Requests: 5, Per: time.Second}, false},
+		{"30/1m", fakeapi.RateLimit{Requests: 30, Per: time.Minute}, false},
+		{"20", fakeapi.RateLimit{}, true},
+		{"0/5s", fakeapi.RateLimit{}, true},
+		{"x/5s", fakeapi.RateLimit{}, true},
+		{"20/soon", fakeapi.RateLimit{}, true},
+		{"20/", fakeapi.RateLimit{}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := parseRateLimit(tt.in)
+			if (err != nil) != tt.wantErr || got != tt.want {
+				t.Errorf("parseRateLimit(%q) = %+v, %v", tt.in, got, err)
+			}
+		})
+	}
+}
+
+func TestRunServesSeededData(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan int)
+	env := func(k string) string {
+		if k == "FAKE_RENTENGINE_TOKEN" {
+			return "tok"
+		}
+		return ""
+	}
+	go func() {
+		done <- run(ctx, []string{"-rentengine-addr", "127.0.0.1:0", "-units", "3", "-prospects", "4"}, env, pw, io.Discard)
+	}()
+	// run prints its line only once the fake is seeded and listening.
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	var baseURL string
+	for _, f := range strings.Fields(line) {
+		if v, ok := strings.CutPrefix(f, "base_url="); ok {
+			baseURL = v
+		}
+	}
+	if !strings.HasPrefix(line, "rentengine ") || !strings.Contains(line, " units=3 prospects=4 ") || baseURL == "" {
+		t.Fatalf("printed %q", line)
+	}
+	req, _ := http.NewRequest(http.MethodGet, baseURL+"/units", nil)
+	req.Header.Set("Authorization", "Bearer tok")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("GET /units: %d", resp.StatusCode)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("exit code %d", code)
+	}
+}
+
+func TestRunNeedsToken(t *testing.T) {
+	var errOut bytes.Buffer
+	code := run(context.Background(), nil, func(string) string { return "" }, io.Discard, &errOut)
+	if code != 2 || !strings.Contains(errOut.String(), "FAKE_RENTENGINE_TOKEN") {
+		t.Errorf("code %d, stderr %q", code, errOut.String())
+	}
+}
