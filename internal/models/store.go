@@ -25,6 +25,7 @@ import (
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
+	gormlogger "gorm.io/gorm/logger"
 	"gorm.io/gorm/schema"
 
 	"github.com/syncd-dev/syncd/internal/logging"
@@ -48,6 +49,8 @@ type OpenConfig struct {
 	// writer at a time is what SQLite allows anyway, and it rules out SQLITE_BUSY between our own
 	// goroutines.
 	MaxOpenConns int
+	// LogSQL logs every statement at debug level (never with bind values).
+	LogSQL bool
 }
 
 // Store is the mirror database.
@@ -62,8 +65,12 @@ func Open(ctx context.Context, cfg OpenConfig, log *zap.Logger) (*Store, error) 
 	if log == nil {
 		log = zap.NewNop()
 	}
+	var glog gormlogger.Interface = logging.NewGORM(log)
+	if cfg.LogSQL {
+		glog = glog.LogMode(gormlogger.Info)
+	}
 	gcfg := &gorm.Config{
-		Logger:                 logging.NewGORM(log),
+		Logger:                 glog,
 		NowFunc:                func() time.Time { return time.Now().UTC() },
 		SkipDefaultTransaction: true, // every write path manages its own transaction
 		PrepareStmt:            false,

@@ -201,6 +201,22 @@ func (s *Server) Update(res Resource, id int64, patch map[string]any) error {
 	return nil
 }
 
+// Corrupt replaces the JSON served for record id with raw, verbatim: the record keeps its place
+// in the paging order but may no longer decode (or even carry its id). It exists so tests can
+// serve the malformed records real integrations report.
+func (s *Server) Corrupt(res Resource, id int64, raw json.RawMessage) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.table(res)
+	e, ok := t.recs[id]
+	if !ok {
+		return fmt.Errorf("corrupt %s %d: %w", res, id, ErrNotFound)
+	}
+	e.raw = bytes.Clone(raw)
+	t.recs[id] = e
+	return nil
+}
+
 // Delete removes a record.
 func (s *Server) Delete(res Resource, id int64) error {
 	s.mu.Lock()

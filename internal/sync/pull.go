@@ -50,7 +50,8 @@ func (r resource[K, T, P]) pull(ctx context.Context, rc *runContext) (Counts, er
 	var c Counts
 	log := rc.log.With(zap.String("table", r.table))
 
-	pass := func(seen seenSet[K]) (complete bool, err error) {
+	// report is false on the verifying pass: its bad records were already counted and logged.
+	pass := func(seen seenSet[K], report bool) (complete bool, err error) {
 		complete = true
 		err = r.list(ctx, func(p upstream.Page) error {
 			c.Pages++
@@ -62,6 +63,9 @@ func (r resource[K, T, P]) pull(ctx context.Context, rc *runContext) (Counts, er
 					// Without an id this record cannot be protected from tombstoning, so the
 					// pass is not allowed to tombstone anything.
 					complete = false
+					if !report {
+						continue
+					}
 					c.BadRecords++
 					log.Warn("bad upstream record: no usable id; skipped, and tombstoning is off for this pass",
 						zap.Int("page", p.Number), zap.Error(err), zap.String("raw", excerpt(raw)))
@@ -70,6 +74,9 @@ func (r resource[K, T, P]) pull(ctx context.Context, rc *runContext) (Counts, er
 				seen.add(k)
 				row, err := r.build(raw)
 				if err != nil {
+					if !report {
+						continue
+					}
 					c.BadRecords++
 					log.Warn("bad upstream record: skipped, stored row kept", zap.Any("id", k),
 						zap.Int("page", p.Number), zap.Error(err), zap.String("raw", excerpt(raw)))
@@ -94,7 +101,7 @@ func (r resource[K, T, P]) pull(ctx context.Context, rc *runContext) (Counts, er
 
 	c.Passes = 1
 	first := newSeen[K]()
-	complete, err := pass(first)
+	complete, err := pass(first, true)
 	if err != nil {
 		return c, err
 	}
@@ -113,7 +120,7 @@ func (r resource[K, T, P]) pull(ctx context.Context, rc *runContext) (Counts, er
 	// Some rows were not returned: deleted upstream, or skipped by page drift. Look again.
 	c.Passes = 2
 	second := newSeen[K]()
-	complete, err = pass(second)
+	complete, err = pass(second, false)
 	if err != nil {
 		return c, err
 	}

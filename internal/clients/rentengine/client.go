@@ -75,15 +75,15 @@ func (c *Client) List(ctx context.Context, res Resource, fn func(upstream.Page) 
 		if p, ok := accountParam[res]; ok && c.cfg.AccountID != "" {
 			q.Set(p, c.cfg.AccountID)
 		}
-		var raw []byte
-		if err := c.up.Do(ctx, upstream.Request{Method: http.MethodGet, Path: res.path(), Query: q, Op: op}, &raw); err != nil {
+		var page upstream.Page
+		decode := upstream.DecodeFunc(func(raw []byte) (err error) {
+			page.Records, page.HasMore, err = upstream.DecodeList(raw)
+			return err
+		})
+		if err := c.up.Do(ctx, upstream.Request{Method: http.MethodGet, Path: res.path(), Query: q, Op: op}, decode); err != nil {
 			return upstream.Page{}, err
 		}
-		recs, more, err := upstream.DecodeList(raw)
-		if err != nil {
-			return upstream.Page{}, &upstream.Error{API: "rentengine", Op: op, Status: http.StatusOK, Kind: upstream.KindDecode, Err: err}
-		}
-		return upstream.Page{Records: recs, HasMore: more}, nil
+		return page, nil
 	}
 	if err := upstream.Paginate(ctx, FirstPage, c.cfg.PageSize, fetch, fn); err != nil {
 		return fmt.Errorf("list %s: %w", res, err)

@@ -149,8 +149,12 @@ func (r Request) idempotent() bool {
 
 func (r Request) read() bool { return r.Method == http.MethodGet || r.Method == http.MethodHead }
 
+// DecodeFunc decodes a 2xx body inside the retry loop, so that a body cut short on a read is
+// retried like any other transport fault.
+type DecodeFunc func(body []byte) error
+
 // Do performs the request with retries and decodes a 2xx JSON body into out (unless out is nil).
-// out may be *[]byte or *json.RawMessage to receive the raw body.
+// out may be *[]byte or *json.RawMessage to receive the raw body, or a DecodeFunc.
 func (c *Client) Do(ctx context.Context, req Request, out any) error {
 	op := cmp.Or(req.Op, req.Method+" "+req.Path)
 	var body []byte
@@ -317,6 +321,11 @@ func (c *Client) attempt(ctx context.Context, req Request, op, target string, bo
 		return nil
 	}
 	switch o := out.(type) {
+	case DecodeFunc:
+		if err := o(raw); err != nil {
+			return &Error{API: c.cfg.API, Op: op, Status: resp.StatusCode, Kind: KindDecode, Body: excerpt(raw), Err: err}
+		}
+		return nil
 	case *[]byte:
 		*o = raw
 		return nil
