@@ -243,7 +243,7 @@ func Jobs(t *tenants.Tenant) []string {
 	if t.Funnel != nil {
 		jobs = append(jobs, tenants.JobFunnel)
 	}
-	if t.RentEngine != nil && t.Funnel != nil {
+	if t.RentEngine != nil && t.Funnel != nil && t.Push != nil {
 		jobs = append(jobs, tenants.JobPush)
 	}
 	return jobs

@@ -153,6 +153,11 @@ type Tenant struct {
 	// RentEngine and Funnel are nil when the tenant does not use that upstream; at least one is set.
 	RentEngine *RentEngine `yaml:"rentengine"`
 	Funnel     *Funnel     `yaml:"funnel"`
+	// Push configures the push job; without it the tenant never pushes.
+	Push *Push `yaml:"push"`
+	// Agents maps a Funnel agent's e-mail (any case) to the RentEngine user UUID that
+	// "Assign to User" should name. An agent missing here is reported, never guessed.
+	Agents map[string]string `yaml:"agents"`
 	// Schedules per job: the tenant's own, else Defaults.Schedules. After Parse a job whose
 	// upstream block is missing has no schedule (push needs both blocks), and a schedule
 	// written as "" stays empty, turning that job's schedule off for this tenant.

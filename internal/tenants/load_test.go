@@ -341,7 +341,7 @@ defaults:
   rentengine: {base_url: "https://staging-app.rentengine.io/api/public/v1/", rate_limit: {requests: 10}}
   funnel: {rate_limit: {burst: 0}}
 tenants:
-  - id: a` + tenantRE + "\n    funnel: {api_key_env: K, communities: ['1']}", func(t *testing.T, c *Config) {
+  - id: a` + tenantRE + "\n    funnel: {api_key_env: K, communities: ['1'], company_id: 7}\n    push: {}", func(t *testing.T, c *Config) {
 			a := c.Tenant("a")
 			eq(t, "timezone", a.Timezone, "America/New_York")
 			eq(t, "location", a.Location.String(), "America/New_York")

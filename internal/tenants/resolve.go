@@ -195,6 +195,7 @@ func (s scope) tenantConfig(t *Tenant, d *Defaults, defLoc *time.Location, reRat
 	if f := t.Funnel; f != nil {
 		s.funnel(f, d, fuRate, t.IsEnabled())
 	}
+	s.push(t)
 	s.schedules(t, d)
 }
 
@@ -239,7 +240,7 @@ func (s scope) schedules(t *Tenant, d *Defaults) {
 	configured := map[string]bool{
 		JobRentEngine: t.RentEngine != nil,
 		JobFunnel:     t.Funnel != nil,
-		JobPush:       t.RentEngine != nil && t.Funnel != nil,
+		JobPush:       t.RentEngine != nil && t.Funnel != nil && t.Push != nil,
 	}
 	for _, job := range jobs {
 		field := "schedules." + job
@@ -251,7 +252,7 @@ func (s scope) schedules(t *Tenant, d *Defaults) {
 		if !configured[job] {
 			if explicit && spec != "" {
 				if job == JobPush {
-					s.problem(field, "set, but pushing needs both a rentengine: and a funnel: block")
+					s.problem(field, "set, but pushing needs a rentengine:, a funnel: and a push: block")
 				} else {
 					s.problem(field, "set, but the tenant has no %s: block", job)
 				}

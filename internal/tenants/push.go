@@ -1,0 +1,178 @@
+package tenants
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+	"text/template"
+)
+
+// Push configures what the push job sends back upstream. Each kind is on unless disabled.
+type Push struct {
+	// DryRun keeps the tenant in plan-only mode: every run computes and logs the changes it would
+	// make and sends nothing.
+	DryRun bool `yaml:"dry_run"`
+	// MaxChanges aborts a run that would push more changes than this: a count ("50") or a
+	// percentage of the run's targets ("10%"). Empty means no limit.
+	MaxChanges string `yaml:"max_changes"`
+
+	CustomerScores *CustomerScores `yaml:"customer_scores"`
+	Assignments    *Assignments    `yaml:"assignments"`
+	RenewalStatus  *RenewalStatus  `yaml:"renewal_status"`
+
+	// MaxChangesCount and MaxChangesPercent are MaxChanges parsed (both 0 = no limit).
+	MaxChangesCount   int     `yaml:"-"`
+	MaxChangesPercent float64 `yaml:"-"`
+}
+
+// CustomerScores pushes a 0–maximum score per person to Funnel, from the RentEngine status.
+type CustomerScores struct {
+	Enabled *bool `yaml:"enabled"`
+	// ScoreName is the score's name in Funnel.
+	ScoreName string `yaml:"score_name"`
+	// MaximumScore is sent with every score (default 100).
+	MaximumScore int `yaml:"maximum_score"`
+	// Stages maps a RentEngine status (the latest leasing event type) to a score. Entries here
+	// override syncd's documented defaults status by status; a status with no entry anywhere is
+	// not scored.
+	Stages map[string]int `yaml:"stages"`
+}
+
+// Assignments pushes "Assign to User" to RentEngine when a linked Funnel client's agent maps
+// (through the tenant's agents table) to a user other than the prospect's current assignee.
+type Assignments struct {
+	Enabled *bool `yaml:"enabled"`
+	// ApplyInBulk sets applyActionInBulk: the assignment applies to every prospect sharing the
+	// phone number.
+	ApplyInBulk bool `yaml:"apply_in_bulk"`
+	// Notes is the event's note.
+	Notes string `yaml:"notes"`
+}
+
+// RenewalStatus pushes the resident-app renewal card of each mirrored renewal to Funnel.
+type RenewalStatus struct {
+	Enabled *bool `yaml:"enabled"`
+	// Templates per renewal status replace syncd's default card for that status.
+	Templates map[string]RenewalTemplate `yaml:"templates"`
+}
+
+// RenewalTemplate is one status's card. Text fields are Go templates over the renewal
+// ({{.UnitNumber}}, {{money .OfferRent}}, {{date .OfferExpiresAt}}, {{date .LeaseEnd}}, …).
+type RenewalTemplate struct {
+	// Show is renewal_card_status: whether the card is shown at all.
+	Show      *bool  `yaml:"show"`
+	Header    string `yaml:"header"`
+	Subheader string `yaml:"subheader"`
+	Body      string `yaml:"body"`
+	// Alert is renewal_alert_status; AlertType is WARNING or INFO.
+	Alert        *bool  `yaml:"alert"`
+	AlertBody    string `yaml:"alert_body"`
+	AlertType    string `yaml:"alert_type"`
+	Clickthrough *bool  `yaml:"clickthrough"`
+	Icon         string `yaml:"icon"`
+}
+
+// KindEnabled reports whether a push kind is on (a nil block or enabled unset means on).
+func KindEnabled(enabled *bool) bool { return enabled == nil || *enabled }
+
+// TemplateFuncs are the functions renewal templates may call; the push package supplies the
+// implementations, validation only needs the names.
+var TemplateFuncs = template.FuncMap{
+	"money": func(any) string { return "" },
+	"date":  func(any) string { return "" },
+	"upper": strings.ToUpper,
+	"lower": strings.ToLower,
+}
+
+func (s scope) push(t *Tenant) {
+	p := t.Push
+	if p == nil {
+		return
+	}
+	if mc := strings.TrimSpace(p.MaxChanges); mc != "" {
+		if pct, ok := strings.CutSuffix(mc, "%"); ok {
+			v, err := strconv.ParseFloat(strings.TrimSpace(pct), 64)
+			if err != nil || v <= 0 || v > 100 {
+				s.problem("push.max_changes", "%q is not a percentage between 0 and 100 such as \"10%%\"", mc)
+			}
+			p.MaxChangesPercent = v
+		} else {
+			v, err := strconv.Atoi(mc)
+			if err != nil || v <= 0 {
+				s.problem("push.max_changes", "%q is neither a positive count such as \"50\" nor a percentage such as \"10%%\"", mc)
+			}
+			p.MaxChangesCount = v
+		}
+	}
+	if cs := p.CustomerScores; cs != nil {
+		if cs.MaximumScore < 0 {
+			s.problem("push.customer_scores.maximum_score", "must be positive")
+		}
+		max := cs.MaximumScore
+		if max == 0 {
+			max = 100
+		}
+		for _, st := range sortedKeys(cs.Stages) {
+			if v := cs.Stages[st]; v < 0 || v > max {
+				s.problem("push.customer_scores.stages."+st, "score %d is outside 0–%d (maximum_score)", v, max)
+			}
+		}
+	}
+	if cs := p.CustomerScores; (cs == nil || KindEnabled(cs.Enabled)) && t.Funnel != nil && t.Funnel.CompanyID == 0 {
+		s.problem("funnel.company_id", "required for push.customer_scores (set it, or disable customer scores)")
+	}
+	if rs := p.RenewalStatus; rs != nil {
+		for _, st := range sortedKeys(rs.Templates) {
+			tpl := rs.Templates[st]
+			field := "push.renewal_status.templates." + st
+			for name, text := range map[string]string{"header": tpl.Header, "subheader": tpl.Subheader,
+				"body": tpl.Body, "alert_body": tpl.AlertBody} {
+				if _, err := template.New(name).Funcs(TemplateFuncs).Option("missingkey=error").Parse(text); err != nil {
+					s.problem(field+"."+name, "template does not parse: %v", err)
+				}
+			}
+			if tpl.AlertType != "" && tpl.AlertType != "WARNING" && tpl.AlertType != "INFO" {
+				s.problem(field+".alert_type", "%q is not WARNING or INFO", tpl.AlertType)
+			}
+		}
+	}
+	if t.RentEngine == nil || t.Funnel == nil {
+		s.problem("push", "pushing needs both a rentengine: and a funnel: block")
+	}
+	for email, user := range t.Agents {
+		if !strings.Contains(email, "@") {
+			s.problem("agents."+email, "key must be a Funnel agent's e-mail address")
+		}
+		if !uuidLike(user) {
+			s.problem("agents."+email, "%q is not a RentEngine user UUID", user)
+		}
+	}
+}
+
+func uuidLike(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, c := range s {
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !strings.ContainsRune("0123456789abcdefABCDEF", c) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
