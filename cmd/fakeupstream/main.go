@@ -7,6 +7,11 @@
 //
 //	FAKE_RENTENGINE_TOKEN=dev-token fakeupstream -units 500 -prospects 5000 -rate-limit 20/5s
 //	rentengine base_url=http://127.0.0.1:8081/api/public/v1 units=500 prospects=5000 leasing_events=...
+//
+// The Funnel fake starts beside it when it has a key (-funnel-api-key or FAKE_FUNNEL_API_KEY):
+//
+//	FAKE_FUNNEL_API_KEY=dev-key FAKE_RENTENGINE_TOKEN=dev-token fakeupstream
+//	funnel base_url=http://127.0.0.1:8082/api/partners/v1 company_id=3187 communities=1001,P1002-...,partner-id:... ...
 package main
 
 import (
@@ -23,6 +28,7 @@ import (
 	"time"
 
 	"github.com/syncd-dev/syncd/internal/fakeapi"
+	"github.com/syncd-dev/syncd/internal/funnelfake"
 	"github.com/syncd-dev/syncd/internal/rentenginefake"
 )
 
@@ -44,8 +50,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	events := fs.Int("events-per-prospect", 3, "average RentEngine leasing events per prospect")
 	account := fs.String("account-id", rentenginefake.DefaultAccountID, "account_id of the generated units")
 	rateLimit := fs.String("rate-limit", "", `server-side limit per token as REQUESTS/PERIOD, e.g. "20/5s" (default: none)`)
-	// Funnel fake: add its flags here, prefixed -funnel- (-funnel-addr, -funnel-api-key,
-	// -funnel-communities, ...), once internal/funnelfake exists; see startFunnel below.
+	fu := funnelFlags{
+		addr:         fs.String("funnel-addr", "127.0.0.1:8082", "listen address of the Funnel fake"),
+		key:          fs.String("funnel-api-key", "", "API key the Funnel fake accepts, as Basic user name or Bearer token (default $FAKE_FUNNEL_API_KEY; without one the Funnel fake is not started)"),
+		company:      fs.Int64("funnel-company-id", funnelfake.DefaultCompanyID, "Funnel company id the fake serves (for customer scores)"),
+		communities:  fs.Int("funnel-communities", 3, "Funnel communities to generate"),
+		prospects:    fs.Int("funnel-prospects", 300, "Funnel clients (prospects) to generate per community"),
+		renewals:     fs.Int("funnel-renewals", 60, "Funnel renewals to generate per community"),
+		appointments: fs.Int("funnel-appointments", 120, "Funnel booked appointments to generate per community"),
+		shared:       fs.Int("funnel-shared-people", 100, "RentEngine people who are also Funnel clients, so identity links have something to find"),
+		rateLimit:    fs.String("funnel-rate-limit", "", `server-side limit per key as REQUESTS/PERIOD, e.g. "5/s" (default: none)`),
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -83,11 +98,67 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		re.BaseURL(), re.Count(rentenginefake.Units), re.Count(rentenginefake.Prospects),
 		re.Count(rentenginefake.LeasingEvents), time.Since(start).Round(time.Millisecond))
 
-	// startFunnel: start the Funnel fake here the same way (NewUnstarted, seed, Start, print one
-	// "funnel base_url=..." line, defer Close).
+	if *fu.key == "" {
+		*fu.key = getenv("FAKE_FUNNEL_API_KEY")
+	}
+	if *fu.key != "" {
+		f, err := startFunnel(fu, *seed, re, stdout)
+		if err != nil {
+			fmt.Fprintf(stderr, "fakeupstream: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+	}
 
 	<-ctx.Done()
 	return 0
+}
+
+// funnelFlags are the -funnel-... flags.
+type funnelFlags struct {
+	addr, key, rateLimit                                   *string
+	company                                                *int64
+	communities, prospects, renewals, appointments, shared *int
+}
+
+// startFunnel seeds and starts the Funnel fake and prints one line with everything a tenant's
+// funnel: block needs: base_url, company_id and the communities, each in a different id form
+// (numeric, syndication, partner-id) so that a config using them exercises all three. Some
+// RentEngine people become Funnel clients too (same name, e-mail and phone, as RentEngine has
+// them), which is what the identity links of the demo find.
+func startFunnel(o funnelFlags, seed int64, re *rentenginefake.Server, stdout io.Writer) (*funnelfake.Server, error) {
+	var limit *fakeapi.RateLimit
+	if *o.rateLimit != "" {
+		rl, err := parseRateLimit(*o.rateLimit)
+		if err != nil {
+			return nil, fmt.Errorf("-funnel-rate-limit: %w", err)
+		}
+		limit = &rl
+	}
+	f := funnelfake.NewUnstarted(funnelfake.Options{APIKey: *o.key, CompanyID: *o.company, RateLimit: limit, Addr: *o.addr})
+	start := time.Now()
+	var contacts []funnelfake.Contact
+	if n := re.Count(rentenginefake.Prospects); *o.shared > 0 && n > 0 {
+		contacts = funnelfake.ContactsFrom(re.All(rentenginefake.Prospects), max(1, n / *o.shared), *o.shared)
+	}
+	funnelfake.Seed(f, funnelfake.SeedOptions{Seed: seed, Communities: *o.communities, ProspectsPerCommunity: *o.prospects,
+		RenewalsPerCommunity: *o.renewals, AppointmentsPerCommunity: *o.appointments, Contacts: contacts})
+	if err := f.Start(); err != nil {
+		return nil, err
+	}
+	var forms []string
+	counts := map[funnelfake.Resource]int{}
+	for i, c := range f.Communities() {
+		all := c.Forms()
+		forms = append(forms, all[i%len(all)])
+		for _, res := range funnelfake.Resources() {
+			counts[res] += f.Count(c.ID, res)
+		}
+	}
+	fmt.Fprintf(stdout, "funnel base_url=%s company_id=%d communities=%s prospects=%d renewals=%d appointments=%d shared_people=%d seeded_in=%s\n",
+		f.BaseURL(), f.CompanyID(), strings.Join(forms, ","), counts[funnelfake.Prospects], counts[funnelfake.Renewals],
+		counts[funnelfake.Appointments], len(contacts), time.Since(start).Round(time.Millisecond))
+	return f, nil
 }
 
 // parseRateLimit reads "20/5s" (or "5/s", "100/1m") as a RateLimit.

@@ -6,6 +6,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -86,5 +87,62 @@ func TestRunNeedsToken(t *testing.T) {
 	code := run(context.Background(), nil, func(string) string { return "" }, io.Discard, &errOut)
 	if code != 2 || !strings.Contains(errOut.String(), "FAKE_RENTENGINE_TOKEN") {
 		t.Errorf("code %d, stderr %q", code, errOut.String())
+	}
+}
+
+func TestRunServesFunnelWhenGivenAKey(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan int)
+	env := func(k string) string {
+		switch k {
+		case "FAKE_RENTENGINE_TOKEN":
+			return "tok"
+		case "FAKE_FUNNEL_API_KEY":
+			return "fkey"
+		}
+		return ""
+	}
+	go func() {
+		done <- run(ctx, []string{"-rentengine-addr", "127.0.0.1:0", "-units", "3", "-prospects", "40",
+			"-funnel-addr", "127.0.0.1:0", "-funnel-communities", "3", "-funnel-prospects", "5",
+			"-funnel-renewals", "2", "-funnel-appointments", "2", "-funnel-shared-people", "4"}, env, pw, io.Discard)
+	}()
+	rd := bufio.NewReader(pr)
+	if _, err := rd.ReadString('\n'); err != nil {
+		t.Fatal(err)
+	}
+	line, err := rd.ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields := map[string]string{}
+	for _, f := range strings.Fields(line) {
+		if k, v, ok := strings.Cut(f, "="); ok {
+			fields[k] = v
+		}
+	}
+	if !strings.HasPrefix(line, "funnel ") || fields["base_url"] == "" || fields["prospects"] != "20" || fields["shared_people"] != "4" {
+		t.Fatalf("printed %q", line)
+	}
+	forms := strings.Split(fields["communities"], ",")
+	if len(forms) != 3 || !strings.HasPrefix(forms[1], "P") || !strings.HasPrefix(forms[2], "partner-id:") {
+		t.Fatalf("communities %q, want one per id form", fields["communities"])
+	}
+	for _, form := range forms {
+		req, _ := http.NewRequest(http.MethodGet, fields["base_url"]+"/community/"+url.PathEscape(form)+"/", nil)
+		req.SetBasicAuth("fkey", "")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("GET community %s: %d", form, resp.StatusCode)
+		}
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("exit code %d", code)
 	}
 }

@@ -1,5 +1,11 @@
 // Package identity normalises contact details and links the same person across upstreams
 // (a RentEngine prospect to the Funnel client it is) by e-mail or phone.
+//
+// Links live in identity_links and are derived data: Recompute rebuilds a tenant's links from the
+// live mirror rows after every pull, writing only what changed. A prospect that matches several
+// Funnel clients is recorded once per candidate with status ambiguous, so the conflict is visible
+// to analysts; downstream code reads links only through UsableLinks and UsableLink, which never
+// return an ambiguous one.
 package identity
 
 import (

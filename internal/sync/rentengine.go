@@ -3,6 +3,7 @@ package sync
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"go.uber.org/zap"
@@ -59,7 +60,8 @@ func (r *Runner) pullRentEngine(ctx context.Context, rc *runContext, t *tenants.
 		return err
 	}
 	defer func() { rc.retries += c.Retries() }()
-	return rc.pullAll(ctx, rentEngineResources(c))
+	err = rc.pullAll(ctx, rentEngineResources(c))
+	return errors.Join(err, r.recomputeLinks(ctx, rc))
 }
 
 func buildUnit(raw json.RawMessage) (models.RentEngineUnit, error) {

@@ -24,6 +24,7 @@ import (
 
 	"github.com/syncd-dev/syncd/internal/clients/upstream"
 	"github.com/syncd-dev/syncd/internal/models"
+	"github.com/syncd-dev/syncd/internal/push"
 	"github.com/syncd-dev/syncd/internal/tenants"
 )
 
@@ -51,6 +52,15 @@ type Config struct {
 	Now func() time.Time
 	// Host names this process in sync_runs (default: the hostname).
 	Host string
+	// Pushes is told the outcome of every push (the metrics package implements it).
+	Pushes PushObserver
+	// PushHooks stop pushes at chosen points (tests only).
+	PushHooks *push.Hooks
+}
+
+// PushObserver counts push outcomes.
+type PushObserver interface {
+	Push(tenant, kind, outcome string)
 }
 
 // Runner runs jobs.

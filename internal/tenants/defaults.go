@@ -1,6 +1,10 @@
 package tenants
 
-import "time"
+import (
+	"time"
+
+	"github.com/syncd-dev/syncd/internal/clients/funnel"
+)
 
 // Built-in defaults. A value set on a tenant wins over the defaults: block of the file, which wins
 // over these. config.example.yaml documents the same values; keep them in step.
@@ -40,17 +44,19 @@ const (
 	DefaultRentEngineRatePer      = 5 * time.Second
 	DefaultRentEngineRateBurst    = 1
 
-	DefaultFunnelBaseURL = "https://api.funnelleasing.com/api/partners/v1"
-	// Funnel publishes no limit and asks partners to be gentle.
-	DefaultFunnelRateRequests = 5
-	DefaultFunnelRatePer      = time.Second
-	DefaultFunnelRateBurst    = 1
+	// The Funnel defaults are guesses recorded in the client's contract.go, the one place to
+	// change when the real contract is confirmed. Funnel publishes no limit and asks partners to
+	// be gentle.
+	DefaultFunnelBaseURL      = funnel.DefaultBaseURL
+	DefaultFunnelRateRequests = funnel.DefaultRateRequests
+	DefaultFunnelRatePer      = funnel.DefaultRatePer
+	DefaultFunnelRateBurst    = funnel.DefaultRateBurst
 	// DefaultFunnelAuth is Basic because Funnel documents it for both of its APIs.
 	DefaultFunnelAuth = FunnelAuthBasic
 )
 
 // Values of Funnel.Auth.
 const (
-	FunnelAuthBasic  = "basic"
-	FunnelAuthBearer = "bearer"
+	FunnelAuthBasic  = funnel.AuthBasic
+	FunnelAuthBearer = funnel.AuthBearer
 )

@@ -28,6 +28,10 @@ const (
 	SourceAutomation = "Automation"
 )
 
+// ActionEventTypes are leasing event types that record an action rather than a stage, so they
+// never become a prospect's status [inferred: the status list in the docs has neither].
+var ActionEventTypes = []string{EventAssignToUser, "Reassign Showing"}
+
 // Resource is a listable collection.
 type Resource string
 

@@ -1,0 +1,118 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"text/tabwriter"
+
+	syncer "github.com/syncd-dev/syncd/internal/sync"
+	"github.com/syncd-dev/syncd/internal/tenants"
+)
+
+func init() {
+	extraCommands = append(extraCommands, command{"push", "plan or run pushes", cmdPush})
+}
+
+func cmdPush(ctx context.Context, env Env, args []string) int {
+	fs := newFlags("push", "Plan (--plan: print the exact changes, call nothing) or run the push job for one tenant.", env)
+	var c common
+	c.register(fs, env)
+	tenant := fs.String("tenant", "", "tenant id (required)")
+	plan := fs.Bool("plan", false, "print the changes a push would make, without calling any API")
+	asJSON := fs.Bool("json", false, "with --plan: print the plan as JSON")
+	if fs.Parse(args) != nil {
+		return 2
+	}
+	if *tenant == "" {
+		fmt.Fprintln(env.Stderr, "syncd push: --tenant is required")
+		return 2
+	}
+	cfg, err := c.loadConfig(env)
+	if err != nil {
+		printConfigError(env.Stderr, c.config, err)
+		return 1
+	}
+	t := cfg.Tenant(*tenant)
+	switch {
+	case t == nil:
+		fmt.Fprintf(env.Stderr, "syncd push: no tenant %q in %s\n", *tenant, c.config)
+		return 1
+	case t.Push == nil:
+		fmt.Fprintf(env.Stderr, "syncd push: tenant %s has no push: block\n", t.ID)
+		return 1
+	case !*plan && !t.IsEnabled():
+		fmt.Fprintf(env.Stderr, "syncd push: tenant %s is disabled in %s\n", t.ID, c.config)
+		return 1
+	}
+	log, err := c.logger(cfg, env)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "syncd:", err)
+		return 1
+	}
+	defer log.Sync()
+	store, err := openStore(ctx, cfg, log)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "syncd push:", err)
+		return 1
+	}
+	defer store.Close()
+	runner := syncer.NewRunner(syncer.Config{Store: store}, log)
+
+	if !*plan {
+		run, err := runner.Run(ctx, t, tenants.JobPush)
+		if run != nil {
+			fmt.Fprintf(env.Stdout, "%s push: %s in %s — %s\n", t.ID, run.Status, runDuration(run), run.Details)
+		}
+		if err != nil {
+			fmt.Fprintln(env.Stderr, "syncd push:", err)
+			return 1
+		}
+		return 0
+	}
+
+	p, err := runner.Plan(ctx, t)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "syncd push:", err)
+		return 1
+	}
+	limit := p.Limit(t.Push)
+	if *asJSON {
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(map[string]any{"tenant": t.ID, "changes": p.Changes, "targets": p.Targets,
+			"unchanged": p.Unchanged, "skipped": p.Skipped, "unmapped_agents": p.Unmapped, "limit": limit})
+		return 0
+	}
+	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "KIND\tTARGET\tBEFORE\t\tAFTER")
+	for _, ch := range p.Changes {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t→\t%s\n", ch.Kind, ch.Target, ch.Before, ch.After)
+	}
+	tw.Flush()
+	kinds := p.ByKind()
+	names := make([]string, 0, len(kinds))
+	for k := range kinds {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	fmt.Fprintf(env.Stdout, "\n%d change(s)", len(p.Changes))
+	for _, k := range names {
+		fmt.Fprintf(env.Stdout, ", %d %s", kinds[k], k)
+	}
+	fmt.Fprintf(env.Stdout, "; %d of %d targets unchanged\n", p.Unchanged, p.Targets)
+	for reason, n := range p.Skipped {
+		fmt.Fprintf(env.Stdout, "skipped %d: %s\n", n, reason)
+	}
+	for agent, n := range p.Unmapped {
+		fmt.Fprintf(env.Stdout, "unmapped agent %s (%d prospects): add it to agents: to assign them\n", agent, n)
+	}
+	if limit >= 0 && len(p.Changes) > limit {
+		fmt.Fprintf(env.Stdout, "a push run would ABORT: %d changes exceed max_changes %s (limit %d)\n", len(p.Changes), t.Push.MaxChanges, limit)
+	}
+	if t.Push.DryRun {
+		fmt.Fprintln(env.Stdout, "the tenant is in dry_run mode: scheduled pushes only plan")
+	}
+	return 0
+}

@@ -1,0 +1,191 @@
+package funnel
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Everything below is what ../shared/reference/CONTRACT.md and funnel.md fix for the Funnel
+// Partner API, including the decisions marked [chosen] there. When the real API is confirmed, this
+// is the file to change: paths, paging, defaults, error codes and enum values live here and
+// nowhere else (the tenant config's Funnel defaults refer to these constants).
+
+const (
+	// DefaultBaseURL is the production base URL: host [secondary source], path prefix
+	// /api/partners/v1 [documented].
+	DefaultBaseURL = "https://api.funnelleasing.com/api/partners/v1"
+
+	// PageSize is the largest `per_page` [documented for appointments/booked: default 50, max
+	// 50; chosen for the other lists].
+	PageSize = 50
+	// ParamPage and ParamPerPage are the paging parameters; `page` counts from FirstPage
+	// [documented for appointments/booked, chosen for the other lists]. No totals or next links
+	// are assumed: a short page is the last one [inferred].
+	ParamPage    = "page"
+	ParamPerPage = "per_page"
+	FirstPage    = 1
+
+	// DefaultRateRequests per DefaultRatePer with DefaultRateBurst is the client-side limit when
+	// a tenant sets none [chosen default: Funnel publishes no limit and asks partners to be
+	// gentle].
+	DefaultRateRequests = 5
+	DefaultRatePer      = time.Second
+	DefaultRateBurst    = 1
+
+	// AuthBasic sends the API key as the Basic user name with an empty password; AuthBearer as
+	// "Authorization: Bearer <key>" [documented: the Partner API accepts both].
+	AuthBasic  = "basic"
+	AuthBearer = "bearer"
+
+	// PartnerIDPrefix marks a community addressed by the partner's own id, registered with
+	// Funnel beforehand [documented].
+	PartnerIDPrefix = "partner-id:"
+
+	// ScoreTimeLayout is how customer-score submitted_at is written: a naive date-time
+	// [documented example "2022-06-05T00:34:00"]. syncd writes UTC [chosen].
+	ScoreTimeLayout = "2006-01-02T15:04:05"
+)
+
+// Error types carried in {"error_type": "...", "message": "..."} bodies [documented].
+const (
+	CodeCommunityNotFound = "CommunityNotFound" // any /community/{id}/... call
+	CodeProspectNotFound  = "ProspectNotFound"  // GET/PUT one prospect
+	CodeRenterNotFound    = "RenterNotFound"    // customer-score: no client matched by email or phone
+	CodeLeaseNotFound     = "LeaseNotFound"     // renewal-status: no active lease for renter+unit
+	CodeUnitNotFound      = "UnitNotFound"      // unit-by-xid
+)
+
+// Prospect (client) statuses [documented]; the list is not closed, so unknown values are kept.
+const (
+	StatusProspect       = "Prospect"
+	StatusToured         = "Toured"
+	StatusApplicant      = "Applicant"
+	StatusResident       = "Resident"
+	StatusDidNotRent     = "Did Not Rent"
+	StatusClientMerged   = "Client Merged"
+	StatusClientDeleted  = "Client Deleted"
+	StatusVendorSpam     = "Vendor/Spam"
+	StatusFormerResident = "Former Resident"
+)
+
+// RenewalStatus is a renewal's state [chosen enum]. Values outside the known set still decode:
+// Known tells them apart.
+type RenewalStatus string
+
+// The known renewal statuses.
+const (
+	RenewalNotStarted  RenewalStatus = "not-started"
+	RenewalOffered     RenewalStatus = "offered"
+	RenewalPending     RenewalStatus = "pending"
+	RenewalSigned      RenewalStatus = "signed"
+	RenewalDeclined    RenewalStatus = "declined"
+	RenewalNoticeGiven RenewalStatus = "notice-given"
+)
+
+// RenewalStatuses lists the known values.
+func RenewalStatuses() []RenewalStatus {
+	return []RenewalStatus{RenewalNotStarted, RenewalOffered, RenewalPending, RenewalSigned,
+		RenewalDeclined, RenewalNoticeGiven}
+}
+
+// Known reports whether s is one of RenewalStatuses.
+func (s RenewalStatus) Known() bool {
+	for _, k := range RenewalStatuses() {
+		if s == k {
+			return true
+		}
+	}
+	return false
+}
+
+// Renewal card alert types [documented].
+const (
+	AlertWarning = "WARNING"
+	AlertInfo    = "INFO"
+)
+
+// Resource is a per-community list.
+type Resource string
+
+// The pulled lists.
+const (
+	Prospects    Resource = "prospects"    // GET /community/{id}/prospects/ [chosen list; item shape documented]
+	Renewals     Resource = "renewals"     // GET /community/{id}/renewals/ [chosen]
+	Appointments Resource = "appointments" // GET /community/{id}/appointments/booked/ [documented]
+)
+
+// Resources lists the per-community lists in pull order: prospects first, so renewals and
+// appointments can be joined to their clients as soon as they land.
+var Resources = []Resource{Prospects, Renewals, Appointments}
+
+// segment is the resource's path below a community, without slashes.
+func (r Resource) segment() string {
+	if r == Appointments {
+		return "appointments/booked"
+	}
+	return string(r)
+}
+
+// Paths. Trailing slashes are exactly as documented: the Django-style backend may 301 or 404
+// otherwise. Community ids are escaped here; every other path parameter is an integer.
+
+func communityPath(community string) string {
+	return "/community/" + escapeSegment(community) + "/"
+}
+
+func listPath(community string, r Resource) string {
+	return communityPath(community) + r.segment() + "/"
+}
+
+// prospectPath has no trailing slash [documented for GET/PUT one prospect].
+func prospectPath(community string, id int64) string {
+	return communityPath(community) + "prospects/" + strconv.FormatInt(id, 10)
+}
+
+func customerScorePath(company int64) string {
+	return "/company/" + strconv.FormatInt(company, 10) + "/customer-score/"
+}
+
+func renewalStatusPath(community string, renter, unit int64) string {
+	return communityPath(community) + "renters/" + strconv.FormatInt(renter, 10) + "/units/" +
+		strconv.FormatInt(unit, 10) + "/renewal-status/"
+}
+
+// Ops label calls in errors and metrics; they name the route, never a concrete id.
+const (
+	opCommunity     = "GET /community/{id}/"
+	opProspect      = "GET /community/{id}/prospects/{prospect_id}"
+	opCustomerScore = "POST /company/{company_id}/customer-score/"
+	opRenewalStatus = "PUT /community/{id}/renters/{renter}/units/{unit}/renewal-status/"
+)
+
+func listOp(r Resource) string { return "GET /community/{id}/" + r.segment() + "/" }
+
+// PartnerCommunityID returns the community id form for a partner's own id ("partner-id:abc").
+func PartnerCommunityID(partnerID string) string { return PartnerIDPrefix + partnerID }
+
+// escapeSegment percent-encodes a path segment strictly: only RFC 3986 unreserved characters
+// stay as they are. url.PathEscape would leave ':' (legal in a segment, but funnel.md advises
+// escaping the partner-id form) and would not protect "." and ".." from path normalisation.
+func escapeSegment(s string) string {
+	if s == "." || s == ".." {
+		return strings.Repeat("%2E", len(s))
+	}
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9',
+			c == '-', c == '.', c == '_', c == '~':
+			b.WriteByte(c)
+		default:
+			b.WriteByte('%')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&15])
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,202 @@
+// Package funnelfake is a stateful, in-memory fake of the Funnel Leasing Partner API served over
+// real HTTP, for tests, the demo and benchmarks. It follows ../shared/reference/CONTRACT.md and
+// funnel.md: the key as Basic user name or Bearer token, communities addressable by all three id
+// forms (1234, P1234-567, partner-id:abc), {"data": [...]} pages with page/per_page, typed
+// {"error_type", "message"} errors (CommunityNotFound, ProspectNotFound, RenterNotFound,
+// LeaseNotFound), POST customer-score matched by e-mail or phone, and PUT renewal-status.
+//
+// Records are kept as their encoded JSON, so what a client receives is byte for byte what the
+// fake stores. Tests change the upstream state with the mutation helpers (InsertCommunity,
+// Insert, Update, Delete) and inspect it with Get, Raw, All, IDs, Count, CustomerScores and
+// RenewalCard; every request is recorded; faults and a server-side rate limit come from
+// internal/fakeapi and can be switched on through Options or Faults().
+//
+// Where the public docs are silent the fake makes one choice and says so in a comment starting
+// "Chosen:" so that each is easy to find and change.
+package funnelfake
+
+import (
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/syncd-dev/syncd/internal/fakeapi"
+)
+
+// BasePath is where the Partner API lives on the server, as on the real host.
+const BasePath = "/api/partners/v1"
+
+// DefaultCompanyID is the company the fake serves when Options.CompanyID is 0.
+const DefaultCompanyID = 3187
+
+// Options configures a Server.
+type Options struct {
+	// APIKey is the partner key the fake accepts, as Basic user name or Bearer token (required).
+	APIKey string
+	// CompanyID is the one company whose clients the fake holds (0: DefaultCompanyID).
+	CompanyID int64
+	// Now is the clock for record timestamps (default time.Now). Values are used in UTC.
+	Now func() time.Time
+	// Faults enables random fault injection (nil: none; scripted faults via Faults() still work).
+	Faults *fakeapi.FaultPlan
+	// RateLimit enables the server-side per-key rate limit (nil: unlimited).
+	RateLimit *fakeapi.RateLimit
+	// Addr is a fixed listen address such as "127.0.0.1:8082" for standalone use (default: a free
+	// loopback port).
+	Addr string
+}
+
+// Server is the fake. All methods are safe for concurrent use.
+type Server struct {
+	key       string
+	companyID int64
+	now       func() time.Time
+	addr      string
+
+	recorder *fakeapi.Recorder
+	faults   *fakeapi.FaultInjector
+	limiter  *fakeapi.RateLimiter // nil without Options.RateLimit
+	handler  http.Handler
+
+	// mu guards everything below. One lock keeps cross-community operations (customer-score
+	// matching, drift) atomic; pages are assembled under the read lock.
+	mu          sync.RWMutex
+	communities map[int64]*community
+	// maxID continues each resource's id sequence across communities: Funnel ids are global.
+	maxID        map[Resource]int64
+	maxCommunity int64
+	scores       map[int64][]CustomerScore // by client id
+	cards        map[int64]map[string]any  // renewal card fields by renewal id
+	maxCardID    int64
+	cardIDs      map[int64]int64 // renewal_status_id by renewal id
+
+	srvMu sync.Mutex
+	srv   *fakeapi.Server
+}
+
+// New returns a started Server. It panics if the listener cannot be bound, as httptest.NewServer
+// does; use NewUnstarted and Start to handle that error.
+func New(opts Options) *Server {
+	s := NewUnstarted(opts)
+	if err := s.Start(); err != nil {
+		panic(fmt.Sprintf("funnelfake: %v", err))
+	}
+	return s
+}
+
+// NewUnstarted returns a Server that does not listen yet, so that it can be seeded before any
+// client can see it.
+func NewUnstarted(opts Options) *Server {
+	if opts.APIKey == "" {
+		panic("funnelfake: Options.APIKey is required")
+	}
+	s := &Server{
+		key:         opts.APIKey,
+		companyID:   opts.CompanyID,
+		now:         opts.Now,
+		addr:        opts.Addr,
+		recorder:    &fakeapi.Recorder{},
+		communities: map[int64]*community{},
+		maxID:       map[Resource]int64{},
+		scores:      map[int64][]CustomerScore{},
+		cards:       map[int64]map[string]any{},
+		cardIDs:     map[int64]int64{},
+	}
+	if s.companyID == 0 {
+		s.companyID = DefaultCompanyID
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	var plan fakeapi.FaultPlan
+	if opts.Faults != nil {
+		plan = *opts.Faults
+	}
+	s.faults = fakeapi.NewFaultInjector(plan, s.drift)
+	h := s.faults.Middleware(http.HandlerFunc(s.route))
+	if opts.RateLimit != nil {
+		s.limiter = fakeapi.NewRateLimiter(*opts.RateLimit)
+		h = s.limiter.Middleware(h)
+	}
+	s.handler = s.recorder.Middleware(h)
+	return s
+}
+
+// Start starts listening on Options.Addr (or a free loopback port).
+func (s *Server) Start() error {
+	s.srvMu.Lock()
+	defer s.srvMu.Unlock()
+	if s.srv != nil {
+		return errors.New("funnelfake: already started")
+	}
+	srv, err := fakeapi.Start(s.handler, s.addr)
+	if err != nil {
+		return fmt.Errorf("funnelfake: listen: %w", err)
+	}
+	s.srv = srv
+	return nil
+}
+
+// URL returns the server's root URL ("" before Start).
+func (s *Server) URL() string {
+	s.srvMu.Lock()
+	defer s.srvMu.Unlock()
+	if s.srv == nil {
+		return ""
+	}
+	return s.srv.URL
+}
+
+// BaseURL returns the API base URL, the value for a tenant's funnel.base_url ("" before Start).
+func (s *Server) BaseURL() string {
+	if u := s.URL(); u != "" {
+		return u + BasePath
+	}
+	return ""
+}
+
+// Close stops the server, cancelling in-flight requests. The data stays readable.
+func (s *Server) Close() {
+	s.srvMu.Lock()
+	defer s.srvMu.Unlock()
+	if s.srv != nil {
+		s.srv.Close()
+	}
+}
+
+// Handler returns the complete handler (recording, rate limit, faults, API).
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Requests returns the requests received so far.
+func (s *Server) Requests() []fakeapi.Request { return s.recorder.Requests() }
+
+// ResetRequests forgets the recorded requests.
+func (s *Server) ResetRequests() { s.recorder.Reset() }
+
+// Recorder returns the request recorder, for Filter.
+func (s *Server) Recorder() *fakeapi.Recorder { return s.recorder }
+
+// Faults returns the fault injector, to Script faults and read Injected counts.
+func (s *Server) Faults() *fakeapi.FaultInjector { return s.faults }
+
+// RateLimiter returns the server-side rate limiter, or nil when Options.RateLimit was nil.
+func (s *Server) RateLimiter() *fakeapi.RateLimiter { return s.limiter }
+
+// CompanyID is the company whose clients the fake holds.
+func (s *Server) CompanyID() int64 { return s.companyID }
+
+// authorized accepts the key as the Basic user name (any password: Funnel documents an empty
+// one) or as a Bearer token.
+func (s *Server) authorized(r *http.Request) bool {
+	got := ""
+	if user, _, ok := r.BasicAuth(); ok {
+		got = user
+	} else if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+		got = strings.TrimSpace(tok)
+	}
+	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(s.key)) == 1
+}

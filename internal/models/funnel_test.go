@@ -1,0 +1,70 @@
+package models_test
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"gorm.io/gorm/schema"
+
+	"github.com/syncd-dev/syncd/internal/dbtest"
+	"github.com/syncd-dev/syncd/internal/models"
+)
+
+// TestModelsMatchMigrations checks, on both dialects, that every model's columns are exactly its
+// migrated table's columns, so a field added on one side only fails here rather than at run time.
+func TestModelsMatchMigrations(t *testing.T) {
+	tables := []any{
+		&models.RentEngineUnit{}, &models.RentEngineProspect{}, &models.RentEngineLeasingEvent{}, &models.SyncRun{},
+		&models.FunnelCommunity{}, &models.FunnelProspect{}, &models.FunnelRenewal{}, &models.FunnelAppointment{},
+		&models.IdentityLink{},
+	}
+	dbtest.Dialects(t, func(t *testing.T, store *models.Store) {
+		for _, m := range tables {
+			sch, err := schema.Parse(m, &sync.Map{}, store.DB().NamingStrategy)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cols, err := store.DB().Migrator().ColumnTypes(sch.Table)
+			if err != nil {
+				t.Fatalf("%s: %v", sch.Table, err)
+			}
+			var got []string
+			for _, c := range cols {
+				got = append(got, c.Name())
+			}
+			want := slices.Clone(sch.DBNames)
+			slices.Sort(got)
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				t.Errorf("%s: table columns %v, model columns %v", sch.Table, got, want)
+			}
+		}
+	})
+}
+
+// TestDateRoundTrip checks that a Date column reads back as written on both dialects.
+func TestDateRoundTrip(t *testing.T) {
+	dbtest.Dialects(t, func(t *testing.T, store *models.Store) {
+		d := models.Date("2025-07-01")
+		now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+		rows := []models.FunnelRenewal{{ID: 1, CommunityID: "1234", LeaseStart: &d,
+			System: models.System{Raw: models.JSON(`{"id":1}`), ContentHash: "h"}}}
+		if _, err := models.UpsertPage[int64](context.Background(), store, "t", rows, now); err != nil {
+			t.Fatal(err)
+		}
+		var got models.FunnelRenewal
+		if err := store.DB().Where("tenant_id = ? AND id = ?", "t", 1).Take(&got).Error; err != nil {
+			t.Fatal(err)
+		}
+		if got.LeaseStart == nil || *got.LeaseStart != d || got.LeaseEnd != nil {
+			t.Errorf("lease_start %v, lease_end %v", got.LeaseStart, got.LeaseEnd)
+		}
+		var n int64
+		if err := store.DB().Model(&models.FunnelRenewal{}).Where("lease_start < ?", models.Date("2025-07-02")).Count(&n).Error; err != nil || n != 1 {
+			t.Errorf("date comparison found %d rows (%v)", n, err)
+		}
+	})
+}

@@ -1,0 +1,257 @@
+package push
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.uber.org/zap"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/syncd-dev/syncd/internal/clients/funnel"
+	"github.com/syncd-dev/syncd/internal/clients/rentengine"
+	"github.com/syncd-dev/syncd/internal/clients/upstream"
+	"github.com/syncd-dev/syncd/internal/models"
+)
+
+// The calls a push makes, declared here where they are used; the funnel and rentengine clients
+// implement them.
+type (
+	ScoreSender interface {
+		PostCustomerScore(ctx context.Context, s funnel.CustomerScore) (funnel.CustomerScoreResult, error)
+	}
+	RenewalSender interface {
+		SetRenewalStatus(ctx context.Context, community string, renterID, unitID int64, card funnel.RenewalCard) (int64, error)
+	}
+	Assigner interface {
+		AssignToUser(ctx context.Context, a rentengine.Assignment) ([]rentengine.LeasingEvent, error)
+	}
+)
+
+var (
+	_ ScoreSender   = (*funnel.Client)(nil)
+	_ RenewalSender = (*funnel.Client)(nil)
+	_ Assigner      = (*rentengine.Client)(nil)
+)
+
+// Hooks let tests stop a push at its most delicate points (a crash between intent and outcome).
+type Hooks struct {
+	// AfterIntent runs once the intent is written, before the call.
+	AfterIntent func(ctx context.Context, c Change)
+	// AfterCall runs once the call returned, before its outcome is written.
+	AfterCall func(ctx context.Context, c Change, err error)
+}
+
+// Env is what Execute needs.
+type Env struct {
+	Store    *models.Store
+	Tenant   string
+	RunID    string
+	Log      *zap.Logger
+	Now      func() time.Time
+	Scores   ScoreSender
+	Renewals RenewalSender
+	Assign   Assigner
+	Hooks    *Hooks
+	// Observe is told each outcome ("pushed", "failed", "unmatched") per kind.
+	Observe func(kind, outcome string)
+}
+
+// Result counts outcomes per kind.
+type Result struct {
+	Pushed    map[string]int `json:"pushed"`
+	Failed    map[string]int `json:"failed"`
+	Unmatched map[string]int `json:"unmatched"`
+	// Confirmed counts earlier attempts with an unknown outcome that the mirror showed landed.
+	Confirmed int `json:"confirmed,omitempty"`
+}
+
+// Failures is the number of failed pushes.
+func (r Result) Failures() int {
+	n := 0
+	for _, v := range r.Failed {
+		n += v
+	}
+	return n
+}
+
+// Execute applies a plan: for each change, intent, call, outcome. A failed push does not stop the
+// others; the returned error reports the run's context ending or the ledger becoming unwritable.
+func Execute(ctx context.Context, env Env, plan *Plan) (Result, error) {
+	res := Result{Pushed: map[string]int{}, Failed: map[string]int{}, Unmatched: map[string]int{}}
+	now := env.Now
+	if now == nil {
+		now = func() time.Time { return time.Now().UTC() }
+	}
+	db := env.Store.DB()
+	for _, k := range plan.confirmed {
+		err := db.WithContext(ctx).Model(&models.PushLedger{}).
+			Where("tenant_id = ? AND kind = ? AND target_key = ?", env.Tenant, k.kind, k.target).
+			Updates(map[string]any{"state": models.PushPushed, "pushed_hash": gorm.Expr("desired_hash"),
+				"pushed": gorm.Expr("desired"), "pushed_at": now(), "last_error": nil, "updated_at": now()}).Error
+		if err != nil {
+			return res, fmt.Errorf("confirm %s %s: %w", k.kind, k.target, err)
+		}
+		res.Confirmed++
+	}
+	for _, c := range plan.Changes {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		outcome, err := execOne(ctx, env, c, now)
+		if err != nil {
+			return res, err
+		}
+		switch outcome {
+		case models.PushPushed:
+			res.Pushed[c.Kind]++
+		case models.PushUnmatched:
+			res.Unmatched[c.Kind]++
+		default:
+			res.Failed[c.Kind]++
+		}
+		if env.Observe != nil {
+			env.Observe(c.Kind, outcome)
+		}
+	}
+	return res, nil
+}
+
+func execOne(ctx context.Context, env Env, c Change, now func() time.Time) (string, error) {
+	log := env.Log.With(zap.String("kind", c.Kind), zap.String("target", c.Target))
+	if err := writeIntent(ctx, env, c, c.Target, now()); err != nil {
+		return "", err
+	}
+	if env.Hooks != nil && env.Hooks.AfterIntent != nil {
+		env.Hooks.AfterIntent(ctx, c)
+	}
+
+	var (
+		sent     any
+		response any
+		callErr  error
+	)
+	switch {
+	case c.score != nil:
+		s := *c.score
+		s.SubmittedAt = now()
+		sent = map[string]any{"score_name": s.Name, "score_value": s.Value, "maximum_score": s.Maximum,
+			"submitted_at": s.SubmittedAt.Format(funnel.ScoreTimeLayout), "email": s.Email, "phone": s.Phone}
+		response, callErr = env.Scores.PostCustomerScore(ctx, s)
+	case c.assign != nil:
+		sent = c.assign
+		response, callErr = env.Assign.AssignToUser(ctx, *c.assign)
+	case c.renewal != nil:
+		sent = c.renewal.card
+		var id int64
+		id, callErr = env.Renewals.SetRenewalStatus(ctx, c.renewal.community, c.renewal.renter, c.renewal.unitID, c.renewal.card)
+		response = map[string]int64{"renewal_status_id": id}
+	default:
+		return "", fmt.Errorf("push %s %s: change has no call", c.Kind, c.Target)
+	}
+	if env.Hooks != nil && env.Hooks.AfterCall != nil {
+		env.Hooks.AfterCall(ctx, c, callErr)
+	}
+
+	outcome := models.PushPushed
+	var status *int
+	var ue *upstream.Error
+	if errors.As(callErr, &ue) && ue.Status != 0 {
+		s := ue.Status
+		status = &s
+	}
+	switch {
+	case callErr == nil:
+		s := 200
+		status = &s
+	case funnel.IsRenterNotFound(callErr) || funnel.IsLeaseNotFound(callErr):
+		outcome = models.PushUnmatched
+		log.Info("push target not found upstream; recorded as unmatched", zap.Error(callErr))
+	default:
+		outcome = models.PushFailed
+		log.Warn("push failed", zap.Error(callErr))
+	}
+	// The outcome is written even when the run's context has just ended: the call is over, and
+	// the ledger must say how it went.
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	targets := append([]string{c.Target}, c.covers...)
+	err := env.Store.DB().WithContext(wctx).Transaction(func(tx *gorm.DB) error {
+		for _, target := range targets {
+			upd := map[string]any{"state": outcome, "last_status": status, "updated_at": now()}
+			if outcome == models.PushPushed {
+				upd["pushed_hash"], upd["pushed"], upd["pushed_at"], upd["last_error"] = c.Hash, models.JSON(c.Desired), now(), nil
+			} else {
+				msg := callErr.Error()
+				upd["last_error"] = msg
+			}
+			if target != c.Target {
+				// Covered by a bulk call: its intent was not written separately.
+				if err := writeIntentTx(tx, env, c, target, now()); err != nil {
+					return err
+				}
+			}
+			if err := tx.Model(&models.PushLedger{}).
+				Where("tenant_id = ? AND kind = ? AND target_key = ?", env.Tenant, c.Kind, target).
+				Updates(upd).Error; err != nil {
+				return fmt.Errorf("record outcome of %s %s: %w", c.Kind, target, err)
+			}
+		}
+		att := models.PushAttempt{TenantID: env.Tenant, Kind: c.Kind, TargetKey: c.Target, RunID: env.RunID,
+			AttemptedAt: now(), StatusCode: status, Outcome: outcome}
+		att.Payload = mustJSON(sent)
+		if callErr != nil {
+			msg := callErr.Error()
+			att.Error = &msg
+		} else {
+			att.Response = mustJSON(response)
+		}
+		if err := tx.Create(&att).Error; err != nil {
+			return fmt.Errorf("record attempt of %s %s: %w", c.Kind, c.Target, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return outcome, nil
+}
+
+// writeIntent records, before the call, that syncd is about to push this payload.
+func writeIntent(ctx context.Context, env Env, c Change, target string, at time.Time) error {
+	return writeIntentTx(env.Store.DB().WithContext(ctx), env, c, target, at)
+}
+
+func writeIntentTx(db *gorm.DB, env Env, c Change, target string, at time.Time) error {
+	row := models.PushLedger{TenantID: env.Tenant, Kind: c.Kind, TargetKey: target, Desired: models.JSON(c.Desired),
+		DesiredHash: c.Hash, State: models.PushPlanned, Attempts: 1, IntentAt: &at, CreatedAt: at, UpdatedAt: at}
+	err := db.Clauses(clause.OnConflict{
+		Columns: []clause.Column{{Name: "tenant_id"}, {Name: "kind"}, {Name: "target_key"}},
+		DoUpdates: clause.Set{
+			{Column: clause.Column{Name: "desired"}, Value: row.Desired},
+			{Column: clause.Column{Name: "desired_hash"}, Value: row.DesiredHash},
+			{Column: clause.Column{Name: "state"}, Value: models.PushPlanned},
+			{Column: clause.Column{Name: "attempts"}, Value: gorm.Expr("push_ledger.attempts + 1")},
+			{Column: clause.Column{Name: "intent_at"}, Value: at},
+			{Column: clause.Column{Name: "updated_at"}, Value: at},
+		},
+	}).Create(&row).Error
+	if err != nil {
+		return fmt.Errorf("record intent to push %s %s: %w", c.Kind, target, err)
+	}
+	return nil
+}
+
+func mustJSON(v any) models.JSON {
+	if v == nil {
+		return nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil
+	}
+	return models.JSON(b)
+}

@@ -1,0 +1,539 @@
+// Package push computes, from the mirror, what syncd should send back upstream for one tenant —
+// customer scores and renewal cards to Funnel, user assignments to RentEngine — and sends only
+// what differs from what it last pushed successfully, through a ledger that makes every push
+// survive a crash without being lost or duplicated.
+//
+// A run has two steps. Compute reads the mirror and the ledger and returns a Plan: the exact
+// changes, each with its target, before and after. Execute writes each change's intent to the
+// ledger, makes the call, and writes the outcome. Plan mode and dry-run stop after Compute.
+package push
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/syncd-dev/syncd/internal/clients/funnel"
+	"github.com/syncd-dev/syncd/internal/clients/rentengine"
+	"github.com/syncd-dev/syncd/internal/models"
+	"github.com/syncd-dev/syncd/internal/tenants"
+)
+
+// Change is one push the plan wants to make.
+type Change struct {
+	Kind   string `json:"kind"`
+	Target string `json:"target"`
+	// Before and After describe the change for people (plan output, logs).
+	Before string `json:"before"`
+	After  string `json:"after"`
+	// Desired is the payload that identifies the change (volatile fields left out); Hash is its
+	// hash, compared with the ledger.
+	Desired json.RawMessage `json:"desired"`
+	Hash    string          `json:"-"`
+
+	score   *funnel.CustomerScore
+	assign  *rentengine.Assignment
+	renewal *renewalCall
+	// covers are the other targets a bulk assignment settles with the same call.
+	covers []string
+}
+
+type renewalCall struct {
+	community      string
+	renter, unitID int64
+	card           funnel.RenewalCard
+}
+
+// Plan is the outcome of Compute.
+type Plan struct {
+	Changes []Change
+	// Targets is how many targets were considered; the percentage guard is relative to it.
+	Targets int
+	// Unchanged targets already hold the desired value (as far as the ledger or mirror knows).
+	Unchanged int
+	// Skipped counts targets left alone, by reason.
+	Skipped map[string]int
+	// Unmapped counts linked prospects whose Funnel agent has no entry in the agents table.
+	Unmapped map[string]int
+	// confirmed are in-flight assignments the mirror now shows landed.
+	confirmed []ledgerKey
+}
+
+// ByKind counts the changes per kind.
+func (p *Plan) ByKind() map[string]int {
+	out := map[string]int{}
+	for _, c := range p.Changes {
+		out[c.Kind]++
+	}
+	return out
+}
+
+// Limit returns the largest number of changes the tenant's guard allows, or -1 for no limit.
+func (p *Plan) Limit(cfg *tenants.Push) int {
+	switch {
+	case cfg == nil:
+		return -1
+	case cfg.MaxChangesCount > 0:
+		return cfg.MaxChangesCount
+	case cfg.MaxChangesPercent > 0:
+		return int(float64(p.Targets) * cfg.MaxChangesPercent / 100)
+	}
+	return -1
+}
+
+type ledgerKey struct{ kind, target string }
+
+func hashOf(v any) (json.RawMessage, string) {
+	b, _ := json.Marshal(v) // plain structs and maps: cannot fail
+	sum := sha256.Sum256(b)
+	return b, hex.EncodeToString(sum[:16])
+}
+
+// Compute builds the tenant's plan from the mirror and the ledger. It calls no API.
+func Compute(ctx context.Context, store *models.Store, t *tenants.Tenant) (*Plan, error) {
+	p := &Plan{Skipped: map[string]int{}, Unmapped: map[string]int{}}
+	cfg := t.Push
+	if cfg == nil {
+		return p, nil
+	}
+	ledger, err := loadLedger(ctx, store, t.ID)
+	if err != nil {
+		return nil, err
+	}
+	if cs := cfg.CustomerScores; cs == nil || tenants.KindEnabled(cs.Enabled) {
+		if err := planScores(ctx, store, t, ledger, p); err != nil {
+			return nil, err
+		}
+	}
+	if as := cfg.Assignments; as == nil || tenants.KindEnabled(as.Enabled) {
+		if err := planAssignments(ctx, store, t, ledger, p); err != nil {
+			return nil, err
+		}
+	}
+	if rs := cfg.RenewalStatus; rs == nil || tenants.KindEnabled(rs.Enabled) {
+		if err := planRenewals(ctx, store, t, ledger, p); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+func loadLedger(ctx context.Context, store *models.Store, tenant string) (map[ledgerKey]models.PushLedger, error) {
+	var rows []models.PushLedger
+	if err := store.DB().WithContext(ctx).Where("tenant_id = ?", tenant).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("read push ledger of %s: %w", tenant, err)
+	}
+	out := make(map[ledgerKey]models.PushLedger, len(rows))
+	for _, r := range rows {
+		out[ledgerKey{r.Kind, r.TargetKey}] = r
+	}
+	return out, nil
+}
+
+// settled reports whether the ledger already has this exact payload pushed, or recorded as
+// unmatched (which is retried only once the payload changes).
+func settled(row models.PushLedger, ok bool, hash string) (bool, string) {
+	switch {
+	case !ok:
+		return false, ""
+	case row.PushedHash != nil && *row.PushedHash == hash:
+		return true, ""
+	case row.State == models.PushUnmatched && row.DesiredHash == hash:
+		return true, "unmatched upstream; waiting for the record to change"
+	}
+	return false, ""
+}
+
+// --- customer scores ---
+
+type scoreDesired struct {
+	ScoreName    string `json:"score_name"`
+	ScoreValue   int    `json:"score_value"`
+	MaximumScore int    `json:"maximum_score"`
+	Email        string `json:"email,omitempty"`
+	Phone        string `json:"phone,omitempty"`
+}
+
+type prospectContact struct {
+	ID              int64
+	EmailNormalized *string
+	PhoneE164       *string
+	Status          *string
+}
+
+// planScores gives each person one score: RentEngine prospects sharing an e-mail or a phone are
+// one person (one prospect per unit of interest), and the person's score is the highest of
+// theirs.
+func planScores(ctx context.Context, store *models.Store, t *tenants.Tenant, ledger map[ledgerKey]models.PushLedger, p *Plan) error {
+	cs := t.Push.CustomerScores
+	name, maxScore := DefaultScoreName, DefaultMaximumScore
+	if cs != nil {
+		name, maxScore = cmp.Or(cs.ScoreName, name), cmp.Or(cs.MaximumScore, maxScore)
+	}
+	table := stages(cs)
+
+	var rows []prospectContact
+	err := store.DB().WithContext(ctx).Table("rentengine_prospects").
+		Select("id, email_normalized, phone_e164, status").
+		Where("tenant_id = ? AND deleted_at IS NULL AND (email_normalized IS NOT NULL OR phone_e164 IS NOT NULL)", t.ID).
+		Order("id").Scan(&rows).Error
+	if err != nil {
+		return fmt.Errorf("read prospects for scores: %w", err)
+	}
+	latest, err := latestStatuses(ctx, store, t.ID)
+	if err != nil {
+		return err
+	}
+
+	// Union-find over shared contact keys.
+	parent := make([]int, len(rows))
+	for i := range parent {
+		parent[i] = i
+	}
+	var find func(int) int
+	find = func(i int) int {
+		for parent[i] != i {
+			parent[i] = parent[parent[i]]
+			i = parent[i]
+		}
+		return i
+	}
+	byKey := map[string]int{}
+	for i, r := range rows {
+		for _, k := range []*string{r.EmailNormalized, r.PhoneE164} {
+			if k == nil || *k == "" {
+				continue
+			}
+			if j, ok := byKey[*k]; ok {
+				parent[find(i)] = find(j)
+			} else {
+				byKey[*k] = i
+			}
+		}
+	}
+	groups := map[int][]int{}
+	for i := range rows {
+		groups[find(i)] = append(groups[find(i)], i)
+	}
+	roots := make([]int, 0, len(groups))
+	for r := range groups {
+		roots = append(roots, r)
+	}
+	sort.Ints(roots)
+
+	for _, root := range roots {
+		members := groups[root]
+		best, bestScore := -1, -1
+		var keys []string
+		for _, i := range members {
+			r := rows[i]
+			for _, k := range []*string{r.EmailNormalized, r.PhoneE164} {
+				if k != nil && *k != "" {
+					keys = append(keys, *k)
+				}
+			}
+			status := deref(r.Status)
+			if status == "" {
+				status = latest[r.ID]
+			}
+			score, ok := table[status]
+			if !ok {
+				continue
+			}
+			if score > bestScore {
+				best, bestScore = i, score
+			}
+		}
+		if best < 0 {
+			p.Skipped["status without a score"]++
+			continue
+		}
+		p.Targets++
+		target := "person:" + personKey(keys)
+		who := rows[best]
+		d := scoreDesired{ScoreName: name, ScoreValue: bestScore, MaximumScore: maxScore,
+			Email: deref(who.EmailNormalized), Phone: deref(who.PhoneE164)}
+		desired, hash := hashOf(d)
+		row, ok := ledger[ledgerKey{models.PushCustomerScore, target}]
+		if done, why := settled(row, ok, hash); done {
+			if why != "" {
+				p.Skipped[why]++
+			} else {
+				p.Unchanged++
+			}
+			continue
+		}
+		before := "none"
+		if ok && len(row.Pushed) > 0 {
+			var prev scoreDesired
+			if json.Unmarshal(row.Pushed, &prev) == nil {
+				before = strconv.Itoa(prev.ScoreValue)
+			}
+		}
+		p.Changes = append(p.Changes, Change{
+			Kind: models.PushCustomerScore, Target: target, Before: before,
+			After:   fmt.Sprintf("%d/%d (%s)", bestScore, maxScore, statusOf(who, latest)),
+			Desired: desired, Hash: hash,
+			score: &funnel.CustomerScore{Name: name, Value: bestScore, Maximum: maxScore, Email: d.Email, Phone: d.Phone},
+		})
+	}
+	return nil
+}
+
+// personKey names a person by their smallest contact key, so the target is stable across runs.
+func personKey(keys []string) string {
+	slices.Sort(keys)
+	// E-mails sort after "+1…" phones; prefer an e-mail when there is one, it is the more
+	// specific key.
+	for _, k := range keys {
+		if strings.Contains(k, "@") {
+			return k
+		}
+	}
+	return keys[0]
+}
+
+func statusOf(r prospectContact, latest map[int64]string) string {
+	if s := deref(r.Status); s != "" {
+		return s
+	}
+	return latest[r.ID]
+}
+
+// latestStatuses returns each prospect's latest stage-type leasing event, used when the
+// prospect record carries no status.
+func latestStatuses(ctx context.Context, store *models.Store, tenant string) (map[int64]string, error) {
+	type ev struct {
+		ProspectID int64
+		EventType  string
+	}
+	var evs []ev
+	err := store.DB().WithContext(ctx).Table("rentengine_leasing_events").
+		Select("prospect_id, event_type").
+		Where("tenant_id = ? AND deleted_at IS NULL AND prospect_id IS NOT NULL AND event_type IS NOT NULL AND event_type NOT IN ? AND (deleted IS NULL OR deleted = ?)",
+			tenant, rentengine.ActionEventTypes, false).
+		Order("prospect_id, created_at, id").Scan(&evs).Error
+	if err != nil {
+		return nil, fmt.Errorf("read latest leasing events: %w", err)
+	}
+	out := make(map[int64]string, len(evs))
+	for _, e := range evs {
+		out[e.ProspectID] = e.EventType // ordered: the last one wins
+	}
+	return out, nil
+}
+
+// --- assignments ---
+
+type assignDesired struct {
+	ProspectID  int64  `json:"prospect_id"`
+	UserID      string `json:"user_id"`
+	ApplyInBulk bool   `json:"apply_in_bulk"`
+}
+
+type linkedProspect struct {
+	ProspectID int64
+	AgentEmail *string
+	PhoneE164  *string
+}
+
+// planAssignments assigns each linked RentEngine prospect to the RentEngine user its Funnel
+// client's agent maps to, when that differs from the prospect's current assignee (its latest
+// "Assign to User" event in the mirror).
+//
+// An assignment syncd already pushed is not pushed again for the same agent, even if someone
+// later re-assigns the prospect in RentEngine: a person's choice there wins until the Funnel
+// agent changes. An attempt whose outcome is unknown (the process died, or the call failed after
+// it may have been sent) is repeated only after a RentEngine pull that finished later still shows
+// a different assignee: the POST creates an event, so it must never be sent twice blindly.
+func planAssignments(ctx context.Context, store *models.Store, t *tenants.Tenant, ledger map[ledgerKey]models.PushLedger, p *Plan) error {
+	as := t.Push.Assignments
+	bulk, notes := false, "Assigned by syncd: Funnel agent"
+	if as != nil {
+		bulk, notes = as.ApplyInBulk, cmp.Or(as.Notes, notes)
+	}
+	agents := map[string]string{}
+	for email, user := range t.Agents {
+		agents[strings.ToLower(strings.TrimSpace(email))] = strings.ToLower(user)
+	}
+
+	var links []linkedProspect
+	err := store.DB().WithContext(ctx).Table("identity_links l").
+		Select("l.rentengine_prospect_id AS prospect_id, f.agent_email, p.phone_e164").
+		Joins("JOIN funnel_prospects f ON f.tenant_id = l.tenant_id AND f.id = l.funnel_client_id AND f.deleted_at IS NULL").
+		Joins("JOIN rentengine_prospects p ON p.tenant_id = l.tenant_id AND p.id = l.rentengine_prospect_id AND p.deleted_at IS NULL").
+		Where("l.tenant_id = ? AND l.status = ?", t.ID, models.LinkLinked).
+		Order("l.rentengine_prospect_id").Scan(&links).Error
+	if err != nil {
+		return fmt.Errorf("read linked prospects: %w", err)
+	}
+	current, err := currentAssignees(ctx, store, t.ID)
+	if err != nil {
+		return err
+	}
+	lastPull, err := lastSuccess(ctx, store, t.ID, tenants.JobRentEngine)
+	if err != nil {
+		return err
+	}
+
+	// With applyActionInBulk one call assigns every prospect sharing the phone: plan one change
+	// per phone and user, covering the group.
+	bulkChange := map[string]int{}
+	for _, l := range links {
+		agent := strings.ToLower(strings.TrimSpace(deref(l.AgentEmail)))
+		if agent == "" {
+			p.Skipped["linked client has no agent"]++
+			continue
+		}
+		user, ok := agents[agent]
+		if !ok {
+			p.Unmapped[agent]++
+			continue
+		}
+		p.Targets++
+		target := "prospect:" + strconv.FormatInt(l.ProspectID, 10)
+		key := ledgerKey{models.PushAssignment, target}
+		desired, hash := hashOf(assignDesired{ProspectID: l.ProspectID, UserID: user, ApplyInBulk: bulk})
+		row, inLedger := ledger[key]
+		cur := current[l.ProspectID]
+		if strings.EqualFold(cur, user) {
+			p.Unchanged++
+			// The mirror shows the assignment: an attempt whose outcome was unknown landed.
+			if inLedger && row.DesiredHash == hash && (row.PushedHash == nil || *row.PushedHash != hash) {
+				p.confirmed = append(p.confirmed, key)
+			}
+			continue
+		}
+		if done, why := settled(row, inLedger, hash); done {
+			if why != "" {
+				p.Skipped[why]++
+			} else {
+				p.Skipped["pushed earlier; changed in RentEngine since"]++
+			}
+			continue
+		}
+		if inLedger && row.DesiredHash == hash && row.IntentAt != nil && (lastPull == nil || !lastPull.After(*row.IntentAt)) {
+			p.Skipped["earlier attempt not yet confirmed by a RentEngine pull"]++
+			continue
+		}
+		phone := deref(l.PhoneE164)
+		if bulk && phone != "" {
+			gk := phone + "\x00" + user
+			if i, ok := bulkChange[gk]; ok {
+				p.Changes[i].covers = append(p.Changes[i].covers, target)
+				continue
+			}
+			bulkChange[gk] = len(p.Changes)
+		}
+		p.Changes = append(p.Changes, Change{
+			Kind: models.PushAssignment, Target: target, Before: "user " + cmp.Or(cur, "none"),
+			After: "user " + user + " (agent " + agent + ")", Desired: desired, Hash: hash,
+			assign: &rentengine.Assignment{ProspectID: l.ProspectID, UserIDs: []string{user}, ApplyInBulk: bulk,
+				Source: rentengine.SourceAutomation, Notes: notes},
+		})
+	}
+	return nil
+}
+
+// currentAssignees returns each prospect's latest "Assign to User" user.
+func currentAssignees(ctx context.Context, store *models.Store, tenant string) (map[int64]string, error) {
+	type ev struct {
+		ProspectID     int64
+		AssignedUserID *string
+	}
+	var evs []ev
+	err := store.DB().WithContext(ctx).Table("rentengine_leasing_events").
+		Select("prospect_id, assigned_user_id").
+		Where("tenant_id = ? AND deleted_at IS NULL AND prospect_id IS NOT NULL AND event_type = ? AND (deleted IS NULL OR deleted = ?)",
+			tenant, rentengine.EventAssignToUser, false).
+		Order("prospect_id, created_at, id").Scan(&evs).Error
+	if err != nil {
+		return nil, fmt.Errorf("read current assignees: %w", err)
+	}
+	out := make(map[int64]string, len(evs))
+	for _, e := range evs {
+		out[e.ProspectID] = strings.ToLower(deref(e.AssignedUserID))
+	}
+	return out, nil
+}
+
+func lastSuccess(ctx context.Context, store *models.Store, tenant, job string) (*time.Time, error) {
+	var run models.SyncRun
+	err := store.DB().WithContext(ctx).Where("tenant_id = ? AND job = ? AND status = ?", tenant, job, models.RunSucceeded).
+		Order("finished_at DESC").Limit(1).Find(&run).Error
+	if err != nil {
+		return nil, fmt.Errorf("read last %s pull: %w", job, err)
+	}
+	return run.FinishedAt, nil
+}
+
+// --- renewal status ---
+
+func planRenewals(ctx context.Context, store *models.Store, t *tenants.Tenant, ledger map[ledgerKey]models.PushLedger, p *Plan) error {
+	tpls := templates(t.Push.RenewalStatus)
+	var rows []models.FunnelRenewal
+	if err := store.DB().WithContext(ctx).Where("tenant_id = ? AND deleted_at IS NULL", t.ID).Order("id").Find(&rows).Error; err != nil {
+		return fmt.Errorf("read renewals: %w", err)
+	}
+	for _, r := range rows {
+		if r.FunnelRenterID == nil || r.FunnelUnitID == nil {
+			p.Skipped["renewal without renter or unit id"]++
+			continue
+		}
+		card, ok, err := render(tpls, r)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			p.Skipped["renewal status without a template"]++
+			continue
+		}
+		p.Targets++
+		target := fmt.Sprintf("%s/%d/%d", r.CommunityID, *r.FunnelRenterID, *r.FunnelUnitID)
+		desired, hash := hashOf(card)
+		row, inLedger := ledger[ledgerKey{models.PushRenewalStatus, target}]
+		if done, why := settled(row, inLedger, hash); done {
+			if why != "" {
+				p.Skipped[why]++
+			} else {
+				p.Unchanged++
+			}
+			continue
+		}
+		before := "none"
+		if inLedger && len(row.Pushed) > 0 {
+			var prev funnel.RenewalCard
+			if json.Unmarshal(row.Pushed, &prev) == nil {
+				before = describeCard(prev)
+			}
+		}
+		p.Changes = append(p.Changes, Change{
+			Kind: models.PushRenewalStatus, Target: target, Before: before,
+			After: describeCard(card) + " (" + deref(r.Status) + ")", Desired: desired, Hash: hash,
+			renewal: &renewalCall{community: r.CommunityID, renter: *r.FunnelRenterID, unitID: *r.FunnelUnitID, card: card},
+		})
+	}
+	return nil
+}
+
+func describeCard(c funnel.RenewalCard) string {
+	if c.CardStatus != nil && !*c.CardStatus {
+		return "card hidden"
+	}
+	return strconv.Quote(deref(c.Header))
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

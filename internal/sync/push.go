@@ -1,0 +1,94 @@
+package sync
+
+import (
+	"context"
+	"fmt"
+
+	"go.uber.org/zap"
+
+	"github.com/syncd-dev/syncd/internal/push"
+	"github.com/syncd-dev/syncd/internal/tenants"
+)
+
+func init() {
+	jobRegistry = append(jobRegistry, func(r *Runner, m map[string]func(context.Context, *runContext, *tenants.Tenant) error) {
+		m[tenants.JobPush] = r.push
+	})
+}
+
+// ErrBlastRadius is returned when a push run would change more than push.max_changes allows.
+var ErrBlastRadius = fmt.Errorf("push aborted by max_changes")
+
+// Plan computes a tenant's push plan without calling any API.
+func (r *Runner) Plan(ctx context.Context, t *tenants.Tenant) (*push.Plan, error) {
+	return push.Compute(ctx, r.cfg.Store, t)
+}
+
+// push is the push job: plan from the mirror, check the blast-radius guard, then execute unless
+// the tenant is in dry-run mode.
+func (r *Runner) push(ctx context.Context, rc *runContext, t *tenants.Tenant) error {
+	if t.Push == nil {
+		return fmt.Errorf("tenant %s has no push: block", t.ID)
+	}
+	plan, err := push.Compute(ctx, rc.store, t)
+	if err != nil {
+		return fmt.Errorf("plan pushes: %w", err)
+	}
+	summary := map[string]any{"targets": plan.Targets, "changes": plan.ByKind(), "unchanged": plan.Unchanged}
+	if len(plan.Skipped) > 0 {
+		summary["skipped"] = plan.Skipped
+	}
+	if len(plan.Unmapped) > 0 {
+		summary["unmapped_agents"] = plan.Unmapped
+		for agent, n := range plan.Unmapped {
+			rc.log.Warn("Funnel agent has no RentEngine user in the agents table; not assigning",
+				zap.String("agent", agent), zap.Int("prospects", n))
+		}
+	}
+	rc.details["push"] = summary
+	if limit := plan.Limit(t.Push); limit >= 0 && len(plan.Changes) > limit {
+		rc.log.Error("PUSH ABORTED: the run would change more than push.max_changes allows; nothing was sent",
+			zap.Int("changes", len(plan.Changes)), zap.Int("limit", limit), zap.String("max_changes", t.Push.MaxChanges),
+			zap.Any("by_kind", plan.ByKind()))
+		summary["aborted"] = true
+		return fmt.Errorf("%w: %d changes planned, limit %d (%s of %d targets)", ErrBlastRadius,
+			len(plan.Changes), limit, t.Push.MaxChanges, plan.Targets)
+	}
+	if t.Push.DryRun {
+		for _, c := range plan.Changes {
+			rc.log.Info("dry run: would push", zap.String("kind", c.Kind), zap.String("target", c.Target),
+				zap.String("before", c.Before), zap.String("after", c.After))
+		}
+		summary["dry_run"] = true
+		return nil
+	}
+	if len(plan.Changes) == 0 && plan.Targets == 0 {
+		return nil
+	}
+	fc, err := r.funnelClient(t, rc.log)
+	if err != nil {
+		return err
+	}
+	rec, err := r.rentEngineClient(t, rc.log)
+	if err != nil {
+		return err
+	}
+	defer func() { rc.retries += fc.Retries() + rec.Retries() }()
+	res, err := push.Execute(ctx, push.Env{
+		Store: rc.store, Tenant: t.ID, RunID: rc.runID, Log: rc.log, Now: rc.now,
+		Scores: fc, Renewals: fc, Assign: rec, Hooks: r.cfg.PushHooks,
+		Observe: func(kind, outcome string) {
+			if r.cfg.Pushes != nil {
+				r.cfg.Pushes.Push(t.ID, kind, outcome)
+			}
+		},
+	}, plan)
+	summary["result"] = res
+	if err != nil {
+		return fmt.Errorf("push: %w", err)
+	}
+	if n := res.Failures(); n > 0 {
+		return fmt.Errorf("%d of %d pushes failed (see push_ledger and push_attempts)", n, len(plan.Changes))
+	}
+	return nil
+}
