@@ -8,16 +8,20 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/syncd-dev/syncd/internal/cli"
+	"github.com/syncd-dev/syncd/internal/funnelfake"
 	"github.com/syncd-dev/syncd/internal/models"
 	"github.com/syncd-dev/syncd/internal/rentenginefake"
 	"go.uber.org/zap"
@@ -40,12 +44,31 @@ func run() int {
 		_ = os.Remove(*dbPath + suffix)
 	}
 
-	const token = "demo-rentengine-token"
+	const token, apiKey = "demo-rentengine-token", "demo-funnel-key"
 	re := rentenginefake.New(rentenginefake.Options{Token: token})
 	defer re.Close()
 	rentenginefake.Seed(re, rentenginefake.SeedOptions{Seed: 42, Units: 250, Prospects: 600, EventsPerProspect: 3})
 	fmt.Printf("fake RentEngine at %s: %d units, %d prospects, %d leasing events\n", re.BaseURL(),
 		re.Count(rentenginefake.Units), re.Count(rentenginefake.Prospects), re.Count(rentenginefake.LeasingEvents))
+
+	// Funnel holds some of the same people (every 4th RentEngine person), so identity links,
+	// customer scores and assignments have something to work on.
+	fu := funnelfake.New(funnelfake.Options{APIKey: apiKey})
+	defer fu.Close()
+	funnelfake.Seed(fu, funnelfake.SeedOptions{Seed: 42, Communities: 2, ProspectsPerCommunity: 80,
+		RenewalsPerCommunity: 25, AppointmentsPerCommunity: 30,
+		Contacts: funnelfake.ContactsFrom(re.All(rentenginefake.Prospects), 4, 120)})
+	var communities []string
+	for i, c := range fu.Communities() {
+		// Each community in a different documented id form, as tenants write them.
+		if form := c.PartnerForm(); i%2 == 1 && form != "" {
+			communities = append(communities, strconv.Quote(form))
+		} else {
+			communities = append(communities, strconv.Quote(c.Numeric()))
+		}
+	}
+	agents := demoAgents(fu)
+	fmt.Printf("fake Funnel at %s: %d communities, company %d\n", fu.BaseURL(), len(communities), fu.CompanyID())
 
 	dir, err := os.MkdirTemp("", "syncd-demo")
 	if err != nil {
@@ -68,15 +91,27 @@ tenants:
       base_url: %s
       token_env: DEMO_RENTENGINE_TOKEN
       # The fake has no rate limit; the real API allows about 20 requests per 5 s.
-      rate_limit: {requests: 100, per: 1s, burst: 10}
-`, abs, re.BaseURL())
+      rate_limit: {requests: 500, per: 1s, burst: 20}
+    funnel:
+      base_url: %s
+      api_key_env: DEMO_FUNNEL_API_KEY
+      company_id: %d
+      communities: [%s]
+      rate_limit: {requests: 500, per: 1s, burst: 20}
+    push:
+      max_changes: "100%%"
+    agents:
+%s`, abs, re.BaseURL(), fu.BaseURL(), fu.CompanyID(), strings.Join(communities, ", "), agents)
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		return 1
 	}
 	env := cli.Env{LookupEnv: func(k string) (string, bool) {
-		if k == "DEMO_RENTENGINE_TOKEN" {
+		switch k {
+		case "DEMO_RENTENGINE_TOKEN":
 			return token, true
+		case "DEMO_FUNNEL_API_KEY":
+			return apiKey, true
 		}
 		return os.LookupEnv(k)
 	}}
@@ -92,7 +127,7 @@ tenants:
 		return true
 	}
 
-	if !sync("first sync: everything is new") {
+	if !sync("first sync: everything is new, then pushes go out") {
 		return 1
 	}
 	// Upstream changes between runs: what a day of leasing looks like to the mirror.
@@ -146,6 +181,8 @@ func summary(ctx context.Context, path string) int {
 Query the mirror with SQL, for example:
   go run ./cmd/demo -sql "SELECT status, count(*) FROM rentengine_prospects WHERE deleted_at IS NULL GROUP BY status ORDER BY 2 DESC"
   go run ./cmd/demo -sql "SELECT job, status, inserted, updated, unchanged, deleted FROM sync_runs ORDER BY id"
+  go run ./cmd/demo -sql "SELECT kind, state, count(*) FROM push_ledger GROUP BY kind, state"
+  go run ./cmd/demo -sql "SELECT matched_on, status, count(*) FROM identity_links GROUP BY 1, 2"
 or open %s with any SQLite client (sqlite3, DBeaver, DuckDB).
 `, path)
 	return 0
@@ -206,6 +243,43 @@ func runQuery(ctx context.Context, path, q string) int {
 		return 1
 	}
 	return 0
+}
+
+// demoAgents maps the Funnel agents of the seeded clients to made-up RentEngine user ids, leaving
+// the last one out so the demo also shows how an unmapped agent is reported.
+func demoAgents(fu *funnelfake.Server) string {
+	seen := map[string]bool{}
+	var emails []string
+	for _, c := range fu.Communities() {
+		for _, raw := range fu.All(c.ID, funnelfake.Prospects) {
+			var p struct {
+				Agents json.RawMessage `json:"agents"`
+			}
+			_ = json.Unmarshal(raw, &p)
+			var list []string
+			if json.Unmarshal(p.Agents, &list) != nil {
+				continue
+			}
+			for _, a := range list {
+				if a = strings.ToLower(strings.TrimSpace(a)); strings.Contains(a, "@") && !seen[a] {
+					seen[a] = true
+					emails = append(emails, a)
+				}
+			}
+		}
+	}
+	sort.Strings(emails)
+	var b strings.Builder
+	for i, e := range emails {
+		if i == len(emails)-1 && i > 0 {
+			break
+		}
+		fmt.Fprintf(&b, "      %q: %08x-0000-4000-8000-%012x\n", e, i+1, i+1)
+	}
+	if b.Len() == 0 {
+		return "      {}\n"
+	}
+	return b.String()
 }
 
 // prefixWriter swallows syncd's logs in the quiet demo but keeps error lines visible.

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"text/tabwriter"
 
+	"github.com/syncd-dev/syncd/internal/models"
 	syncer "github.com/syncd-dev/syncd/internal/sync"
 	"github.com/syncd-dev/syncd/internal/tenants"
 )
@@ -63,7 +64,7 @@ func cmdPush(ctx context.Context, env Env, args []string) int {
 	if !*plan {
 		run, err := runner.Run(ctx, t, tenants.JobPush)
 		if run != nil {
-			fmt.Fprintf(env.Stdout, "%s push: %s in %s — %s\n", t.ID, run.Status, runDuration(run), run.Details)
+			fmt.Fprintln(env.Stdout, runSummary(t.ID, run))
 		}
 		if err != nil {
 			fmt.Fprintln(env.Stderr, "syncd push:", err)
@@ -115,4 +116,48 @@ func cmdPush(ctx context.Context, env Env, args []string) int {
 		fmt.Fprintln(env.Stdout, "the tenant is in dry_run mode: scheduled pushes only plan")
 	}
 	return 0
+}
+
+// runSummary is the one line `syncd sync` and `syncd push` print per run.
+func runSummary(tenant string, run *models.SyncRun) string {
+	head := fmt.Sprintf("%s %s: %s in %s", tenant, run.Job, run.Status, runDuration(run))
+	if run.Job != tenants.JobPush {
+		return fmt.Sprintf("%s — pages %d, fetched %d, inserted %d, updated %d, unchanged %d, deleted %d, bad %d",
+			head, run.Pages, run.Fetched, run.Inserted, run.Updated, run.Unchanged, run.Deleted, run.BadRecords)
+	}
+	var d struct {
+		Push struct {
+			Targets   int            `json:"targets"`
+			Unchanged int            `json:"unchanged"`
+			Changes   map[string]int `json:"changes"`
+			Unmapped  map[string]int `json:"unmapped_agents"`
+			DryRun    bool           `json:"dry_run"`
+			Aborted   bool           `json:"aborted"`
+			Result    struct {
+				Pushed, Failed, Unmatched map[string]int
+			} `json:"result"`
+		} `json:"push"`
+	}
+	_ = json.Unmarshal(run.Details, &d)
+	p := d.Push
+	sum := func(m map[string]int) int {
+		n := 0
+		for _, v := range m {
+			n += v
+		}
+		return n
+	}
+	line := fmt.Sprintf("%s — targets %d, unchanged %d, changes %d", head, p.Targets, p.Unchanged, sum(p.Changes))
+	switch {
+	case p.Aborted:
+		line += " (ABORTED by max_changes)"
+	case p.DryRun:
+		line += " (dry run: nothing sent)"
+	default:
+		line += fmt.Sprintf(": pushed %d, unmatched %d, failed %d", sum(p.Result.Pushed), sum(p.Result.Unmatched), sum(p.Result.Failed))
+	}
+	if n := len(p.Unmapped); n > 0 {
+		line += fmt.Sprintf("; %d unmapped agent(s)", n)
+	}
+	return line
 }
