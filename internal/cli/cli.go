@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -73,10 +74,11 @@ func init() {
 		{"healthcheck", "probe a running daemon", cmdHealthcheck},
 		{"version", "print the version", cmdVersion},
 	}
-	commands = append(commands, extraCommands...)
 }
 
-// extraCommands are commands defined in other files of this package.
+// extraCommands are commands defined in other files of this package, which append to it from
+// their init functions. Main reads it at call time: init functions run in file order, so it may
+// still be empty when this file's init runs.
 var extraCommands []command
 
 // Main runs the command line and returns the process exit status.
@@ -97,7 +99,7 @@ func Main(ctx context.Context, args []string, env Env) int {
 		}
 		return 0
 	}
-	for _, c := range commands {
+	for _, c := range slices.Concat(commands, extraCommands) {
 		if c.name == args[0] {
 			return c.run(ctx, env, args[1:])
 		}
@@ -264,9 +266,7 @@ func cmdSync(ctx context.Context, env Env, args []string) int {
 	for _, j := range jobs {
 		run, err := runner.Run(ctx, t, j)
 		if run != nil {
-			fmt.Fprintf(env.Stdout, "%s %s: %s in %s — pages %d, fetched %d, inserted %d, updated %d, unchanged %d, deleted %d, bad %d\n",
-				t.ID, j, run.Status, runDuration(run), run.Pages, run.Fetched, run.Inserted, run.Updated,
-				run.Unchanged, run.Deleted, run.BadRecords)
+			fmt.Fprintln(env.Stdout, runSummary(t.ID, run))
 		}
 		if err != nil {
 			fmt.Fprintf(env.Stderr, "syncd sync: %v\n", err)

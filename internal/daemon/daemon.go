@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -54,6 +55,9 @@ type Daemon struct {
 	sched   *scheduler.Scheduler
 	locker  *Locker
 
+	// stopping turns /readyz to 503 while runs are being cancelled.
+	stopping atomic.Bool
+
 	mu   sync.Mutex
 	cfg  *tenants.Config
 	addr net.Addr
@@ -74,13 +78,22 @@ func Run(ctx context.Context, opts Options) error {
 	if log == nil {
 		log = zap.NewNop()
 	}
+	// A stop requested while starting (SIGTERM while waiting for the database or for another
+	// replica's migration) is a clean stop, not a failure.
+	startFailed := func(err error) error {
+		if ctx.Err() != nil {
+			log.Info("stopped while starting", zap.Error(err))
+			return nil
+		}
+		return err
+	}
 	cfg, err := opts.load(opts.ConfigPath)
 	if err != nil {
 		return fmt.Errorf("load config %s: %w", opts.ConfigPath, err)
 	}
 	store, err := models.Open(ctx, models.OpenConfig{DSN: cfg.Database.DSN.Reveal(), MaxOpenConns: cfg.Database.MaxOpenConns}, log.Named("store"))
 	if err != nil {
-		return err
+		return startFailed(err)
 	}
 	defer store.Close()
 
@@ -93,31 +106,48 @@ func Run(ctx context.Context, opts Options) error {
 		}
 		defer release()
 	case models.Postgres:
-		locker, err = NewLocker(ctx, cfg.Database.DSN.Reveal(), log.Named("lock"))
+		locker, err = NewLocker(ctx, LockerConfig{DSN: cfg.Database.DSN.Reveal()}, log.Named("lock"))
 		if err != nil {
-			return err
+			return startFailed(err)
 		}
 		defer locker.Close()
 	}
-	if _, err := store.Migrate(ctx); err != nil {
-		return err
+	// Migrate only when behind: migrating takes goose's session lock, which replicas starting
+	// together would otherwise queue on (goose polls it every 5s) even with nothing to apply.
+	if cur, latest, err := store.MigrationState(ctx); err != nil || cur < latest {
+		if _, err := store.Migrate(ctx); err != nil {
+			return startFailed(err)
+		}
 	}
 
+	host := processName()
 	m := metrics.New()
 	if db, err := store.SQLDB(); err == nil {
-		m.RegisterDB(db)
+		m.RegisterDB("mirror", db)
+	}
+	if locker != nil {
+		m.RegisterDB("locks", locker.db)
+	}
+	if last, err := store.LastSuccesses(ctx); err != nil {
+		log.Warn("could not read last successes from sync_runs; the gauge starts empty", zap.Error(err))
+	} else {
+		for k, at := range last {
+			m.SetLastSuccess(k[0], k[1], at)
+		}
 	}
 	runner := syncer.NewRunner(syncer.Config{
-		Store: store, Limiters: upstream.NewLimiters(), Upstream: m, Runs: m,
-		Retry: opts.Retry, AttemptTimeout: opts.AttemptTimeout,
-	}, log)
+		Store: store, Limiters: upstream.NewLimiters(), Upstream: m, Runs: m, Pushes: m,
+		Retry: opts.Retry, AttemptTimeout: opts.AttemptTimeout, Host: host,
+	}, log.Named("sync"))
 	scfg := scheduler.Config{
 		MaxConcurrent:   cfg.Limits.MaxConcurrentJobs,
 		ShutdownTimeout: cfg.Limits.ShutdownTimeout,
 		Observer:        m,
 	}
 	if locker != nil {
+		// Only Postgres can have several replicas; SQLite mode is one process (the file lock).
 		scfg.Locker = locker
+		scfg.Claimer = NewClaimer(store, host)
 	}
 	d := &Daemon{opts: opts, log: log, store: store, metrics: m, runner: runner, locker: locker,
 		sched: scheduler.New(scfg, runner, log), cfg: cfg}
@@ -172,6 +202,7 @@ func Run(ctx context.Context, opts Options) error {
 	}
 
 	log.Info("stopping: no new runs; cancelling runs in progress")
+	d.stopping.Store(true)
 	stopErr := d.sched.Stop()
 	if srv != nil {
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -223,7 +254,8 @@ func (d *Daemon) reload(why string) {
 	}
 	for _, t := range old.Tenants {
 		if cfg.Tenant(t.ID) == nil {
-			d.runnerLimitersForget(t.ID)
+			d.runner.ForgetTenant(t.ID)
+			d.metrics.ForgetTenant(t.ID)
 		}
 	}
 	d.mu.Lock()
@@ -233,8 +265,6 @@ func (d *Daemon) reload(why string) {
 	d.metrics.SetTenants(countEnabled(cfg))
 	d.log.Info("config reloaded", zap.String("trigger", why), zap.Int("tenants", countEnabled(cfg)))
 }
-
-func (d *Daemon) runnerLimitersForget(tenant string) { d.runner.ForgetTenant(tenant) }
 
 // Config returns the running config.
 func (d *Daemon) Config() *tenants.Config {
@@ -251,6 +281,25 @@ func (d *Daemon) Scheduler() *scheduler.Scheduler { return d.sched }
 
 // Metrics exposes the metrics (tests).
 func (d *Daemon) Metrics() *metrics.Metrics { return d.metrics }
+
+// Compile-time checks of what Run wires together.
+var (
+	_ upstream.Observer  = (*metrics.Metrics)(nil)
+	_ syncer.RunObserver = (*metrics.Metrics)(nil)
+	_ scheduler.Observer = (*metrics.Metrics)(nil)
+	_ scheduler.Runner   = (*syncer.Runner)(nil)
+	_ scheduler.Claimer  = (*Claimer)(nil)
+)
+
+// processName names this process in sync_runs.host and schedule_claims.host: the host name and
+// the process id, so that runs of two replicas on one machine can be told apart.
+func processName() string {
+	h, err := os.Hostname()
+	if err != nil || h == "" {
+		h = "unknown"
+	}
+	return fmt.Sprintf("%s/%d", h, os.Getpid())
+}
 
 func countEnabled(c *tenants.Config) int {
 	n := 0

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -28,6 +29,9 @@ func (d *Daemon) Handler() http.Handler {
 }
 
 func (d *Daemon) ready(ctx context.Context) error {
+	if d.stopping.Load() {
+		return errors.New("shutting down")
+	}
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
 	if err := d.store.Ping(ctx); err != nil {

@@ -1,29 +1,51 @@
 package daemon
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"os"
 	"syscall"
+	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver for the lock connections
 	"go.uber.org/zap"
+
+	"github.com/syncd-dev/syncd/internal/scheduler"
 )
 
 // Locker implements scheduler.Locker with Postgres session advisory locks, one per tenant and
 // job. Each held lock lives on a connection of its own, so a replica that crashes or loses its
 // connection releases its locks with it and another replica can take over at the next tick.
+//
+// The held connection is pinged every CheckInterval while the run lasts: that keeps an otherwise
+// idle session from being ended by idle_session_timeout or a middlebox, and if the session is
+// gone anyway (so the lock is gone and another replica may take it) the run's context is
+// cancelled, so an overlap with another replica's run lasts at most about CheckInterval instead
+// of the rest of the run.
 type Locker struct {
-	db  *sql.DB
-	log *zap.Logger
+	db       *sql.DB
+	log      *zap.Logger
+	interval time.Duration
 }
 
+// LockerConfig configures NewLocker.
+type LockerConfig struct {
+	// DSN is the Postgres URL (the mirror's).
+	DSN string
+	// CheckInterval is how often a held lock's connection is pinged (0 = 10s).
+	CheckInterval time.Duration
+}
+
+var _ scheduler.Locker = (*Locker)(nil)
+
 // NewLocker opens the lock pool.
-func NewLocker(ctx context.Context, dsn string, log *zap.Logger) (*Locker, error) {
-	db, err := sql.Open("pgx", dsn)
+func NewLocker(ctx context.Context, cfg LockerConfig, log *zap.Logger) (*Locker, error) {
+	db, err := sql.Open("pgx", cfg.DSN)
 	if err != nil {
 		return nil, fmt.Errorf("open lock connection pool: %w", err)
 	}
@@ -31,7 +53,10 @@ func NewLocker(ctx context.Context, dsn string, log *zap.Logger) (*Locker, error
 		db.Close()
 		return nil, fmt.Errorf("connect lock connection pool: %w", err)
 	}
-	return &Locker{db: db, log: log}, nil
+	if log == nil {
+		log = zap.NewNop()
+	}
+	return &Locker{db: db, log: log, interval: cmp.Or(cfg.CheckInterval, 10*time.Second)}, nil
 }
 
 // LockKey is the advisory lock key of a tenant's job.
@@ -41,32 +66,64 @@ func LockKey(tenant, job string) int64 {
 	return int64(h.Sum64())
 }
 
+// errLockLost is the cancellation cause of a run whose lock connection failed.
+var errLockLost = errors.New("cross-replica lock lost: its database connection failed")
+
 // TryLock implements scheduler.Locker.
-func (l *Locker) TryLock(ctx context.Context, tenant, job string) (func(), bool, error) {
+func (l *Locker) TryLock(ctx context.Context, tenant, job string) (context.Context, func(), error) {
 	conn, err := l.db.Conn(ctx)
 	if err != nil {
-		return nil, false, fmt.Errorf("lock %s/%s: get connection: %w", tenant, job, err)
+		return nil, nil, fmt.Errorf("lock %s/%s: get connection: %w", tenant, job, err)
 	}
 	key := LockKey(tenant, job)
 	var ok bool
 	if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock($1)", key).Scan(&ok); err != nil {
 		conn.Close()
-		return nil, false, fmt.Errorf("lock %s/%s: %w", tenant, job, err)
+		return nil, nil, fmt.Errorf("lock %s/%s: %w", tenant, job, err)
 	}
 	if !ok {
 		conn.Close()
-		return nil, false, nil
+		return nil, nil, nil
 	}
+	log := l.log.With(zap.String("tenant", tenant), zap.String("job", job))
+	held, cancel := context.WithCancelCause(ctx)
+	stop, watched := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(watched)
+		t := time.NewTicker(l.interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-held.Done():
+				return
+			case <-t.C:
+				pctx, pcancel := context.WithTimeout(held, l.interval)
+				err := conn.PingContext(pctx)
+				pcancel()
+				if err != nil && held.Err() == nil {
+					log.Error("lost the cross-replica lock; cancelling the run", zap.Error(err))
+					cancel(errLockLost)
+					return
+				}
+			}
+		}
+	}()
 	release := func() {
+		close(stop)
+		<-watched // the connection is used by one goroutine at a time
 		// The run's context may be cancelled by now; the unlock must still go through.
-		if _, err := conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock($1)", key); err != nil {
-			l.log.Warn("advisory unlock failed; closing the connection releases it", zap.String("tenant", tenant),
-				zap.String("job", job), zap.Error(err))
+		uctx, ucancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer ucancel()
+		if _, err := conn.ExecContext(uctx, "SELECT pg_advisory_unlock($1)", key); err != nil {
+			log.Warn("advisory unlock failed; closing the connection releases it", zap.Error(err))
 			_ = conn.Raw(func(any) error { return driver.ErrBadConn }) // discard: never reuse a connection holding a lock
 		}
 		conn.Close()
+		cancel(nil)
 	}
-	return release, true, nil
+	return held, release, nil
 }
 
 // Close closes the pool (releasing any lock still held).

@@ -15,6 +15,7 @@ import (
 	"github.com/syncd-dev/syncd/internal/clients/upstream"
 	"github.com/syncd-dev/syncd/internal/dbtest"
 	"github.com/syncd-dev/syncd/internal/fakeapi"
+	"github.com/syncd-dev/syncd/internal/funnelfake"
 	"github.com/syncd-dev/syncd/internal/mirrortest"
 	"github.com/syncd-dev/syncd/internal/models"
 	"github.com/syncd-dev/syncd/internal/rentenginefake"
@@ -29,12 +30,11 @@ var suiteRetry = upstream.RetryPolicy{Base: time.Millisecond, Cap: 10 * time.Mil
 
 const attemptTimeout = 250 * time.Millisecond
 
-// TestFaultSuite injects every fault kind from a fixed seed while syncing, then checks that the
-// mirror converges to the fake's exact state.
-func TestFaultSuite(t *testing.T) {
-	store := dbtest.Postgres(t)
-	fake := rentenginefake.New(rentenginefake.Options{Token: "tok", Faults: &fakeapi.FaultPlan{
-		Seed: 20261121,
+// faultPlan is the suite's seeded random schedule: every kind, at rates that make a pull meet
+// several faults per run while a page still gets through within the client's retries.
+func faultPlan(seed int64) *fakeapi.FaultPlan {
+	return &fakeapi.FaultPlan{
+		Seed: seed,
 		Probability: map[fakeapi.FaultKind]float64{
 			fakeapi.FaultRateLimit: 0.03, fakeapi.FaultRateLimitNoHeader: 0.03, fakeapi.FaultRateLimitDate: 0.03,
 			fakeapi.FaultServerError: 0.05, fakeapi.FaultSlow: 0.02, fakeapi.FaultReset: 0.03,
@@ -42,56 +42,92 @@ func TestFaultSuite(t *testing.T) {
 		},
 		MaxConsecutive: 2,
 		SlowDelay:      5 * time.Second,
-	}})
-	defer fake.Close()
-	rentenginefake.Seed(fake, rentenginefake.SeedOptions{Seed: 5, Units: 400, Prospects: 700, EventsPerProspect: 2})
-	// Random draws may miss a kind; one scripted fault of each makes "every kind at least once" a
-	// certainty rather than a property of the seed.
+	}
+}
+
+// scriptEveryKind makes "every kind at least once" a certainty rather than a property of the seed.
+func scriptEveryKind(f *fakeapi.FaultInjector, match func(*http.Request) bool) {
 	for _, k := range fakeapi.FaultKinds() {
-		fake.Faults().Script(func(r *http.Request) bool {
-			return r.Method == http.MethodGet && r.URL.Query().Get("page_number") == "1"
-		}, k, 1)
+		f.Script(match, k, 1)
+	}
+}
+
+// TestFaultSuite injects every fault kind into both upstreams from a fixed seed while syncing, then
+// checks that the mirror converges to the fakes' exact state.
+func TestFaultSuite(t *testing.T) {
+	store := dbtest.Postgres(t)
+	re := rentenginefake.New(rentenginefake.Options{Token: "tok", Faults: faultPlan(20261121)})
+	defer re.Close()
+	rentenginefake.Seed(re, rentenginefake.SeedOptions{Seed: 5, Units: 400, Prospects: 700, EventsPerProspect: 2})
+	scriptEveryKind(re.Faults(), func(r *http.Request) bool {
+		return r.Method == http.MethodGet && r.URL.Query().Get("page_number") == "1"
+	})
+	fu := funnelfake.New(funnelfake.Options{APIKey: "key", Faults: faultPlan(20261122)})
+	defer fu.Close()
+	funnelfake.Seed(fu, funnelfake.SeedOptions{Seed: 6, Communities: 2, ProspectsPerCommunity: 160,
+		RenewalsPerCommunity: 60, AppointmentsPerCommunity: 120})
+	scriptEveryKind(fu.Faults(), func(r *http.Request) bool {
+		return r.Method == http.MethodGet && r.URL.Query().Get("page") == "2"
+	})
+	var communities []string
+	for _, c := range fu.Communities() {
+		communities = append(communities, c.Numeric())
 	}
 
 	tenant := &tenants.Tenant{ID: "faulty", RunTimeout: time.Minute,
-		RentEngine: &tenants.RentEngine{BaseURL: fake.BaseURL(), Token: tenants.NewSecret("tok")}}
+		RentEngine: &tenants.RentEngine{BaseURL: re.BaseURL(), Token: tenants.NewSecret("tok")},
+		Funnel: &tenants.Funnel{BaseURL: fu.BaseURL(), APIKey: tenants.NewSecret("key"), Auth: tenants.FunnelAuthBasic,
+			CompanyID: fu.CompanyID(), Communities: communities}}
 	runner := syncer.NewRunner(syncer.Config{Store: store, Retry: suiteRetry, AttemptTimeout: attemptTimeout},
 		zaptest.NewLogger(t, zaptest.Level(zap.ErrorLevel)))
 
 	var retries, runs, failed int64
 	ctx := context.Background()
-	// With faults on, a run may still fail when a page's retries run out; the next run picks up.
-	for runs < 8 {
-		run, err := runner.Run(ctx, tenant, tenants.JobRentEngine)
+	for _, job := range []string{tenants.JobRentEngine, tenants.JobFunnel} {
+		// With faults on, a run may still fail when a page's retries run out; the next run picks up.
+		for attempt := 0; attempt < 8; attempt++ {
+			run, err := runner.Run(ctx, tenant, job)
+			runs++
+			if run != nil {
+				retries += run.Retries
+			}
+			if err == nil {
+				break
+			}
+			failed++
+		}
+	}
+	// Upstreams quiet again: one more run each sees records that drift inserted behind a pass.
+	for _, f := range []*fakeapi.FaultInjector{re.Faults(), fu.Faults()} {
+		f.SetPlan(fakeapi.FaultPlan{})
+		f.ClearScripts()
+	}
+	for _, job := range []string{tenants.JobRentEngine, tenants.JobFunnel} {
+		run, err := runner.Run(ctx, tenant, job)
+		if err != nil {
+			t.Fatalf("clean %s run after faults: %v", job, err)
+		}
+		retries += run.Retries
 		runs++
-		if run != nil {
-			retries += run.Retries
-		}
-		if err == nil {
-			break
-		}
-		failed++
 	}
-	// Upstream quiet again: one more run sees records that drift inserted behind a pass.
-	fake.Faults().SetPlan(fakeapi.FaultPlan{})
-	fake.Faults().ClearScripts()
-	run, err := runner.Run(ctx, tenant, tenants.JobRentEngine)
-	if err != nil {
-		t.Fatalf("clean run after faults: %v", err)
-	}
-	retries += run.Retries
-	runs++
 
-	diffs, err := mirrortest.RentEngineDiff(ctx, store, tenant.ID, fake)
+	reDiffs, err := mirrortest.RentEngineDiff(ctx, store, tenant.ID, re)
 	if err != nil {
 		t.Fatal(err)
 	}
-	injected := fake.Faults().Injected()
+	fuDiffs, err := mirrortest.FunnelDiff(ctx, store, tenant.ID, fu)
+	if err != nil {
+		t.Fatal(err)
+	}
+	diffs := append(reDiffs, fuDiffs...)
 	var kinds []string
 	for _, k := range fakeapi.FaultKinds() {
-		kinds = append(kinds, fmt.Sprintf("%s=%d", k, injected[k]))
-		if injected[k] == 0 {
-			t.Errorf("fault kind %s was never injected", k)
+		n := re.Faults().Injected()[k] + fu.Faults().Injected()[k]
+		kinds = append(kinds, fmt.Sprintf("%s=%d", k, n))
+		for name, f := range map[string]*fakeapi.FaultInjector{"rentengine": re.Faults(), "funnel": fu.Faults()} {
+			if f.Injected()[k] == 0 {
+				t.Errorf("fault kind %s was never injected into %s", k, name)
+			}
 		}
 	}
 	sort.Strings(kinds)
@@ -108,7 +144,8 @@ func TestFaultSuite(t *testing.T) {
 
 func assertNoDuplicates(t *testing.T, store *models.Store) {
 	t.Helper()
-	for _, table := range []string{"rentengine_units", "rentengine_prospects", "rentengine_leasing_events"} {
+	for _, table := range []string{"rentengine_units", "rentengine_prospects", "rentengine_leasing_events",
+		"funnel_communities", "funnel_prospects", "funnel_renewals", "funnel_appointments"} {
 		var rows, distinct int64
 		if err := store.DB().Raw("SELECT count(*), count(DISTINCT (tenant_id, id)) FROM "+table).Row().Scan(&rows, &distinct); err != nil {
 			t.Fatal(err)

@@ -70,7 +70,7 @@ func New() *Metrics {
 			Name: "syncd_rate_limit_wait_seconds_total", Help: "Seconds spent waiting on client-side rate limiters.",
 		}, []string{"api"}),
 		skipped: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "syncd_skipped_runs_total", Help: "Ticks skipped because the job was still running (overrun, other_replica, lock_error).",
+			Name: "syncd_skipped_runs_total", Help: "Ticks not run, by reason: overrun (still running here), other_replica (running on another replica), tick_taken (another replica already ran this tick), lock_error, claim_error.",
 		}, []string{"tenant", "job", "reason"}),
 		startDelay: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "syncd_run_start_delay_seconds", Help: "How late runs started against schedule plus planned jitter.",
@@ -92,9 +92,10 @@ func New() *Metrics {
 	return m
 }
 
-// RegisterDB adds connection-pool statistics of the mirror database.
-func (m *Metrics) RegisterDB(db *sql.DB) {
-	m.Registry.MustRegister(collectors.NewDBStatsCollector(db, "mirror"))
+// RegisterDB adds connection-pool statistics (go_sql_*{db_name=name}) of a database pool: the
+// mirror's, and the lock pool whose open connections are the locks held.
+func (m *Metrics) RegisterDB(name string, db *sql.DB) {
+	m.Registry.MustRegister(collectors.NewDBStatsCollector(db, name))
 }
 
 // RunFinished implements sync.RunObserver.
@@ -110,8 +111,21 @@ func (m *Metrics) RunFinished(run *models.SyncRun, took time.Duration) {
 		m.badRecords.WithLabelValues(run.TenantID, run.Job).Add(float64(run.BadRecords))
 	}
 	if run.Status == models.RunSucceeded && run.FinishedAt != nil {
-		m.lastSuccess.WithLabelValues(run.TenantID, run.Job).Set(float64(run.FinishedAt.Unix()))
+		m.SetLastSuccess(run.TenantID, run.Job, *run.FinishedAt)
 	}
+}
+
+// SetLastSuccess sets the last success time of a tenant's job. The daemon seeds it from
+// sync_runs before its first run, so a restart does not blank it; with several replicas each
+// reports the runs it saw, so alert on max by (tenant, job).
+func (m *Metrics) SetLastSuccess(tenant, job string, at time.Time) {
+	m.lastSuccess.WithLabelValues(tenant, job).Set(float64(at.Unix()))
+}
+
+// ForgetTenant removes the gauges of a tenant dropped from the config, so a removed tenant does
+// not look like one whose syncs stopped. Counters stay: they are cumulative history.
+func (m *Metrics) ForgetTenant(tenant string) {
+	m.lastSuccess.DeletePartialMatch(prometheus.Labels{"tenant": tenant})
 }
 
 // ObserveRequest implements upstream.Observer.

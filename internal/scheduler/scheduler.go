@@ -1,8 +1,14 @@
 // Package scheduler triggers tenant jobs on their cron schedules (robfig/cron) and decides whether
 // a triggered run may start: one run per tenant and job at a time (an overrunning run makes the
-// next tick skip, never stack), an optional cross-process lock, a process-wide cap on concurrent
-// runs, and a deterministic per-tenant start jitter so tenants sharing a schedule do not all hit
-// the upstreams in the same second.
+// next tick skip, never stack), an optional cross-process lock and tick claim, a process-wide cap
+// on concurrent runs, and a deterministic per-tenant start jitter so tenants sharing a schedule do
+// not all hit the upstreams in the same second.
+//
+// Several replicas: a tick is identified by its scheduled time, which every replica computes
+// alike ("@every" intervals are aligned to multiples of the interval, not to the process start).
+// A run needs the job's cross-replica lock (so two runs of a job never overlap) and then the
+// tick's claim (so a replica whose clock lags, and which fires after another replica's run of
+// the same tick has already finished and released the lock, does not run that tick again).
 //
 // The schedule set is replaced as a whole by Apply, which is how a config reload takes effect:
 // unchanged entries keep ticking, changed ones are re-added, removed ones stop; runs in progress
@@ -32,10 +38,19 @@ type Runner interface {
 	Run(ctx context.Context, t *tenants.Tenant, job string) (*models.SyncRun, error)
 }
 
-// Locker takes a lock shared by every replica of the daemon. TryLock returns ok=false when
-// another process holds the lock; release must be called once the run ends.
+// Locker takes a lock shared by every replica of the daemon.
 type Locker interface {
-	TryLock(ctx context.Context, tenant, job string) (release func(), ok bool, err error)
+	// TryLock takes the lock of a tenant's job without waiting. held is nil (and err nil) when
+	// another process holds it. Otherwise held is a child of ctx that ends if the lock is lost
+	// (for example its database session died), and release must be called once the run ends.
+	TryLock(ctx context.Context, tenant, job string) (held context.Context, release func(), err error)
+}
+
+// Claimer records which scheduled ticks have run, across replicas.
+type Claimer interface {
+	// Claim marks the tick of a tenant's job scheduled at tick as taken and reports whether this
+	// call took it (false: some replica already ran that tick).
+	Claim(ctx context.Context, tenant, job string, tick time.Time) (bool, error)
 }
 
 // Observer receives scheduling measurements (the metrics package implements it).
@@ -54,7 +69,11 @@ type Config struct {
 	// ShutdownTimeout bounds Stop's wait for cancelled runs to record their outcome (0 = 25s).
 	ShutdownTimeout time.Duration
 	// Locker is the cross-replica lock (nil = this process only).
-	Locker   Locker
+	Locker Locker
+	// Claimer records ticks taken by any replica (nil = no claim; fine for a single process,
+	// where the local lock and the schedule already give one run per tick).
+	Claimer Claimer
+	// Observer receives skips and start delays (nil = none).
 	Observer Observer
 }
 
@@ -78,12 +97,15 @@ type Scheduler struct {
 }
 
 type entry struct {
-	key    string
-	job    string
-	spec   string
-	loc    string
-	id     cron.EntryID
-	sched  *recordingSchedule
+	key  string
+	job  string
+	spec string
+	loc  string
+	id   cron.EntryID
+	// sched tells a firing run which tick it serves.
+	sched *recordingSchedule
+	// tenant is replaced in place by a reload that keeps the schedule, so the next tick runs
+	// with the new credentials, limits and timeouts.
 	tenant atomic.Pointer[tenants.Tenant]
 }
 
@@ -160,9 +182,9 @@ func (s *Scheduler) Apply(cfg *tenants.Config) error {
 				s.log.Info("scheduled", zap.String("tenant", t.ID), zap.String("job", job), zap.String("schedule", spec),
 					zap.String("timezone", locName))
 			}
-			e := &entry{key: k, job: job, spec: spec, loc: locName, sched: &recordingSchedule{inner: sched}}
+			e := &entry{key: k, job: job, spec: spec, loc: locName, sched: &recordingSchedule{inner: aligned(sched)}}
 			e.tenant.Store(t)
-			e.id = s.cron.Schedule(e.sched, cron.FuncJob(func() { s.fire(e) }))
+			e.id = s.cron.Schedule(e.sched, cron.FuncJob(func() { s.fire(e, e.sched.due(time.Now())) }))
 			s.entries[k] = e
 		}
 	}
@@ -224,16 +246,17 @@ func Jitter(tenant, job string, maxJitter time.Duration) time.Duration {
 	return time.Duration(h.Sum64() % uint64(maxJitter))
 }
 
-// fire runs in a goroutine of its own (robfig/cron starts one per tick).
-func (s *Scheduler) fire(e *entry) {
-	scheduled := e.sched.due(time.Now())
+// fire serves one tick of e, scheduled at tick; it runs in a goroutine of its own (robfig/cron
+// starts one per tick).
+func (s *Scheduler) fire(e *entry, tick time.Time) {
 	t := e.tenant.Load()
 	log := s.log.With(zap.String("tenant", t.ID), zap.String("job", e.job))
 
-	// A panic escaping here would kill the process and every tenant with it.
+	// A panic escaping here would kill the process and every tenant with it. Deferred first so it
+	// runs last, after the locks and the semaphore slot are released.
 	defer func() {
 		if p := recover(); p != nil {
-			log.Error("scheduled run panicked", zap.Any("panic", p))
+			log.Error("scheduled run panicked", zap.Any("panic", p), zap.Stack("stack"))
 		}
 	}()
 
@@ -256,25 +279,45 @@ func (s *Scheduler) fire(e *entry) {
 	}
 	defer func() { <-s.sem }()
 
+	ctx := s.ctx
 	if s.cfg.Locker != nil {
-		release, ok, err := s.cfg.Locker.TryLock(s.ctx, t.ID, e.job)
+		held, release, err := s.cfg.Locker.TryLock(s.ctx, t.ID, e.job)
 		if err != nil {
 			log.Error("could not take the cross-replica lock; skipping tick", zap.Error(err))
 			s.observeSkip(t.ID, e.job, "lock_error")
 			return
 		}
-		if !ok {
+		if held == nil {
 			log.Info("skipping tick: another replica is running this job")
 			s.observeSkip(t.ID, e.job, "other_replica")
 			return
 		}
 		defer release()
+		ctx = held
 	}
-	if s.cfg.Observer != nil && !scheduled.IsZero() {
-		s.cfg.Observer.StartDelay(t.ID, e.job, max(0, time.Since(scheduled)-jitter))
+	if s.cfg.Claimer != nil {
+		if tick.IsZero() {
+			// Not expected (see recordingSchedule.due); the lock still rules out overlap.
+			log.Warn("tick time unknown; running without a tick claim")
+		} else {
+			ok, err := s.cfg.Claimer.Claim(ctx, t.ID, e.job, tick)
+			if err != nil {
+				log.Error("could not claim the tick; skipping it", zap.Time("tick", tick), zap.Error(err))
+				s.observeSkip(t.ID, e.job, "claim_error")
+				return
+			}
+			if !ok {
+				log.Info("skipping tick: another replica already ran it", zap.Time("tick", tick))
+				s.observeSkip(t.ID, e.job, "tick_taken")
+				return
+			}
+		}
+	}
+	if s.cfg.Observer != nil && !tick.IsZero() {
+		s.cfg.Observer.StartDelay(t.ID, e.job, max(0, time.Since(tick)-jitter))
 	}
 	// The runner logs and records the outcome; nothing to add here.
-	_, _ = s.runner.Run(s.ctx, t, e.job)
+	_, _ = s.runner.Run(ctx, t, e.job)
 }
 
 func (s *Scheduler) observeSkip(tenant, job, reason string) {
@@ -310,22 +353,51 @@ func (s *Scheduler) Stop() error {
 	}
 	running := s.cron.Stop() // done once every fired job has returned
 	s.cancel()
+	t := time.NewTimer(s.cfg.ShutdownTimeout)
+	defer t.Stop()
 	select {
 	case <-running.Done():
 		return nil
-	case <-time.After(s.cfg.ShutdownTimeout):
+	case <-t.C:
 		return fmt.Errorf("runs still in progress after %s", s.cfg.ShutdownTimeout)
 	}
 }
 
-// recordingSchedule remembers the times it handed to cron, so a run can tell how late it
-// started: robfig/cron does not pass the scheduled time to the job.
+// aligned makes "@every" schedules fire at multiples of their interval (counted from Go's zero
+// time, which for intervals dividing a day means from midnight UTC) instead of at start time plus
+// multiples. Every replica and every restart then agrees on a job's ticks, which is what lets a
+// tick be claimed once across replicas; robfig/cron's own ConstantDelaySchedule counts from
+// whenever the process happened to start.
+func aligned(s cron.Schedule) cron.Schedule {
+	switch c := s.(type) {
+	case cron.ConstantDelaySchedule:
+		return alignedEvery(c.Delay)
+	case *cron.ConstantDelaySchedule:
+		return alignedEvery(c.Delay)
+	}
+	return s
+}
+
+type alignedEvery time.Duration
+
+// Next implements cron.Schedule.
+func (a alignedEvery) Next(t time.Time) time.Time {
+	d := time.Duration(a)
+	return t.Truncate(d).Add(d)
+}
+
+// recordingSchedule remembers the last two times it handed to cron, so a run can tell which tick
+// it serves: robfig/cron does not pass the scheduled time to the job. cron asks for the next time
+// right after starting a tick's job, so when the job reads the times they hold either (previous
+// tick, this tick) or (this tick, next tick); in both cases this tick is the latest one not after
+// now. Only a job goroutine delayed by a whole interval could pick the wrong one.
 type recordingSchedule struct {
 	inner cron.Schedule
 	mu    sync.Mutex
 	times [2]time.Time
 }
 
+// Next implements cron.Schedule.
 func (r *recordingSchedule) Next(t time.Time) time.Time {
 	n := r.inner.Next(t)
 	r.mu.Lock()
