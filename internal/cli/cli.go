@@ -22,6 +22,7 @@ import (
 	"github.com/syncd-dev/syncd/internal/daemon"
 	"github.com/syncd-dev/syncd/internal/logging"
 	"github.com/syncd-dev/syncd/internal/models"
+	"github.com/syncd-dev/syncd/internal/scheduler"
 	syncer "github.com/syncd-dev/syncd/internal/sync"
 	"github.com/syncd-dev/syncd/internal/tenants"
 )
@@ -262,9 +263,15 @@ func cmdSync(ctx context.Context, env Env, args []string) int {
 	}
 	defer store.Close()
 	runner := syncer.NewRunner(syncer.Config{Store: store}, log)
+	lock, closeLock, err := jobLock(ctx, cfg, store, log)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "syncd sync:", err)
+		return 1
+	}
+	defer closeLock()
 	status := 0
 	for _, j := range jobs {
-		run, err := runner.Run(ctx, t, j)
+		run, err := lockedRun(ctx, lock, runner, t, j)
 		if run != nil {
 			fmt.Fprintln(env.Stdout, runSummary(t.ID, run))
 		}
@@ -277,6 +284,36 @@ func cmdSync(ctx context.Context, env Env, args []string) int {
 		}
 	}
 	return status
+}
+
+// jobLock returns the cross-process lock a one-shot run must hold, so that `syncd sync` never
+// runs a tenant's job at the same time as a daemon replica does: the daemon's Postgres advisory
+// locks. SQLite needs none (one writer at a time, and the daemon holds the file for itself).
+func jobLock(ctx context.Context, cfg *tenants.Config, store *models.Store, log *zap.Logger) (scheduler.Locker, func(), error) {
+	if store.Dialect() != models.Postgres {
+		return nil, func() {}, nil
+	}
+	l, err := daemon.NewLocker(ctx, daemon.LockerConfig{DSN: cfg.Database.DSN.Reveal()}, log.Named("lock"))
+	if err != nil {
+		return nil, nil, err
+	}
+	return l, func() { _ = l.Close() }, nil
+}
+
+// lockedRun runs a job under the lock, or reports that another process is running it.
+func lockedRun(ctx context.Context, lock scheduler.Locker, runner *syncer.Runner, t *tenants.Tenant, job string) (*models.SyncRun, error) {
+	if lock == nil {
+		return runner.Run(ctx, t, job)
+	}
+	held, release, err := lock.TryLock(ctx, t.ID, job)
+	if err != nil {
+		return nil, err
+	}
+	if held == nil {
+		return nil, fmt.Errorf("tenant %s job %s is running in another process right now; try again when it ends", t.ID, job)
+	}
+	defer release()
+	return runner.Run(held, t, job)
 }
 
 func runDuration(r *models.SyncRun) string {

@@ -62,7 +62,13 @@ func cmdPush(ctx context.Context, env Env, args []string) int {
 	runner := syncer.NewRunner(syncer.Config{Store: store}, log)
 
 	if !*plan {
-		run, err := runner.Run(ctx, t, tenants.JobPush)
+		lock, closeLock, err := jobLock(ctx, cfg, store, log)
+		if err != nil {
+			fmt.Fprintln(env.Stderr, "syncd push:", err)
+			return 1
+		}
+		defer closeLock()
+		run, err := lockedRun(ctx, lock, runner, t, tenants.JobPush)
 		if run != nil {
 			fmt.Fprintln(env.Stdout, runSummary(t.ID, run))
 		}
