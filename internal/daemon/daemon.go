@@ -252,6 +252,9 @@ func (d *Daemon) reload(why string) {
 	if err := d.sched.Apply(cfg); err != nil {
 		d.log.Error("config reload partly applied", zap.Error(err))
 	}
+	for i := range cfg.Tenants {
+		d.runner.ApplyLimits(&cfg.Tenants[i])
+	}
 	for _, t := range old.Tenants {
 		if cfg.Tenant(t.ID) == nil {
 			d.runner.ForgetTenant(t.ID)

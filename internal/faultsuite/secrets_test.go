@@ -14,6 +14,7 @@ import (
 
 	"github.com/syncd-dev/syncd/internal/dbtest"
 	"github.com/syncd-dev/syncd/internal/fakeapi"
+	"github.com/syncd-dev/syncd/internal/funnelfake"
 	"github.com/syncd-dev/syncd/internal/logging"
 	"github.com/syncd-dev/syncd/internal/models"
 	"github.com/syncd-dev/syncd/internal/rentenginefake"
@@ -46,6 +47,8 @@ func TestSecretsNeverReachTheLogs(t *testing.T) {
 	const (
 		token      = "re-TOKEN-9f8e7d6c5b4a"
 		wrongToken = "re-WRONG-TOKEN-1a2b3c4d"
+		apiKey     = "fu-APIKEY-5e6f7a8b9c0d"
+		wrongKey   = "fu-WRONG-KEY-0a9b8c7d"
 		dbPassword = "Pg-Pa55w0rd-SECRET"
 	)
 	var out lockedBuffer
@@ -77,18 +80,34 @@ func TestSecretsNeverReachTheLogs(t *testing.T) {
 	fake.Faults().Script(func(r *http.Request) bool { return r.URL.Query().Get("page_number") == "1" }, fakeapi.FaultServerError, 2)
 	fake.Faults().Script(func(r *http.Request) bool { return strings.HasSuffix(r.URL.Path, "/prospects") }, fakeapi.FaultRateLimit, 1)
 
+	fu := funnelfake.New(funnelfake.Options{APIKey: apiKey})
+	defer fu.Close()
+	funnelfake.Seed(fu, funnelfake.SeedOptions{Seed: 1, Communities: 1, ProspectsPerCommunity: 60, RenewalsPerCommunity: 5})
+	fu.Faults().Script(func(r *http.Request) bool { return r.URL.Query().Get("page") == "2" }, fakeapi.FaultServerError, 1)
+	community := fu.Communities()[0].Numeric()
+	funnelBlock := func(key string) *tenants.Funnel {
+		return &tenants.Funnel{BaseURL: fu.BaseURL(), APIKey: tenants.NewSecret(key), Auth: tenants.FunnelAuthBasic,
+			CompanyID: fu.CompanyID(), Communities: []string{community}}
+	}
+
 	runner := syncer.NewRunner(syncer.Config{Store: store, Retry: suiteRetry}, log)
 	good := &tenants.Tenant{ID: "good", RunTimeout: time.Minute,
-		RentEngine: &tenants.RentEngine{BaseURL: fake.BaseURL(), Token: tenants.NewSecret(token)}}
+		RentEngine: &tenants.RentEngine{BaseURL: fake.BaseURL(), Token: tenants.NewSecret(token)},
+		Funnel:     funnelBlock(apiKey), Push: &tenants.Push{}}
 	bad := &tenants.Tenant{ID: "bad", RunTimeout: time.Minute,
-		RentEngine: &tenants.RentEngine{BaseURL: fake.BaseURL(), Token: tenants.NewSecret(wrongToken)}}
-	if _, err := runner.Run(ctx, good, tenants.JobRentEngine); err != nil {
-		t.Fatalf("good tenant: %v", err)
+		RentEngine: &tenants.RentEngine{BaseURL: fake.BaseURL(), Token: tenants.NewSecret(wrongToken)},
+		Funnel:     funnelBlock(wrongKey), Push: &tenants.Push{}}
+	for _, job := range []string{tenants.JobRentEngine, tenants.JobFunnel, tenants.JobPush} {
+		if _, err := runner.Run(ctx, good, job); err != nil {
+			t.Fatalf("good tenant %s: %v", job, err)
+		}
 	}
-	if _, err := runner.Run(ctx, bad, tenants.JobRentEngine); err == nil {
-		t.Fatal("a rejected token must fail the run")
-	} else {
-		log.Error("as the CLI reports it", zap.Error(err))
+	for _, job := range []string{tenants.JobRentEngine, tenants.JobFunnel} {
+		if _, err := runner.Run(ctx, bad, job); err == nil {
+			t.Fatalf("a rejected credential must fail the %s run", job)
+		} else {
+			log.Error("as the CLI reports it", zap.Error(err))
+		}
 	}
 	// The tenant config itself logged by accident.
 	log.Info("tenant config", zap.Any("tenant", good), zap.Reflect("rentengine", good.RentEngine))
@@ -102,12 +121,12 @@ func TestSecretsNeverReachTheLogs(t *testing.T) {
 	}
 
 	logs := out.String()
-	for _, want := range []string{"INSERT INTO", "retrying upstream call", "401"} {
+	for _, want := range []string{"INSERT INTO", "retrying upstream call", "401", "funnel", "push_ledger"} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("the capture has no %q: the test is not looking at what it should", want)
 		}
 	}
-	for _, secret := range []string{token, wrongToken, dbPassword} {
+	for _, secret := range []string{token, wrongToken, apiKey, wrongKey, dbPassword} {
 		if strings.Contains(logs, secret) {
 			for _, line := range strings.Split(logs, "\n") {
 				if strings.Contains(line, secret) {
