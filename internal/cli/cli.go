@@ -147,6 +147,21 @@ func (c *common) logger(cfg *tenants.Config, env Env) (*zap.Logger, error) {
 	return logging.New(lc)
 }
 
+// setup loads the config and builds the logger, reporting any failure on stderr.
+func (c *common) setup(env Env) (*tenants.Config, *zap.Logger, bool) {
+	cfg, err := c.loadConfig(env)
+	if err != nil {
+		printConfigError(env.Stderr, c.config, err)
+		return nil, nil, false
+	}
+	log, err := c.logger(cfg, env)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "syncd:", err)
+		return nil, nil, false
+	}
+	return cfg, log, true
+}
+
 // printConfigError writes a load error; validation problems one per line.
 func printConfigError(w io.Writer, path string, err error) {
 	var ve *tenants.ValidationError
@@ -167,18 +182,12 @@ func cmdRun(ctx context.Context, env Env, args []string) int {
 	if fs.Parse(args) != nil {
 		return 2
 	}
-	cfg, err := c.loadConfig(env)
-	if err != nil {
-		printConfigError(env.Stderr, c.config, err)
-		return 1
-	}
-	log, err := c.logger(cfg, env)
-	if err != nil {
-		fmt.Fprintln(env.Stderr, "syncd:", err)
+	_, log, ok := c.setup(env)
+	if !ok {
 		return 1
 	}
 	defer log.Sync()
-	err = daemon.Run(ctx, daemon.Options{
+	err := daemon.Run(ctx, daemon.Options{
 		ConfigPath: c.config,
 		Load: func(path string) (*tenants.Config, error) {
 			return tenants.Load(path, tenants.LoadOptions{LookupEnv: env.LookupEnv})
@@ -352,14 +361,8 @@ func cmdMigrate(ctx context.Context, env Env, args []string) int {
 	if fs.Parse(args) != nil {
 		return 2
 	}
-	cfg, err := c.loadConfig(env)
-	if err != nil {
-		printConfigError(env.Stderr, c.config, err)
-		return 1
-	}
-	log, err := c.logger(cfg, env)
-	if err != nil {
-		fmt.Fprintln(env.Stderr, "syncd:", err)
+	cfg, log, ok := c.setup(env)
+	if !ok {
 		return 1
 	}
 	store, err := models.Open(ctx, models.OpenConfig{DSN: cfg.Database.DSN.Reveal()}, log.Named("store"))

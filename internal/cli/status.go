@@ -81,14 +81,8 @@ func cmdStatus(ctx context.Context, env Env, args []string) int {
 	if fs.Parse(args) != nil {
 		return 2
 	}
-	cfg, err := c.loadConfig(env)
-	if err != nil {
-		printConfigError(env.Stderr, c.config, err)
-		return 1
-	}
-	log, err := c.logger(cfg, env)
-	if err != nil {
-		fmt.Fprintln(env.Stderr, "syncd:", err)
+	cfg, log, ok := c.setup(env)
+	if !ok {
 		return 1
 	}
 	defer log.Sync()

@@ -61,8 +61,8 @@ func FunnelDiff(ctx context.Context, store *models.Store, tenant string, fake *f
 	}
 	for _, c := range coms {
 		got[tCommunities][c.ID] = mirrorRow{c.Raw, c.DeletedAt != nil, map[string]any{
-			"name": str(c.Name), "syndication_id": str(c.SyndicationID), "postal_code": str(c.PostalCode),
-			"timezone": str(c.Timezone), "updated_at": ts(c.SourceUpdatedAt)}}
+			"name": Str(c.Name), "syndication_id": Str(c.SyndicationID), "postal_code": Str(c.PostalCode),
+			"timezone": Str(c.Timezone), "updated_at": TS(c.SourceUpdatedAt)}}
 	}
 	var prospects []models.FunnelProspect
 	if err := db.Where("tenant_id = ?", tenant).Find(&prospects).Error; err != nil {
@@ -70,11 +70,11 @@ func FunnelDiff(ctx context.Context, store *models.Store, tenant string, fake *f
 	}
 	for _, p := range prospects {
 		got[tProspects][strconv.FormatInt(p.ID, 10)] = mirrorRow{p.Raw, p.DeletedAt != nil, map[string]any{
-			"community": p.CommunityID, "status": str(p.Status), "lead_source": str(p.LeadSource),
-			"move_in_date": date(p.MoveInDate), "first_name": str(p.FirstName), "last_name": str(p.LastName),
-			"email": str(p.Email), "phone": str(p.Phone), "email_normalized": str(p.EmailNormalized),
-			"phone_e164": str(p.PhoneE164), "agent": str(p.AgentEmail), "created_at": ts(p.SourceCreatedAt),
-			"updated_at": ts(p.SourceUpdatedAt)}}
+			"community": p.CommunityID, "status": Str(p.Status), "lead_source": Str(p.LeadSource),
+			"move_in_date": date(p.MoveInDate), "first_name": Str(p.FirstName), "last_name": Str(p.LastName),
+			"email": Str(p.Email), "phone": Str(p.Phone), "email_normalized": Str(p.EmailNormalized),
+			"phone_e164": Str(p.PhoneE164), "agent": Str(p.AgentEmail), "created_at": TS(p.SourceCreatedAt),
+			"updated_at": TS(p.SourceUpdatedAt)}}
 	}
 	var renewals []models.FunnelRenewal
 	if err := db.Where("tenant_id = ?", tenant).Find(&renewals).Error; err != nil {
@@ -82,10 +82,10 @@ func FunnelDiff(ctx context.Context, store *models.Store, tenant string, fake *f
 	}
 	for _, r := range renewals {
 		got[tRenewals][strconv.FormatInt(r.ID, 10)] = mirrorRow{r.Raw, r.DeletedAt != nil, map[string]any{
-			"community": r.CommunityID, "renter": i64(r.FunnelRenterID), "unit": i64(r.FunnelUnitID),
-			"unit_number": str(r.UnitNumber), "lease_start": date(r.LeaseStart), "lease_end": date(r.LeaseEnd),
-			"status": str(r.Status), "offer_rent": num(r.OfferRent), "offer_expires_at": ts(r.OfferExpiresAt),
-			"updated_at": ts(r.SourceUpdatedAt)}}
+			"community": r.CommunityID, "renter": I64(r.FunnelRenterID), "unit": I64(r.FunnelUnitID),
+			"unit_number": Str(r.UnitNumber), "lease_start": date(r.LeaseStart), "lease_end": date(r.LeaseEnd),
+			"status": Str(r.Status), "offer_rent": Num(r.OfferRent), "offer_expires_at": TS(r.OfferExpiresAt),
+			"updated_at": TS(r.SourceUpdatedAt)}}
 	}
 	var appts []models.FunnelAppointment
 	if err := db.Where("tenant_id = ?", tenant).Find(&appts).Error; err != nil {
@@ -93,40 +93,40 @@ func FunnelDiff(ctx context.Context, store *models.Store, tenant string, fake *f
 	}
 	for _, a := range appts {
 		got[tAppointments][strconv.FormatInt(a.ID, 10)] = mirrorRow{a.Raw, a.DeletedAt != nil, map[string]any{
-			"community": a.CommunityID, "client": i64(a.ClientID), "email": str(a.Email), "phone": str(a.Phone),
-			"agent_email": str(a.AgentEmail), "agent_name": str(a.AgentName), "date": date(a.AppointmentDate),
-			"time": str(a.AppointmentTime)}}
+			"community": a.CommunityID, "client": I64(a.ClientID), "email": Str(a.Email), "phone": Str(a.Phone),
+			"agent_email": Str(a.AgentEmail), "agent_name": Str(a.AgentName), "date": date(a.AppointmentDate),
+			"time": Str(a.AppointmentTime)}}
 	}
 
 	expect := map[string]func(m map[string]any, community string) map[string]any{
 		tCommunities: func(m map[string]any, _ string) map[string]any {
-			return map[string]any{"name": jstr(m["name"]), "syndication_id": jstr(m["syndication_id"]),
-				"postal_code": jstr(m["postal_code"]), "timezone": jstr(m["timezone"]), "updated_at": naive(m["updated_at"])}
+			return map[string]any{"name": JStr(m["name"]), "syndication_id": JStr(m["syndication_id"]),
+				"postal_code": JStr(m["postal_code"]), "timezone": JStr(m["timezone"]), "updated_at": naive(m["updated_at"])}
 		},
 		tProspects: func(m map[string]any, community string) map[string]any {
 			p := primaryPerson(m["people"])
-			phone := jstr(p["phone_1"])
+			phone := JStr(p["phone_1"])
 			if phone == "" {
-				phone = jstr(p["phone_2"])
+				phone = JStr(p["phone_2"])
 			}
-			return map[string]any{"community": community, "status": jstr(m["status"]), "lead_source": jstr(m["lead_source"]),
-				"move_in_date": first10(jstr(m["move_in_date"])), "first_name": jstr(p["first_name"]),
-				"last_name": jstr(p["last_name"]), "email": jstr(p["email"]), "phone": phone,
-				"email_normalized": identity.NormalizeEmail(jstr(p["email"])), "phone_e164": identity.NormalizePhone(phone),
+			return map[string]any{"community": community, "status": JStr(m["status"]), "lead_source": JStr(m["lead_source"]),
+				"move_in_date": first10(JStr(m["move_in_date"])), "first_name": JStr(p["first_name"]),
+				"last_name": JStr(p["last_name"]), "email": JStr(p["email"]), "phone": phone,
+				"email_normalized": identity.NormalizeEmail(JStr(p["email"])), "phone_e164": identity.NormalizePhone(phone),
 				"agent": firstAgent(m["agents"]), "created_at": naive(m["created_at"]), "updated_at": naive(m["updated_at"])}
 		},
 		tRenewals: func(m map[string]any, community string) map[string]any {
-			return map[string]any{"community": community, "renter": jint(m["funnel_renter_id"]), "unit": jint(m["funnel_unit_id"]),
-				"unit_number": jstr(m["unit_number"]), "lease_start": first10(jstr(m["lease_start"])),
-				"lease_end": first10(jstr(m["lease_end"])), "status": jstr(m["status"]), "offer_rent": jnum(m["offer_rent"]),
+			return map[string]any{"community": community, "renter": JInt(m["funnel_renter_id"]), "unit": JInt(m["funnel_unit_id"]),
+				"unit_number": JStr(m["unit_number"]), "lease_start": first10(JStr(m["lease_start"])),
+				"lease_end": first10(JStr(m["lease_end"])), "status": JStr(m["status"]), "offer_rent": JNum(m["offer_rent"]),
 				"offer_expires_at": naive(m["offer_expires_at"]), "updated_at": naive(m["updated_at"])}
 		},
 		tAppointments: func(m map[string]any, community string) map[string]any {
 			c, _ := m["client"].(map[string]any)
 			a, _ := m["agent"].(map[string]any)
-			return map[string]any{"community": community, "client": jint(c["id"]), "email": jstr(c["email"]),
-				"phone": jstr(c["phone"]), "agent_email": jstr(a["email"]), "agent_name": jstr(a["name"]),
-				"date": first10(jstr(m["date"])), "time": jstr(m["time"])}
+			return map[string]any{"community": community, "client": JInt(c["id"]), "email": JStr(c["email"]),
+				"phone": JStr(c["phone"]), "agent_email": JStr(a["email"]), "agent_name": JStr(a["name"]),
+				"date": first10(JStr(m["date"])), "time": JStr(m["time"])}
 		},
 	}
 	for _, table := range tables {
@@ -203,7 +203,7 @@ func firstAgent(v any) string {
 		return strings.TrimSpace(first)
 	case []any:
 		if len(x) > 0 {
-			return jstr(x[0])
+			return JStr(x[0])
 		}
 	}
 	return ""
@@ -211,7 +211,7 @@ func firstAgent(v any) string {
 
 // naive reads Funnel's zone-less date-times as UTC.
 func naive(v any) string {
-	s := jstr(v)
+	s := JStr(v)
 	if s == "" {
 		return ""
 	}

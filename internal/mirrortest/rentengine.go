@@ -6,11 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math"
 	"reflect"
-	"strconv"
-	"strings"
-	"time"
 
 	"github.com/syncd-dev/syncd/internal/identity"
 	"github.com/syncd-dev/syncd/internal/models"
@@ -81,55 +77,55 @@ func RentEngineDiff(ctx context.Context, store *models.Store, tenant string, fak
 	ur := map[int64]mirrorRow{}
 	for _, u := range units {
 		ur[u.ID] = mirrorRow{raw: u.Raw, deleted: u.DeletedAt != nil, typed: map[string]any{
-			"status": str(u.Status), "property_type": str(u.PropertyType), "bedrooms": num(u.Bedrooms),
-			"bathrooms": num(u.Bathrooms), "sqft": num(u.Sqft), "rent": num(u.Rent), "city": str(u.City),
-			"created_at": ts(u.SourceCreatedAt), "updated_at": ts(u.SourceUpdatedAt),
+			"status": Str(u.Status), "property_type": Str(u.PropertyType), "bedrooms": Num(u.Bedrooms),
+			"bathrooms": Num(u.Bathrooms), "sqft": Num(u.Sqft), "rent": Num(u.Rent), "city": Str(u.City),
+			"created_at": TS(u.SourceCreatedAt), "updated_at": TS(u.SourceUpdatedAt),
 		}}
 	}
 	check(rentenginefake.Units, ur, func(m map[string]any) map[string]any {
 		city := ""
 		if a, ok := m["address"].(map[string]any); ok {
-			city = jstr(a["city"])
+			city = JStr(a["city"])
 		}
 		return map[string]any{
-			"status": jstr(m["status"]), "property_type": jstr(m["property_type"]), "bedrooms": jnum(m["bedrooms"]),
-			"bathrooms": jnum(m["bathrooms"]), "sqft": jnum(m["sqft"]), "rent": jnum(m["target_rental_rate"]),
-			"city": city, "created_at": jts(m["created_at"]), "updated_at": jts(m["updated_at"]),
+			"status": JStr(m["status"]), "property_type": JStr(m["property_type"]), "bedrooms": JNum(m["bedrooms"]),
+			"bathrooms": JNum(m["bathrooms"]), "sqft": JNum(m["sqft"]), "rent": JNum(m["target_rental_rate"]),
+			"city": city, "created_at": JTS(m["created_at"]), "updated_at": JTS(m["updated_at"]),
 		}
 	})
 	pr := map[int64]mirrorRow{}
 	for _, p := range prospects {
 		pr[p.ID] = mirrorRow{raw: p.Raw, deleted: p.DeletedAt != nil, typed: map[string]any{
-			"name": str(p.Name), "email": str(p.Email), "phone": str(p.Phone), "status": str(p.Status),
-			"source": str(p.Source), "unit_id": i64(p.UnitID), "email_normalized": str(p.EmailNormalized),
-			"phone_e164": str(p.PhoneE164), "created_at": ts(p.SourceCreatedAt),
+			"name": Str(p.Name), "email": Str(p.Email), "phone": Str(p.Phone), "status": Str(p.Status),
+			"source": Str(p.Source), "unit_id": I64(p.UnitID), "email_normalized": Str(p.EmailNormalized),
+			"phone_e164": Str(p.PhoneE164), "created_at": TS(p.SourceCreatedAt),
 		}}
 	}
 	check(rentenginefake.Prospects, pr, func(m map[string]any) map[string]any {
 		return map[string]any{
-			"name": jstr(m["name"]), "email": jstr(m["email"]), "phone": jstr(m["phone"]), "status": jstr(m["status"]),
-			"source": jstr(m["source"]), "unit_id": jint(m["unit_of_interest"]),
-			"email_normalized": identity.NormalizeEmail(jstr(m["email"])),
-			"phone_e164":       identity.NormalizePhone(jstr(m["phone"])), "created_at": jts(m["created_at"]),
+			"name": JStr(m["name"]), "email": JStr(m["email"]), "phone": JStr(m["phone"]), "status": JStr(m["status"]),
+			"source": JStr(m["source"]), "unit_id": JInt(m["unit_of_interest"]),
+			"email_normalized": identity.NormalizeEmail(JStr(m["email"])),
+			"phone_e164":       identity.NormalizePhone(JStr(m["phone"])), "created_at": JTS(m["created_at"]),
 		}
 	})
 	er := map[int64]mirrorRow{}
 	for _, e := range events {
 		er[e.ID] = mirrorRow{raw: e.Raw, deleted: e.DeletedAt != nil, typed: map[string]any{
-			"event_type": str(e.EventType), "prospect_id": i64(e.ProspectID), "unit_id": i64(e.UnitID),
-			"source": str(e.Source), "assigned": str(e.AssignedUserID), "created_at": ts(e.SourceCreatedAt),
+			"event_type": Str(e.EventType), "prospect_id": I64(e.ProspectID), "unit_id": I64(e.UnitID),
+			"source": Str(e.Source), "assigned": Str(e.AssignedUserID), "created_at": TS(e.SourceCreatedAt),
 		}}
 	}
 	check(rentenginefake.LeasingEvents, er, func(m map[string]any) map[string]any {
 		assigned := ""
 		if c, ok := m["context"].(map[string]any); ok {
 			if ids, ok := c["assignedToUserIds"].([]any); ok && len(ids) > 0 {
-				assigned = jstr(ids[0])
+				assigned = JStr(ids[0])
 			}
 		}
 		return map[string]any{
-			"event_type": jstr(m["event_type"]), "prospect_id": jint(m["prospect"]), "unit_id": jint(m["unit"]),
-			"source": jstr(m["source"]), "assigned": assigned, "created_at": jts(m["created_at"]),
+			"event_type": JStr(m["event_type"]), "prospect_id": JInt(m["prospect"]), "unit_id": JInt(m["unit"]),
+			"source": JStr(m["source"]), "assigned": assigned, "created_at": JTS(m["created_at"]),
 		}
 	})
 	return diffs, nil
@@ -143,80 +139,3 @@ type mirrorRow struct {
 
 // Normalised forms for comparison: "" for absent text, NaN-free strings for numbers, RFC3339 UTC
 // for times.
-func str(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
-}
-
-func num(p *float64) string {
-	if p == nil {
-		return ""
-	}
-	return strconv.FormatFloat(math.Round(*p*100)/100, 'f', -1, 64)
-}
-
-func i64(p *int64) string {
-	if p == nil {
-		return ""
-	}
-	return strconv.FormatInt(*p, 10)
-}
-
-func ts(p *time.Time) string {
-	if p == nil {
-		return ""
-	}
-	return p.UTC().Format(time.RFC3339Nano)
-}
-
-func jstr(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return x
-	case float64:
-		return strconv.FormatFloat(x, 'f', -1, 64)
-	case bool:
-		return strconv.FormatBool(x)
-	}
-	return fmt.Sprint(v)
-}
-
-func jnum(v any) string {
-	s := strings.TrimSpace(jstr(v))
-	if s == "" {
-		return ""
-	}
-	f, err := strconv.ParseFloat(strings.ReplaceAll(strings.TrimPrefix(s, "$"), ",", ""), 64)
-	if err != nil {
-		return "unparseable:" + s
-	}
-	return strconv.FormatFloat(math.Round(f*100)/100, 'f', -1, 64)
-}
-
-func jint(v any) string {
-	s := strings.TrimSpace(jstr(v))
-	if s == "" {
-		return ""
-	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		return "unparseable:" + s
-	}
-	return strconv.FormatInt(int64(f), 10)
-}
-
-func jts(v any) string {
-	s := jstr(v)
-	if s == "" {
-		return ""
-	}
-	tm, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return "unparseable:" + s
-	}
-	return tm.UTC().Format(time.RFC3339Nano)
-}
