@@ -17,7 +17,6 @@ package funnelfake
 
 import (
 	"crypto/subtle"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -52,15 +51,13 @@ type Options struct {
 
 // Server is the fake. All methods are safe for concurrent use.
 type Server struct {
+	// Host serves the API and provides Start, URL, Close, Handler, Requests, ResetRequests,
+	// Recorder, Faults and RateLimiter.
+	*fakeapi.Host
+
 	key       string
 	companyID int64
 	now       func() time.Time
-	addr      string
-
-	recorder *fakeapi.Recorder
-	faults   *fakeapi.FaultInjector
-	limiter  *fakeapi.RateLimiter // nil without Options.RateLimit
-	handler  http.Handler
 
 	// mu guards everything below. One lock keeps cross-community operations (customer-score
 	// matching, drift) atomic; pages are assembled under the read lock.
@@ -73,9 +70,6 @@ type Server struct {
 	cards        map[int64]map[string]any  // renewal card fields by renewal id
 	maxCardID    int64
 	cardIDs      map[int64]int64 // renewal_status_id by renewal id
-
-	srvMu sync.Mutex
-	srv   *fakeapi.Server
 }
 
 // New returns a started Server. It panics if the listener cannot be bound, as httptest.NewServer
@@ -98,8 +92,6 @@ func NewUnstarted(opts Options) *Server {
 		key:         opts.APIKey,
 		companyID:   opts.CompanyID,
 		now:         opts.Now,
-		addr:        opts.Addr,
-		recorder:    &fakeapi.Recorder{},
 		communities: map[int64]*community{},
 		maxID:       map[Resource]int64{},
 		scores:      map[int64][]CustomerScore{},
@@ -112,43 +104,9 @@ func NewUnstarted(opts Options) *Server {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	var plan fakeapi.FaultPlan
-	if opts.Faults != nil {
-		plan = *opts.Faults
-	}
-	s.faults = fakeapi.NewFaultInjector(plan, s.drift)
-	h := s.faults.Middleware(http.HandlerFunc(s.route))
-	if opts.RateLimit != nil {
-		s.limiter = fakeapi.NewRateLimiter(*opts.RateLimit)
-		h = s.limiter.Middleware(h)
-	}
-	s.handler = s.recorder.Middleware(h)
+	s.Host = fakeapi.NewHost(fakeapi.HostConfig{Name: "funnelfake", Addr: opts.Addr, Faults: opts.Faults,
+		Drift: s.drift, RateLimit: opts.RateLimit}, http.HandlerFunc(s.route))
 	return s
-}
-
-// Start starts listening on Options.Addr (or a free loopback port).
-func (s *Server) Start() error {
-	s.srvMu.Lock()
-	defer s.srvMu.Unlock()
-	if s.srv != nil {
-		return errors.New("funnelfake: already started")
-	}
-	srv, err := fakeapi.Start(s.handler, s.addr)
-	if err != nil {
-		return fmt.Errorf("funnelfake: listen: %w", err)
-	}
-	s.srv = srv
-	return nil
-}
-
-// URL returns the server's root URL ("" before Start).
-func (s *Server) URL() string {
-	s.srvMu.Lock()
-	defer s.srvMu.Unlock()
-	if s.srv == nil {
-		return ""
-	}
-	return s.srv.URL
 }
 
 // BaseURL returns the API base URL, the value for a tenant's funnel.base_url ("" before Start).
@@ -158,33 +116,6 @@ func (s *Server) BaseURL() string {
 	}
 	return ""
 }
-
-// Close stops the server, cancelling in-flight requests. The data stays readable.
-func (s *Server) Close() {
-	s.srvMu.Lock()
-	defer s.srvMu.Unlock()
-	if s.srv != nil {
-		s.srv.Close()
-	}
-}
-
-// Handler returns the complete handler (recording, rate limit, faults, API).
-func (s *Server) Handler() http.Handler { return s.handler }
-
-// Requests returns the requests received so far.
-func (s *Server) Requests() []fakeapi.Request { return s.recorder.Requests() }
-
-// ResetRequests forgets the recorded requests.
-func (s *Server) ResetRequests() { s.recorder.Reset() }
-
-// Recorder returns the request recorder, for Filter.
-func (s *Server) Recorder() *fakeapi.Recorder { return s.recorder }
-
-// Faults returns the fault injector, to Script faults and read Injected counts.
-func (s *Server) Faults() *fakeapi.FaultInjector { return s.faults }
-
-// RateLimiter returns the server-side rate limiter, or nil when Options.RateLimit was nil.
-func (s *Server) RateLimiter() *fakeapi.RateLimiter { return s.limiter }
 
 // CompanyID is the company whose clients the fake holds.
 func (s *Server) CompanyID() int64 { return s.companyID }

@@ -17,7 +17,6 @@ package rentenginefake
 import (
 	"crypto/sha256"
 	"crypto/subtle"
-	"errors"
 	"fmt"
 	"net/http"
 	"sync"
@@ -46,15 +45,13 @@ type Options struct {
 
 // Server is the fake. All methods are safe for concurrent use.
 type Server struct {
+	// Host serves the API and provides Start, URL, Close, Handler, Requests, ResetRequests,
+	// Recorder, Faults and RateLimiter.
+	*fakeapi.Host
+
 	token  string
 	now    func() time.Time
 	userID string
-	addr   string
-
-	recorder *fakeapi.Recorder
-	faults   *fakeapi.FaultInjector
-	limiter  *fakeapi.RateLimiter // nil without Options.RateLimit
-	handler  http.Handler
 
 	// mu guards the tables. One lock for all three keeps cross-table operations (POST, AddEvent,
 	// drift) atomic; pages are assembled under the read lock.
@@ -65,9 +62,6 @@ type Server struct {
 	// list costs one scan rather than one per page.
 	cacheMu sync.Mutex
 	cache   map[string]filtered
-
-	srvMu sync.Mutex
-	srv   *fakeapi.Server
 }
 
 // New returns a started Server. It panics if the listener cannot be bound, as httptest.NewServer
@@ -87,13 +81,11 @@ func NewUnstarted(opts Options) *Server {
 		panic("rentenginefake: Options.Token is required")
 	}
 	s := &Server{
-		token:    opts.Token,
-		now:      opts.Now,
-		userID:   userIDForToken(opts.Token),
-		addr:     opts.Addr,
-		recorder: &fakeapi.Recorder{},
-		tables:   map[Resource]*table{},
-		cache:    map[string]filtered{},
+		token:  opts.Token,
+		now:    opts.Now,
+		userID: userIDForToken(opts.Token),
+		tables: map[Resource]*table{},
+		cache:  map[string]filtered{},
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -101,43 +93,9 @@ func NewUnstarted(opts Options) *Server {
 	for _, r := range Resources() {
 		s.tables[r] = newTable()
 	}
-	var plan fakeapi.FaultPlan
-	if opts.Faults != nil {
-		plan = *opts.Faults
-	}
-	s.faults = fakeapi.NewFaultInjector(plan, s.drift)
-	h := s.faults.Middleware(http.HandlerFunc(s.route))
-	if opts.RateLimit != nil {
-		s.limiter = fakeapi.NewRateLimiter(*opts.RateLimit)
-		h = s.limiter.Middleware(h)
-	}
-	s.handler = s.recorder.Middleware(h)
+	s.Host = fakeapi.NewHost(fakeapi.HostConfig{Name: "rentenginefake", Addr: opts.Addr, Faults: opts.Faults,
+		Drift: s.drift, RateLimit: opts.RateLimit}, http.HandlerFunc(s.route))
 	return s
-}
-
-// Start starts listening on Options.Addr (or a free loopback port).
-func (s *Server) Start() error {
-	s.srvMu.Lock()
-	defer s.srvMu.Unlock()
-	if s.srv != nil {
-		return errors.New("rentenginefake: already started")
-	}
-	srv, err := fakeapi.Start(s.handler, s.addr)
-	if err != nil {
-		return fmt.Errorf("rentenginefake: listen: %w", err)
-	}
-	s.srv = srv
-	return nil
-}
-
-// URL returns the server's root URL ("" before Start).
-func (s *Server) URL() string {
-	s.srvMu.Lock()
-	defer s.srvMu.Unlock()
-	if s.srv == nil {
-		return ""
-	}
-	return s.srv.URL
 }
 
 // BaseURL returns the API base URL, the value for a tenant's rentengine.base_url ("" before Start).
@@ -147,34 +105,6 @@ func (s *Server) BaseURL() string {
 	}
 	return ""
 }
-
-// Close stops the server, cancelling in-flight requests. The data stays readable.
-func (s *Server) Close() {
-	s.srvMu.Lock()
-	defer s.srvMu.Unlock()
-	if s.srv != nil {
-		s.srv.Close()
-	}
-}
-
-// Handler returns the complete handler (recording, rate limit, faults, API) for serving the fake
-// from another server.
-func (s *Server) Handler() http.Handler { return s.handler }
-
-// Requests returns the requests received so far.
-func (s *Server) Requests() []fakeapi.Request { return s.recorder.Requests() }
-
-// ResetRequests forgets the recorded requests.
-func (s *Server) ResetRequests() { s.recorder.Reset() }
-
-// Recorder returns the request recorder, for Filter.
-func (s *Server) Recorder() *fakeapi.Recorder { return s.recorder }
-
-// Faults returns the fault injector, to Script faults and read Injected counts.
-func (s *Server) Faults() *fakeapi.FaultInjector { return s.faults }
-
-// RateLimiter returns the server-side rate limiter, or nil when Options.RateLimit was nil.
-func (s *Server) RateLimiter() *fakeapi.RateLimiter { return s.limiter }
 
 // UserID is the RentEngine user id of the token's owner: created_by of events created through
 // the API or AddEvent. It is derived from the token, so it is stable across runs.
