@@ -1,0 +1,53 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+)
+
+func TestValidate(t *testing.T) {
+	exampleEnv := map[string]string{"ACME_RENTENGINE_TOKEN": "a", "ACME_FUNNEL_API_KEY": "b", "BRIGHTSIDE_RENTENGINE_TOKEN": "c"}
+	cases := []struct {
+		name     string
+		file     string
+		env      map[string]string
+		code     int
+		contains []string
+	}{
+		{"the example passes", "../../config.example.yaml", exampleEnv, 0, []string{"OK (2 tenants"}},
+		{"the example without its secrets names each variable", "../../config.example.yaml", nil, 1,
+			[]string{"3 problem(s)", `tenant "acme": rentengine.token_env`, `tenant "acme": funnel.api_key_env`,
+				`tenant "brightside": rentengine.token_env`}},
+		{"every problem at once", "../tenants/testdata/multiple_problems.yaml", nil, 1, []string{"problem(s):"}},
+		{"unknown key names tenant and path", "../tenants/testdata/unknown_key.yaml", nil, 1, []string{"tenant", "rentengine."}},
+		{"bad cron", "../tenants/testdata/bad_cron.yaml", nil, 1, []string{"schedules."}},
+		{"duplicate tenant", "../tenants/testdata/duplicate_tenant.yaml", nil, 1, []string{"duplicate tenant id"}},
+		{"missing file", "testdata/nope.yaml", nil, 1, []string{"nope.yaml"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			env := Env{Stdout: &out, Stderr: &errOut, LookupEnv: func(k string) (string, bool) {
+				v, ok := tc.env[k]
+				return v, ok
+			}}
+			code := Main(context.Background(), []string{"validate", "--config", tc.file}, env)
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tc.code, out.String(), errOut.String())
+			}
+			text := out.String() + errOut.String()
+			for _, want := range tc.contains {
+				if !strings.Contains(text, want) {
+					t.Errorf("output lacks %q:\n%s", want, text)
+				}
+			}
+			for _, secret := range []string{"value-of"} {
+				if strings.Contains(text, secret) {
+					t.Errorf("output leaks a secret: %s", text)
+				}
+			}
+		})
+	}
+}
