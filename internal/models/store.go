@@ -82,7 +82,7 @@ func Open(ctx context.Context, cfg OpenConfig, log *zap.Logger) (*Store, error) 
 	switch {
 	case strings.HasPrefix(cfg.DSN, "postgres://"), strings.HasPrefix(cfg.DSN, "postgresql://"):
 		dialect = Postgres
-		dial = postgres.Open(cfg.DSN)
+		dial = postgres.Open(withCustomPlans(cfg.DSN))
 	case strings.HasPrefix(cfg.DSN, "sqlite:"):
 		dialect = SQLite
 		dial = sqlite.Open(sqliteDSN(strings.TrimPrefix(cfg.DSN, "sqlite:")))
@@ -112,6 +112,23 @@ func Open(ctx context.Context, cfg OpenConfig, log *zap.Logger) (*Store, error) 
 		return nil, fmt.Errorf("connect to %s database: %w", dialect, redactDSN(err, cfg.DSN))
 	}
 	return &Store{db: db, dialect: dialect, log: log}, nil
+}
+
+// withCustomPlans asks Postgres to plan every statement for its actual parameters. pgx caches
+// prepared statements per connection, and after five executions Postgres may switch a statement to
+// a generic plan; one made while a mirror table was still nearly empty is a sequential scan, which
+// then stays cached while the table grows to millions of rows and turns each page's hash lookup
+// from microseconds into a full scan. Planning these small statements costs a fraction of a
+// millisecond.
+func withCustomPlans(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || u.Query().Has("plan_cache_mode") {
+		return dsn
+	}
+	q := u.Query()
+	q.Set("plan_cache_mode", "force_custom_plan")
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // sqliteDSN adds the pragmas syncd relies on: WAL so analysts can read while a sync writes, a

@@ -1,0 +1,20 @@
+package models_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/syncd-dev/syncd/internal/dbtest"
+)
+
+// The mirror's connections plan every statement for its parameters (see withCustomPlans).
+func TestPostgresConnectionsUseCustomPlans(t *testing.T) {
+	s := dbtest.Postgres(t)
+	var mode string
+	if err := s.DB().WithContext(context.Background()).Raw("SHOW plan_cache_mode").Scan(&mode).Error; err != nil {
+		t.Fatal(err)
+	}
+	if mode != "force_custom_plan" {
+		t.Errorf("plan_cache_mode = %q, want force_custom_plan", mode)
+	}
+}
