@@ -22,3 +22,10 @@ build:
 
 vet:
 	$(GO) vet ./...
+
+# Benchmarks (docs/BENCHMARKS.md): seeds the fakes and Postgres (the same server as `make test`,
+# or SYNCD_TEST_POSTGRES_URL), runs every scenario at full size and rewrites the report. It takes
+# about ten minutes and loads both cores. CI runs the same harness at tiny sizes as
+# TestBenchSmoke (internal/bench) within `make test`.
+bench:
+	$(GO) run ./cmd/bench -out docs/BENCHMARKS.md

@@ -139,6 +139,11 @@ func deref(p *string) []string {
 
 // wantedLinks matches every live RentEngine prospect of the tenant against idx.
 func wantedLinks(tx *gorm.DB, tenant string, idx *Index, stats *Stats) (map[pair]Link, error) {
+	if idx.Empty() {
+		// No Funnel client to match (a RentEngine-only tenant): reading and normalising every
+		// prospect, which a pull of a large tenant paid after every run, would find nothing.
+		return map[pair]Link{}, nil
+	}
 	rows, err := tx.Table(models.RentEngineProspect{}.TableName()).
 		Select("id, email_normalized, phone_e164").
 		Where("tenant_id = ? AND deleted_at IS NULL AND (email_normalized IS NOT NULL OR phone_e164 IS NOT NULL)", tenant).
@@ -158,7 +163,13 @@ func wantedLinks(tx *gorm.DB, tenant string, idx *Index, stats *Stats) (map[pair
 		}
 		// The stored keys are normalised already; normalising again is idempotent and keeps
 		// this correct for rows written by an older normaliser.
-		links := idx.Match(id, NormalizeEmail(first(deref(email))), NormalizePhone(first(deref(phone))))
+		// Phone normalisation (libphonenumber) is most of this loop's cost; skip it when no
+		// client has a phone, since Match would ignore the result.
+		phoneKey := ""
+		if idx.HasPhones() {
+			phoneKey = NormalizePhone(first(deref(phone)))
+		}
+		links := idx.Match(id, NormalizeEmail(first(deref(email))), phoneKey)
 		switch {
 		case len(links) == 1:
 			stats.Linked++

@@ -29,6 +29,13 @@ func NewIndex() *Index {
 	return &Index{emails: map[string][]int64{}, phones: map[string][]int64{}}
 }
 
+// Empty reports whether no client has a usable e-mail or phone: nothing can match.
+func (x *Index) Empty() bool { return len(x.emails) == 0 && len(x.phones) == 0 }
+
+// HasPhones reports whether any client has a usable phone, that is, whether a prospect's phone
+// can take part in a match at all.
+func (x *Index) HasPhones() bool { return len(x.phones) > 0 }
+
 // Add records a Funnel client's contact details: every person's e-mails and phones, raw or
 // normalised (they are normalised here; values that normalise to nothing are ignored).
 func (x *Index) Add(clientID int64, emails, phones []string) {

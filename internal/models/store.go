@@ -58,6 +58,8 @@ type Store struct {
 	db      *gorm.DB
 	dialect string
 	log     *zap.Logger
+	// pgTables caches the Postgres upsert statements per table (see upsertUnnest).
+	pgTables sync.Map // table name -> *pgTable
 }
 
 // Open connects to the database (it does not migrate).
@@ -243,13 +245,55 @@ func (s *Store) MigrationState(ctx context.Context) (current, latest int64, err 
 // HashRaw is the content hash of a record: SHA-256 (first 128 bits, hex) over its JSON with
 // insignificant whitespace removed, so a re-serialised but identical record is not a change.
 func HashRaw(raw []byte) string {
-	var buf bytes.Buffer
-	buf.Grow(len(raw))
-	if json.Compact(&buf, raw) == nil {
-		raw = buf.Bytes()
+	if hasInsignificantSpace(raw) {
+		var buf bytes.Buffer
+		buf.Grow(len(raw))
+		if json.Compact(&buf, raw) == nil {
+			raw = buf.Bytes()
+		}
 	}
 	sum := sha256.Sum256(raw)
 	return hex.EncodeToString(sum[:16])
+}
+
+// hasInsignificantSpace reports whether raw has a space, tab or newline outside its strings.
+// Without one, json.Compact would return raw unchanged (or fail, and raw is hashed as is), so
+// HashRaw can skip it: compacting was most of the cost of hashing a record, and upstreams send
+// compact JSON. Strings, most of a record's bytes, are jumped over with IndexByte.
+func hasInsignificantSpace(raw []byte) bool {
+	for i := 0; i < len(raw); {
+		end := len(raw)
+		q := bytes.IndexByte(raw[i:], '"')
+		if q >= 0 {
+			end = i + q
+		}
+		for _, c := range raw[i:end] {
+			if c == ' ' || c == '\t' || c == '\n' || c == '\r' {
+				return true
+			}
+		}
+		if q < 0 {
+			return false
+		}
+		// Skip the string: its closing quote is the next one not escaped by an odd run of
+		// backslashes.
+		for j := end + 1; ; {
+			k := bytes.IndexByte(raw[j:], '"')
+			if k < 0 {
+				return false // unterminated: invalid, so Compact would fail and raw is hashed as is
+			}
+			backslashes := 0
+			for p := j + k - 1; p > end && raw[p] == '\\'; p-- {
+				backslashes++
+			}
+			if backslashes%2 == 0 {
+				i = j + k + 1
+				break
+			}
+			j += k + 1
+		}
+	}
+	return false
 }
 
 // Key is the type of a mirror table's id: RentEngine ids are integers, some Funnel ids are text.
@@ -272,6 +316,9 @@ type tableInfo struct {
 	name      string
 	updatable []string
 	perRow    int
+	// columns and fields list every column in the model's order.
+	columns []string
+	fields  []*schema.Field
 }
 
 var tableInfos sync.Map // reflect.Type -> *tableInfo
@@ -287,6 +334,8 @@ func infoFor(db *gorm.DB, model any) (*tableInfo, error) {
 	}
 	ti := &tableInfo{name: sch.Table, perRow: len(sch.DBNames)}
 	for _, c := range sch.DBNames {
+		ti.columns = append(ti.columns, c)
+		ti.fields = append(ti.fields, sch.FieldsByDBName[c])
 		switch c {
 		case "tenant_id", "id", "first_seen_at":
 		default:
@@ -308,7 +357,8 @@ func (s *Store) maxParams() int {
 // UpsertPage writes one page of records for a tenant in one transaction. Records whose content
 // hash equals the stored one (and that are not tombstoned) are not written at all, so an unchanged
 // re-sync rewrites no row. Duplicate keys within the page keep the last occurrence. Each row's
-// ContentHash and Raw must be set by the caller; tenant and system timestamps are set here.
+// ContentHash and Raw must be set by the caller; tenant and system timestamps are set here. On
+// Postgres the new and changed rows go in one INSERT … SELECT FROM unnest (see upsertUnnest).
 func UpsertPage[K Key, T any, P interface {
 	*T
 	Row[K]
@@ -321,94 +371,68 @@ func UpsertPage[K Key, T any, P interface {
 	if err != nil {
 		return pc, err
 	}
-	// Dedupe: the same id twice in one statement is an error on Postgres, and the later copy is
-	// the more recent.
-	idx := make(map[K]int, len(rows))
-	uniq := rows[:0:0]
-	for i := range rows {
-		k := P(&rows[i]).Key()
-		if j, ok := idx[k]; ok {
-			uniq[j] = rows[i]
-			continue
-		}
-		idx[k] = len(uniq)
-		uniq = append(uniq, rows[i])
-	}
-	keys := make([]K, len(uniq))
-	for i := range uniq {
-		keys[i] = P(&uniq[i]).Key()
-	}
-
+	uniq, keys := uniqueRows[K, T, P](rows)
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		type state struct {
-			hash    string
-			deleted bool
-		}
-		existing := make(map[K]state, len(uniq))
-		r, err := tx.Table(ti.name).Select("id, content_hash, deleted_at IS NOT NULL").
-			Where("tenant_id = ? AND id IN ?", tenant, keys).Rows()
-		if err != nil {
-			return fmt.Errorf("read stored hashes from %s: %w", ti.name, err)
-		}
-		for r.Next() {
-			var (
-				k  K
-				st state
-			)
-			if err := r.Scan(&k, &st.hash, &st.deleted); err != nil {
-				r.Close()
-				return fmt.Errorf("scan stored hash from %s: %w", ti.name, err)
-			}
-			existing[k] = st
-		}
-		if err := r.Close(); err != nil {
-			return fmt.Errorf("read stored hashes from %s: %w", ti.name, err)
-		}
-		if err := r.Err(); err != nil {
-			return fmt.Errorf("read stored hashes from %s: %w", ti.name, err)
-		}
-
-		changed := make([]T, 0, len(uniq))
-		for i := range uniq {
-			p := P(&uniq[i])
-			sys := p.Sys()
-			sys.TenantID, sys.FirstSeenAt, sys.SyncedAt, sys.DeletedAt = tenant, now, now, nil
-			st, ok := existing[p.Key()]
-			switch {
-			case !ok:
-				pc.Inserted++
-			case st.hash != sys.ContentHash || st.deleted:
-				pc.Updated++
-			default:
-				pc.Unchanged++
-				continue
-			}
-			changed = append(changed, uniq[i])
-		}
-		if len(changed) == 0 {
-			return nil
-		}
-		batch := max(1, s.maxParams()/ti.perRow)
-		onConflict := clause.OnConflict{
-			Columns:   []clause.Column{{Name: "tenant_id"}, {Name: "id"}},
-			DoUpdates: clause.AssignmentColumns(ti.updatable),
-			// Belt and braces with the classification above: the database itself refuses to
-			// rewrite a row whose content did not change.
-			Where: clause.Where{Exprs: []clause.Expression{clause.Expr{
-				SQL: ti.name + ".content_hash <> excluded.content_hash OR " + ti.name + ".deleted_at IS NOT NULL",
-			}}},
-		}
-		for start := 0; start < len(changed); start += batch {
-			end := min(start+batch, len(changed))
-			chunk := changed[start:end]
-			if err := tx.Table(ti.name).Clauses(onConflict).Create(&chunk).Error; err != nil {
-				return fmt.Errorf("upsert %d rows into %s: %w", len(chunk), ti.name, err)
-			}
-		}
-		return nil
+		var err error
+		pc, err = upsertInTx[K, T, P](ctx, s, tx, ti, tenant, uniq, keys, now)
+		return err
 	})
 	if err != nil {
 		return PageCounts{}, err
+	}
+	return pc, nil
+}
+
+// upsertInTx is UpsertPage's work inside its transaction: read the stored hashes of uniq (whose
+// keys are keys), classify every row, and write the new and changed ones.
+func upsertInTx[K Key, T any, P interface {
+	*T
+	Row[K]
+}](ctx context.Context, s *Store, tx *gorm.DB, ti *tableInfo, tenant string, uniq []T, keys []K, now time.Time) (PageCounts, error) {
+	var pc PageCounts
+	existing, err := storedHashes(ctx, s, tx, ti, tenant, keys)
+	if err != nil {
+		return pc, err
+	}
+	changed := make([]T, 0, len(uniq))
+	for i := range uniq {
+		p := P(&uniq[i])
+		sys := p.Sys()
+		sys.TenantID, sys.FirstSeenAt, sys.SyncedAt, sys.DeletedAt = tenant, now, now, nil
+		st, ok := existing[p.Key()]
+		switch {
+		case !ok:
+			pc.Inserted++
+		case st.hash != sys.ContentHash || st.deleted:
+			pc.Updated++
+		default:
+			pc.Unchanged++
+			continue
+		}
+		changed = append(changed, uniq[i])
+	}
+	if len(changed) == 0 {
+		return pc, nil
+	}
+	if s.dialect == Postgres {
+		return pc, upsertUnnest(ctx, s, tx.Statement.ConnPool, ti, changed)
+	}
+	batch := max(1, s.maxParams()/ti.perRow)
+	onConflict := clause.OnConflict{
+		Columns:   []clause.Column{{Name: "tenant_id"}, {Name: "id"}},
+		DoUpdates: clause.AssignmentColumns(ti.updatable),
+		// Belt and braces with the classification above: the database itself refuses to
+		// rewrite a row whose content did not change.
+		Where: clause.Where{Exprs: []clause.Expression{clause.Expr{
+			SQL: ti.name + ".content_hash <> excluded.content_hash OR " + ti.name + ".deleted_at IS NOT NULL",
+		}}},
+	}
+	for start := 0; start < len(changed); start += batch {
+		end := min(start+batch, len(changed))
+		chunk := changed[start:end]
+		if err := tx.Table(ti.name).Clauses(onConflict).Create(&chunk).Error; err != nil {
+			return pc, fmt.Errorf("upsert %d rows into %s: %w", len(chunk), ti.name, err)
+		}
 	}
 	return pc, nil
 }

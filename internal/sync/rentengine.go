@@ -34,6 +34,8 @@ func (r *Runner) rentEngineClient(t *tenants.Tenant, log *zap.Logger) (*rentengi
 	}, log)
 }
 
+// rentEngineResources lists the RentEngine pulls. Each is keyedByBuild: the Decode functions
+// reject a record without an integer id (as RecordID does) and the row's id is the decoded one.
 func rentEngineResources(c *rentengine.Client) []puller {
 	list := func(res rentengine.Resource) func(context.Context, func(upstream.Page) error) error {
 		return func(ctx context.Context, fn func(upstream.Page) error) error { return c.List(ctx, res, fn) }
@@ -41,15 +43,15 @@ func rentEngineResources(c *rentengine.Client) []puller {
 	return []puller{
 		resource[int64, models.RentEngineUnit, *models.RentEngineUnit]{
 			name: string(rentengine.Units), table: "rentengine_units",
-			list: list(rentengine.Units), key: rentengine.RecordID, build: buildUnit,
+			list: list(rentengine.Units), key: rentengine.RecordID, build: buildUnit, keyedByBuild: true,
 		},
 		resource[int64, models.RentEngineProspect, *models.RentEngineProspect]{
 			name: string(rentengine.Prospects), table: "rentengine_prospects",
-			list: list(rentengine.Prospects), key: rentengine.RecordID, build: buildProspect,
+			list: list(rentengine.Prospects), key: rentengine.RecordID, build: buildProspect, keyedByBuild: true,
 		},
 		resource[int64, models.RentEngineLeasingEvent, *models.RentEngineLeasingEvent]{
 			name: string(rentengine.LeasingEvents), table: "rentengine_leasing_events",
-			list: list(rentengine.LeasingEvents), key: rentengine.RecordID, build: buildLeasingEvent,
+			list: list(rentengine.LeasingEvents), key: rentengine.RecordID, build: buildLeasingEvent, keyedByBuild: true,
 		},
 	}
 }

@@ -6,7 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
+	"hash/maphash"
 )
 
 // Page is one page of a list, records kept raw so that each can be stored exactly as received
@@ -26,11 +26,12 @@ func DecodeList(raw []byte) ([]json.RawMessage, *bool, error) {
 		return nil, nil, nil
 	}
 	if raw[0] == '[' {
-		var recs []json.RawMessage
-		if err := json.Unmarshal(raw, &recs); err != nil {
+		if !json.Valid(raw) {
+			var recs []json.RawMessage
+			err := json.Unmarshal(raw, &recs) // fails; for its error
 			return nil, nil, fmt.Errorf("decode list: %w", err)
 		}
-		return recs, nil, nil
+		return splitArray(raw), nil, nil
 	}
 	var env struct {
 		Data    json.RawMessage `json:"data"`
@@ -103,11 +104,93 @@ func Paginate(ctx context.Context, first, size int, fetch func(ctx context.Conte
 	}
 }
 
+// pageSeed seeds pageHash; hashes are only compared within one process.
+var pageSeed = maphash.MakeSeed()
+
 func pageHash(recs []json.RawMessage) uint64 {
-	h := fnv.New64a()
+	var h maphash.Hash
+	h.SetSeed(pageSeed)
 	for _, r := range recs {
 		h.Write(r)
-		h.Write([]byte{0})
+		h.WriteByte(0)
 	}
 	return h.Sum64()
+}
+
+// splitArray returns the elements of raw, a valid JSON array without surrounding space, as
+// json.Unmarshal into []json.RawMessage would, but as sub-slices of raw (capacity clipped, so an
+// append cannot reach a neighbour) instead of copies, and in one light pass that jumps over
+// strings instead of encoding/json's second scan: splitting pages was a tenth of a pull's client
+// CPU.
+func splitArray(raw []byte) []json.RawMessage {
+	recs := []json.RawMessage{}
+	depth, start := 0, -1
+	end := len(raw) - 1 // the closing ']'
+	for i := 1; i < end; {
+		switch raw[i] {
+		case ' ', '\t', '\n', '\r':
+			i++
+			continue
+		case ',':
+			if depth == 0 {
+				recs = append(recs, element(raw, start, i))
+				start = -1
+				i++
+				continue
+			}
+		case '"':
+			if start < 0 {
+				start = i
+			}
+			if i = stringEnd(raw, i); i < 0 {
+				i = end // not reached for valid JSON
+			}
+			continue
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+		}
+		if start < 0 {
+			start = i
+		}
+		i++
+	}
+	if start >= 0 {
+		recs = append(recs, element(raw, start, end))
+	}
+	return recs
+}
+
+// stringEnd returns the index just past the closing quote of the JSON string whose opening quote
+// is raw[i], or -1 if it is not closed.
+func stringEnd(raw []byte, i int) int {
+	for j := i + 1; ; {
+		k := bytes.IndexByte(raw[j:], '"')
+		if k < 0 {
+			return -1
+		}
+		q := j + k
+		backslashes := 0
+		for p := q - 1; p > i && raw[p] == '\\'; p-- {
+			backslashes++
+		}
+		if backslashes%2 == 0 {
+			return q + 1
+		}
+		j = q + 1
+	}
+}
+
+// element is raw[start:end] without trailing space, capacity clipped.
+func element(raw []byte, start, end int) json.RawMessage {
+	for end > start {
+		switch raw[end-1] {
+		case ' ', '\t', '\n', '\r':
+			end--
+			continue
+		}
+		break
+	}
+	return json.RawMessage(raw[start:end:end])
 }

@@ -1,0 +1,135 @@
+package bench_test
+
+import (
+	"context"
+	"flag"
+	"math"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/syncd-dev/syncd/internal/bench"
+	"github.com/syncd-dev/syncd/internal/dbtest"
+	"github.com/syncd-dev/syncd/internal/models"
+)
+
+// TestBenchSmoke runs every scenario of the benchmark harness at tiny sizes so that `make bench`
+// keeps working. It asserts only that each scenario completes with sane figures and the exact
+// counts the benchmarks promise; it has no timing thresholds (figures come only from the full
+// harness).
+func TestBenchSmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds binaries and runs every scenario; skipped with -short")
+	}
+	// The pipeline scenario's testing.Benchmark calls take this process's -test.benchtime.
+	if err := flag.Set("test.benchtime", "20x"); err != nil {
+		t.Fatal(err)
+	}
+	cfg := bench.Smoke()
+	cfg.NewDatabase = func(context.Context) (string, func(), error) {
+		return dbtest.PostgresDSN(t), nil, nil // dropped when the test ends
+	}
+	cfg.Log = zaptest.NewLogger(t, zaptest.Level(zap.ErrorLevel))
+	cfg.Progress = testWriter{t}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	r, err := bench.Run(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sane := func(name string, v float64) {
+		t.Helper()
+		if math.IsNaN(v) || math.IsInf(v, 0) || v <= 0 {
+			t.Errorf("%s = %v, want a positive number", name, v)
+		}
+	}
+
+	// 1-2. Ingest and write amplification.
+	in := r.Ingest.Median()
+	sane("ingest rows/s", in.SyncRate)
+	sane("reference rows/s", in.FloorRate)
+	sane("ingest ratio", in.Ratio)
+	sane("re-sync / first sync", in.ResyncRatio)
+	if in.FirstWrites != in.Rows {
+		t.Errorf("first sync wrote %d rows (pg_stat_user_tables), want %d", in.FirstWrites, in.Rows)
+	}
+	if in.ResyncWrites != 0 {
+		t.Errorf("an unchanged re-sync wrote %d rows, want 0", in.ResyncWrites)
+	}
+	if in.ResyncUnchanged != in.Rows {
+		t.Errorf("re-sync counted %d unchanged, want %d", in.ResyncUnchanged, in.Rows)
+	}
+
+	// 3. Memory.
+	for _, run := range append(r.Memory.Small, r.Memory.Large...) {
+		sane("peak RSS", float64(run.PeakRSS))
+	}
+	sane("memory ratio", r.Memory.Ratio())
+
+	// 4. Rate limit.
+	for _, run := range r.RateLimit.Runs {
+		sane("achieved rate", run.Achieved)
+		if run.Limited != 0 {
+			t.Errorf("limit %d/%s: %d requests answered 429, want 0", run.Case.Requests, run.Case.Per, run.Limited)
+		}
+	}
+
+	// 5. Scale.
+	s := r.Scale
+	if want := int64(s.Config.Tenants * s.Config.Ticks); s.Runs < want || s.Samples < int(want) {
+		t.Errorf("scale: %d runs and %d delay samples, want %d", s.Runs, s.Samples, want)
+	}
+	if math.IsNaN(s.IdleCPU) || s.IdleCPU < 0 || s.IdleWall <= 0 {
+		t.Errorf("scale: idle CPU %v over %s", s.IdleCPU, s.IdleWall)
+	}
+	if s.P99 < 0 || s.P99 < s.P50 {
+		t.Errorf("scale: p50 %s p99 %s", s.P50, s.P99)
+	}
+
+	// 6. Push economy.
+	first, unchanged, changed := r.Push.Cycle(bench.PushFirst), r.Push.Cycle(bench.PushUnchanged), r.Push.Cycle(bench.PushChanged)
+	if first.Requests == 0 || first.PerChange != 1 {
+		t.Errorf("first push: %d requests, %v per change, want 1", first.Requests, first.PerChange)
+	}
+	if unchanged.Requests != 0 || len(unchanged.Planned) != 0 {
+		t.Errorf("unchanged mirror: %d requests, plan %v, want none", unchanged.Requests, unchanged.Planned)
+	}
+	for _, kind := range []string{models.PushCustomerScore, models.PushAssignment, models.PushRenewalStatus} {
+		if changed.Made[kind] == 0 {
+			t.Errorf("no %s value was changed upstream", kind)
+		}
+		if changed.Planned[kind] != changed.Made[kind] || changed.RequestsByKind[kind] != changed.Made[kind] {
+			t.Errorf("%s: %d changed upstream, %d planned, %d requests; want all equal",
+				kind, changed.Made[kind], changed.Planned[kind], changed.RequestsByKind[kind])
+		}
+	}
+	if changed.PerChange != 1 {
+		t.Errorf("requests per changed value = %v, want 1", changed.PerChange)
+	}
+
+	// Pipeline benchmarks.
+	for res, v := range r.Pipeline.Decode {
+		sane("decode "+string(res)+" ns/record", v)
+	}
+	for m, v := range r.Pipeline.Upsert {
+		sane("upsert "+string(m)+" ns/row", v)
+	}
+	if len(r.Pipeline.Decode) != 3 || len(r.Pipeline.Upsert) != 3 {
+		t.Errorf("pipeline figures: %+v", r.Pipeline)
+	}
+
+	// The report renders.
+	if md := r.Markdown(); len(md) < 500 {
+		t.Errorf("report is %d bytes", len(md))
+	}
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(string(p))
+	return len(p), nil
+}

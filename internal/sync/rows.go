@@ -1,0 +1,46 @@
+package sync
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/syncd-dev/syncd/internal/clients/rentengine"
+	"github.com/syncd-dev/syncd/internal/models"
+)
+
+// RentEngineRow decodes one raw record of a RentEngine resource into the mirror row a pull
+// writes for it, Raw and ContentHash included; the writer sets the tenant and the system
+// timestamps. It returns a *models.RentEngineUnit, *models.RentEngineProspect or
+// *models.RentEngineLeasingEvent. The benchmarks' write-floor reference uses it so that the rows it
+// copies are exactly the rows a pull stores.
+func RentEngineRow(res rentengine.Resource, raw json.RawMessage) (any, error) {
+	var (
+		row any
+		sys *models.System
+	)
+	switch res {
+	case rentengine.Units:
+		r, err := buildUnit(raw)
+		if err != nil {
+			return nil, err
+		}
+		row, sys = &r, &r.System
+	case rentengine.Prospects:
+		r, err := buildProspect(raw)
+		if err != nil {
+			return nil, err
+		}
+		row, sys = &r, &r.System
+	case rentengine.LeasingEvents:
+		r, err := buildLeasingEvent(raw)
+		if err != nil {
+			return nil, err
+		}
+		row, sys = &r, &r.System
+	default:
+		return nil, fmt.Errorf("unknown RentEngine resource %q", res)
+	}
+	sys.Raw = models.JSON(raw)
+	sys.ContentHash = models.HashRaw(raw)
+	return row, nil
+}
