@@ -8,6 +8,9 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/syncd-dev/syncd/internal/tenants"
+	"github.com/syncd-dev/syncd/internal/webhook"
 )
 
 // Handler serves /metrics, /healthz (the process is alive) and /readyz (the database is reachable
@@ -15,6 +18,11 @@ import (
 func (d *Daemon) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(d.metrics.Registry, promhttp.HandlerOpts{}))
+	mux.Handle(webhook.Path, webhook.New(webhook.Config{
+		Store:   d.store,
+		Tenant:  func(id string) *tenants.Tenant { return d.Config().Tenant(id) },
+		Observe: d.metrics.Webhook,
+	}, d.log))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "ok")
 	})

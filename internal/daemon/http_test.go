@@ -82,3 +82,22 @@ func TestHealthAndReadiness(t *testing.T) {
 		})
 	}
 }
+
+// TestWebhookRouteIsMounted: the daemon serves the RentEngine webhook receiver on its listen
+// address (the receiver itself is tested in internal/webhook).
+func TestWebhookRouteIsMounted(t *testing.T) {
+	dsn := dbtest.PostgresDSN(t)
+	path := configPath(t)
+	writeConfig(t, path, configData{DSN: dsn, BaseURL: "http://127.0.0.1:1/api", Listen: "127.0.0.1:0"})
+	d := startDaemon(t, daemon.Options{ConfigPath: path, WatchInterval: -1})
+	resp, err := http.Post("http://"+d.Addr().String()+"/webhooks/rentengine/no-such-tenant", "application/json",
+		strings.NewReader(`{"type":"INSERT","table":"units","record":{"id":1}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusNotFound || !strings.Contains(string(body), "no RentEngine webhook") {
+		t.Errorf("POST to an unknown tenant: %d %s", resp.StatusCode, body)
+	}
+}

@@ -32,6 +32,7 @@ type Metrics struct {
 	startDelay   prometheus.Histogram
 	pushes       *prometheus.CounterVec
 	reloads      *prometheus.CounterVec
+	webhooks     *prometheus.CounterVec
 	tenantsGauge prometheus.Gauge
 }
 
@@ -79,6 +80,9 @@ func New() *Metrics {
 		pushes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "syncd_pushes_total", Help: "Pushes by tenant, kind and outcome (pushed, failed, unmatched, planned).",
 		}, []string{"tenant", "kind", "outcome"}),
+		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "syncd_webhooks_total", Help: "RentEngine webhook deliveries by tenant, table and outcome (inserted, updated, unchanged, deleted, stale, ignored, malformed, bad_record, unauthorized, error).",
+		}, []string{"tenant", "table", "outcome"}),
 		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "syncd_config_reloads_total", Help: "Config reloads by outcome (applied, rejected).",
 		}, []string{"outcome"}),
@@ -87,7 +91,7 @@ func New() *Metrics {
 		}),
 	}
 	r.MustRegister(m.runs, m.runDuration, m.rows, m.lastSuccess, m.badRecords, m.requests, m.requestTime,
-		m.retries, m.rateWait, m.skipped, m.startDelay, m.pushes, m.reloads, m.tenantsGauge,
+		m.retries, m.rateWait, m.skipped, m.startDelay, m.pushes, m.reloads, m.webhooks, m.tenantsGauge,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -155,6 +159,11 @@ func (m *Metrics) StartDelay(_, _ string, d time.Duration) { m.startDelay.Observ
 // Push counts one push outcome.
 func (m *Metrics) Push(tenant, kind, outcome string) {
 	m.pushes.WithLabelValues(tenant, kind, outcome).Inc()
+}
+
+// Webhook counts one webhook delivery.
+func (m *Metrics) Webhook(tenant, table, outcome string) {
+	m.webhooks.WithLabelValues(tenant, table, outcome).Inc()
 }
 
 // Reload counts a config reload.

@@ -213,8 +213,23 @@ type RentEngine struct {
 	// RateLimit is never nil after Parse.
 	RateLimit *RateLimit `yaml:"rate_limit"`
 
+	// Webhook enables the receiver for RentEngine's change webhooks (nil = off).
+	Webhook *RentEngineWebhook `yaml:"webhook"`
+
 	// Token is the resolved bearer token (zero for a disabled tenant: its secrets are not read).
 	Token Secret `yaml:"-"`
+}
+
+// RentEngineWebhook configures POST /webhooks/rentengine/{tenant}: RentEngine sends the API key
+// configured in its portal in a header, which syncd compares in constant time.
+type RentEngineWebhook struct {
+	APIKeyEnv  string `yaml:"api_key_env"`
+	APIKeyFile string `yaml:"api_key_file"`
+	// Header carries the key (default X-API-Key, as integrators report RentEngine sends it).
+	Header string `yaml:"header"`
+
+	// APIKey is the resolved key.
+	APIKey Secret `yaml:"-"`
 }
 
 // Funnel is a tenant's Funnel Partner API access.

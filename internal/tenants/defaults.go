@@ -55,6 +55,10 @@ const (
 	DefaultFunnelAuth = FunnelAuthBasic
 )
 
+// DefaultWebhookHeader carries the RentEngine webhook key [third-party: two public receivers read
+// X-API-Key].
+const DefaultWebhookHeader = "X-API-Key"
+
 // Values of Funnel.Auth.
 const (
 	FunnelAuthBasic  = funnel.AuthBasic

@@ -65,3 +65,34 @@ tenants:
 		})
 	}
 }
+
+func TestRentEngineWebhookConfig(t *testing.T) {
+	const base = `
+tenants:
+  - id: acme
+    rentengine:
+      token_env: T
+`
+	c, err := Parse([]byte(base+"      webhook: {api_key_env: W}"), LoadOptions{LookupEnv: envOf(map[string]string{"T": "t", "W": "hook-key"})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wh := c.Tenant("acme").RentEngine.Webhook
+	eq(t, "header", wh.Header, DefaultWebhookHeader)
+	eq(t, "key", wh.APIKey.Reveal(), "hook-key")
+
+	for name, tc := range map[string]struct{ yaml, field string }{
+		"no key":        {"      webhook: {}", "rentengine.webhook"},
+		"unset key":     {"      webhook: {api_key_env: MISSING}", "rentengine.webhook.api_key_env"},
+		"bad header":    {"      webhook: {api_key_env: W, header: 'X Key:'}", "rentengine.webhook.header"},
+		"secret inline": {"      webhook: {api_key: abc}", "rentengine.webhook.api_key"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := Parse([]byte(base+tc.yaml), LoadOptions{LookupEnv: envOf(map[string]string{"T": "t", "W": "k"})})
+			var ve *ValidationError
+			if !errors.As(err, &ve) || ve.Problems[0].Field != tc.field || ve.Problems[0].Tenant != "acme" {
+				t.Fatalf("err = %v, want a problem on %s", err, tc.field)
+			}
+		})
+	}
+}

@@ -191,6 +191,15 @@ func (s scope) tenantConfig(t *Tenant, d *Defaults, defLoc *time.Location, reRat
 		if v, ok := s.secret(t.IsEnabled(), "rentengine", "token", "token_env", re.TokenEnv, "token_file", re.TokenFile); ok {
 			re.Token = NewSecret(v)
 		}
+		if wh := re.Webhook; wh != nil {
+			wh.Header = strings.TrimSpace(cmp.Or(wh.Header, DefaultWebhookHeader))
+			if !envNamePattern.MatchString(strings.ReplaceAll(wh.Header, "-", "_")) {
+				s.problem("rentengine.webhook.header", "%q is not an HTTP header name", wh.Header)
+			}
+			if v, ok := s.secret(t.IsEnabled(), "rentengine.webhook", "webhook API key", "api_key_env", wh.APIKeyEnv, "api_key_file", wh.APIKeyFile); ok {
+				wh.APIKey = NewSecret(v)
+			}
+		}
 	}
 	if f := t.Funnel; f != nil {
 		s.funnel(f, d, fuRate, t.IsEnabled())

@@ -1,0 +1,141 @@
+// Package webhook receives RentEngine's change webhooks (`POST /webhooks/rentengine/{tenant}`)
+// and applies each change to the tenant's mirror at once, between scheduled pulls.
+//
+// RentEngine delivers through a queue that retries anything but a 2xx, so the answer matters: a
+// delivery that can never succeed (malformed, wrong key, undecodable record) gets a 4xx and is not
+// worth retrying; a database failure gets a 503 so the delivery comes back; everything applied,
+// repeated or out of date gets a 200. Repeated deliveries change nothing the second time.
+package webhook
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/syncd-dev/syncd/internal/models"
+	syncer "github.com/syncd-dev/syncd/internal/sync"
+	"github.com/syncd-dev/syncd/internal/tenants"
+)
+
+// MaxBody bounds a delivery; one record is a few kilobytes.
+const MaxBody = 1 << 20
+
+// Path is the route the daemon mounts the handler on.
+const Path = "POST /webhooks/rentengine/{tenant}"
+
+// Config configures the handler.
+type Config struct {
+	Store *models.Store
+	// Tenant returns the running config's tenant (nil when unknown); it is called per delivery so
+	// a reload's new keys apply at once.
+	Tenant func(id string) *tenants.Tenant
+	// Now is the clock (nil = time.Now in UTC).
+	Now func() time.Time
+	// Observe is told each delivery's outcome (nil = none).
+	Observe func(tenant, table, outcome string)
+}
+
+type handler struct {
+	cfg Config
+	log *zap.Logger
+}
+
+// New returns the handler for Path.
+func New(cfg Config, log *zap.Logger) http.Handler {
+	if cfg.Now == nil {
+		cfg.Now = func() time.Time { return time.Now().UTC() }
+	}
+	if log == nil {
+		log = zap.NewNop()
+	}
+	return &handler{cfg: cfg, log: log.Named("webhook")}
+}
+
+type reply struct {
+	Result string `json:"result,omitempty"`
+	Error  string `json:"error,omitempty"`
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("tenant")
+	t := h.cfg.Tenant(id)
+	if t == nil || !t.IsEnabled() || t.RentEngine == nil || t.RentEngine.Webhook == nil {
+		write(w, http.StatusNotFound, reply{Error: "no RentEngine webhook is configured for this tenant"})
+		return
+	}
+	wh := t.RentEngine.Webhook
+	got, want := r.Header.Get(wh.Header), wh.APIKey.Reveal()
+	if want == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+		h.observe(t.ID, "", "unauthorized")
+		write(w, http.StatusUnauthorized, reply{Error: "missing or wrong API key in " + wh.Header})
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			write(w, http.StatusRequestEntityTooLarge, reply{Error: "delivery larger than 1 MiB"})
+			return
+		}
+		write(w, http.StatusBadRequest, reply{Error: "could not read the body"})
+		return
+	}
+	var ch syncer.Change
+	if err := json.Unmarshal(body, &ch); err != nil {
+		h.observe(t.ID, "", "malformed")
+		write(w, http.StatusBadRequest, reply{Error: "body is not a JSON change: " + err.Error()})
+		return
+	}
+	log := h.log.With(zap.String("tenant", t.ID), zap.String("job", "webhook"),
+		zap.String("table", ch.Table), zap.String("type", ch.Type))
+	outcome, err := syncer.ApplyRentEngineChange(r.Context(), h.cfg.Store, t.ID, ch, h.cfg.Now())
+	switch {
+	case errors.Is(err, syncer.ErrBadChange):
+		h.observe(t.ID, ch.Table, "malformed")
+		log.Warn("malformed webhook delivery rejected", zap.Error(err))
+		write(w, http.StatusBadRequest, reply{Error: err.Error()})
+	case errors.Is(err, syncer.ErrBadRecord):
+		h.observe(t.ID, ch.Table, "bad_record")
+		log.Warn("webhook record cannot be stored; rejected", zap.Error(err), zap.String("raw", excerpt(ch.Record)))
+		write(w, http.StatusUnprocessableEntity, reply{Error: err.Error()})
+	case err != nil:
+		h.observe(t.ID, ch.Table, "error")
+		log.Error("could not apply webhook delivery; the sender will retry", zap.Error(err))
+		write(w, http.StatusServiceUnavailable, reply{Error: "could not apply the change now; retry"})
+	default:
+		h.observe(t.ID, ch.Table, outcome)
+		log.Debug("webhook applied", zap.String("result", outcome))
+		write(w, http.StatusOK, reply{Result: outcome})
+	}
+}
+
+func (h *handler) observe(tenant, table, outcome string) {
+	if h.cfg.Observe == nil {
+		return
+	}
+	// The table comes from the sender: keep metric labels to the mirrored tables.
+	switch table {
+	case "units", "prospects", "leasing_events", "":
+	default:
+		table = "other"
+	}
+	h.cfg.Observe(tenant, table, outcome)
+}
+
+func write(w http.ResponseWriter, status int, v reply) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func excerpt(raw []byte) string {
+	if len(raw) > 300 {
+		return string(raw[:300]) + "…"
+	}
+	return string(raw)
+}

@@ -1,0 +1,197 @@
+package webhook_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/syncd-dev/syncd/internal/dbtest"
+	"github.com/syncd-dev/syncd/internal/mirrortest"
+	"github.com/syncd-dev/syncd/internal/models"
+	"github.com/syncd-dev/syncd/internal/rentenginefake"
+	syncer "github.com/syncd-dev/syncd/internal/sync"
+	"github.com/syncd-dev/syncd/internal/tenants"
+	"github.com/syncd-dev/syncd/internal/webhook"
+)
+
+const key = "whk-s3cret"
+
+type delivery struct {
+	name   string
+	tenant string
+	header map[string]string
+	body   string
+	status int
+	result string
+	check  func(t *testing.T, s *models.Store)
+}
+
+func prospect(t *testing.T, s *models.Store, id int64) (row models.RentEngineProspect, ok bool) {
+	t.Helper()
+	err := s.DB().Where("tenant_id = ? AND id = ?", "acme", id).Limit(1).Find(&row).Error
+	if err != nil {
+		t.Fatal(err)
+	}
+	return row, row.ID == id
+}
+
+func TestRentEngineWebhook(t *testing.T) {
+	dbtest.Dialects(t, func(t *testing.T, store *models.Store) {
+		tenant := &tenants.Tenant{ID: "acme", RentEngine: &tenants.RentEngine{
+			Webhook: &tenants.RentEngineWebhook{Header: "X-API-Key", APIKey: tenants.NewSecret(key)}}}
+		outcomes := map[string]int{}
+		mux := http.NewServeMux()
+		mux.Handle(webhook.Path, webhook.New(webhook.Config{
+			Store: store,
+			Tenant: func(id string) *tenants.Tenant {
+				if id == tenant.ID {
+					return tenant
+				}
+				return nil
+			},
+			Observe: func(_, _, outcome string) { outcomes[outcome]++ },
+		}, zap.NewNop()))
+		srv := httptest.NewServer(mux)
+		defer srv.Close()
+		auth := map[string]string{"X-API-Key": key}
+		insert := `{"type":"INSERT","table":"prospects","record":{"id":501,"name":"Kim Lee","email":" Kim@Example.com ","phone":"(555) 404-1000","status":"New","updated_at":"2026-11-20T10:00:00Z"},"old_record":null}`
+
+		cases := []delivery{
+			{name: "unknown tenant", tenant: "nobody", header: auth, body: insert, status: 404},
+			{name: "missing key", header: nil, body: insert, status: 401},
+			{name: "wrong key", header: map[string]string{"X-API-Key": "guess"}, body: insert, status: 401},
+			{name: "not JSON", header: auth, body: `{"type":`, status: 400},
+			{name: "unknown change type", header: auth, body: `{"type":"UPSERT","table":"prospects","record":{"id":1}}`, status: 400},
+			{name: "record without id", header: auth, body: `{"type":"INSERT","table":"prospects","record":{"name":"x"}}`, status: 400},
+			{name: "record not an object", header: auth, body: `{"type":"INSERT","table":"prospects","record":[1,2]}`, status: 400},
+			{name: "record of the wrong shape", header: auth, body: `{"type":"INSERT","table":"units","record":{"id":9,"bedrooms":{"n":2}}}`, status: 422},
+			{name: "too large", header: auth, body: `{"type":"INSERT","table":"prospects","record":{"id":1,"notes":"` + strings.Repeat("x", webhook.MaxBody) + `"}}`, status: 413},
+			{name: "a table syncd does not mirror", header: auth, body: `{"type":"INSERT","table":"lockboxes","record":{"id":"a"}}`, status: 200, result: "ignored"},
+			{name: "insert", header: auth, body: insert, status: 200, result: "inserted", check: func(t *testing.T, s *models.Store) {
+				p, ok := prospect(t, s, 501)
+				if !ok || *p.EmailNormalized != "kim@example.com" || *p.PhoneE164 != "+15554041000" || *p.Status != "New" {
+					t.Errorf("stored prospect %+v", p)
+				}
+			}},
+			{name: "the same delivery again", header: auth, body: insert, status: 200, result: "unchanged"},
+			{name: "update with a subset of fields", header: auth,
+				body:   `{"type":"UPDATE","table":"prospects","record":{"id":501,"status":"Showing Scheduled","updated_at":"2026-11-20T11:00:00Z"}}`,
+				status: 200, result: "updated", check: func(t *testing.T, s *models.Store) {
+					p, _ := prospect(t, s, 501)
+					if *p.Status != "Showing Scheduled" || p.Name == nil || *p.Name != "Kim Lee" {
+						t.Errorf("merged prospect: status %v name %v", p.Status, p.Name)
+					}
+				}},
+			{name: "an older delivery arriving late", header: auth,
+				body:   `{"type":"UPDATE","table":"prospects","record":{"id":501,"status":"New","updated_at":"2026-11-20T10:30:00Z"}}`,
+				status: 200, result: "stale", check: func(t *testing.T, s *models.Store) {
+					if p, _ := prospect(t, s, 501); *p.Status != "Showing Scheduled" {
+						t.Errorf("a stale delivery was applied: status %s", *p.Status)
+					}
+				}},
+			{name: "delete", header: auth, body: `{"type":"DELETE","table":"prospects","record":null,"old_record":{"id":501}}`,
+				status: 200, result: "deleted", check: func(t *testing.T, s *models.Store) {
+					if p, _ := prospect(t, s, 501); p.DeletedAt == nil {
+						t.Error("deleted prospect not tombstoned")
+					}
+				}},
+			{name: "delete again", header: auth, body: `{"type":"DELETE","table":"prospects","old_record":{"id":501}}`, status: 200, result: "unchanged"},
+			{name: "header in another case", header: map[string]string{"x-api-key": key},
+				body:   `{"type":"INSERT","table":"leasing_events","record":{"id":"77","prospect":501,"event_type":"Contacted, Awaiting Information"}}`,
+				status: 200, result: "inserted"},
+		}
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				tenantID := tc.tenant
+				if tenantID == "" {
+					tenantID = "acme"
+				}
+				req, _ := http.NewRequest(http.MethodPost, srv.URL+"/webhooks/rentengine/"+tenantID, bytes.NewBufferString(tc.body))
+				for k, v := range tc.header {
+					req.Header.Set(k, v)
+				}
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer resp.Body.Close()
+				var got struct{ Result, Error string }
+				_ = json.NewDecoder(resp.Body).Decode(&got)
+				if resp.StatusCode != tc.status || got.Result != tc.result {
+					t.Fatalf("status %d result %q (error %q), want %d %q", resp.StatusCode, got.Result, got.Error, tc.status, tc.result)
+				}
+				if resp.StatusCode >= 400 && got.Error == "" {
+					t.Error("a rejected delivery must say why")
+				}
+				if strings.Contains(got.Error, key) {
+					t.Error("the answer echoes the key")
+				}
+				if tc.check != nil {
+					tc.check(t, store)
+				}
+			})
+		}
+		if outcomes["unauthorized"] != 2 || outcomes["inserted"] != 2 {
+			t.Errorf("observed outcomes %v", outcomes)
+		}
+	})
+}
+
+// TestWebhooksAndPullsConverge: changes delivered by webhook between pulls, including a record the
+// webhook only partly describes, end in the same mirror the pull alone would give.
+func TestWebhooksAndPullsConverge(t *testing.T) {
+	store := dbtest.Postgres(t)
+	fake := rentenginefake.New(rentenginefake.Options{Token: "tok"})
+	defer fake.Close()
+	rentenginefake.Seed(fake, rentenginefake.SeedOptions{Seed: 2, Units: 20, Prospects: 20, EventsPerProspect: 1})
+	tenant := &tenants.Tenant{ID: "conv", RunTimeout: time.Minute,
+		RentEngine: &tenants.RentEngine{BaseURL: fake.BaseURL(), Token: tenants.NewSecret("tok")}}
+	runner := syncer.NewRunner(syncer.Config{Store: store}, zap.NewNop())
+	ctx := context.Background()
+	if _, err := runner.Run(ctx, tenant, tenants.JobRentEngine); err != nil {
+		t.Fatal(err)
+	}
+	units := fake.IDs(rentenginefake.Units)
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(fake.Update(rentenginefake.Units, units[0], map[string]any{"status": "Leased", "target_rental_rate": "1999"}))
+	must(fake.Delete(rentenginefake.Units, units[1]))
+	newID := fake.Insert(rentenginefake.Prospects, map[string]any{"name": "Webhook Walker", "email": "ww@example.com"})
+	apply := func(ch string) {
+		var c syncer.Change
+		must(json.Unmarshal([]byte(ch), &c))
+		if _, err := syncer.ApplyRentEngineChange(ctx, store, tenant.ID, c, time.Now().UTC()); err != nil {
+			t.Fatalf("%s: %v", ch, err)
+		}
+	}
+	apply(fmt.Sprintf(`{"type":"UPDATE","table":"units","record":{"id":%d,"status":"Leased","target_rental_rate":"1999"}}`, units[0]))
+	apply(fmt.Sprintf(`{"type":"DELETE","table":"units","old_record":{"id":%d}}`, units[1]))
+	raw, _ := fake.Raw(rentenginefake.Prospects, newID)
+	apply(`{"type":"INSERT","table":"prospects","record":` + string(raw) + `}`)
+
+	var rent float64
+	must(store.DB().Table("rentengine_units").Select("rent").Where("tenant_id = ? AND id = ?", tenant.ID, units[0]).Row().Scan(&rent))
+	if rent != 1999 {
+		t.Errorf("webhook update not visible before the pull: rent %v", rent)
+	}
+	if _, err := runner.Run(ctx, tenant, tenants.JobRentEngine); err != nil {
+		t.Fatal(err)
+	}
+	diffs, err := mirrortest.RentEngineDiff(ctx, store, tenant.ID, fake)
+	must(err)
+	for _, d := range diffs {
+		t.Error(d)
+	}
+}
