@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -62,7 +61,7 @@ func (h *harness) binaries(ctx context.Context) (syncd, fake string, cleanup fun
 	cleanup = func() { os.RemoveAll(dir) }
 	goCmd, err := exec.LookPath("go")
 	if err != nil {
-		goCmd = filepath.Join(runtime.GOROOT(), "bin", "go")
+		goCmd = "go"
 	}
 	for _, b := range []struct{ out, pkg string }{
 		{filepath.Join(dir, "syncd"), "github.com/syncd-dev/syncd/cmd/syncd"},

@@ -89,7 +89,7 @@ func Open(ctx context.Context, cfg OpenConfig, log *zap.Logger) (*Store, error) 
 		dialect = SQLite
 		dial = sqlite.Open(sqliteDSN(strings.TrimPrefix(cfg.DSN, "sqlite:")))
 	default:
-		return nil, errors.New("open database: URL must start with postgres:// or sqlite:")
+		return nil, errors.New("open database: the URL must start with postgres://, postgresql:// or sqlite")
 	}
 	db, err := gorm.Open(dial, gcfg)
 	if err != nil {

@@ -198,8 +198,7 @@ func planScores(ctx context.Context, store *models.Store, t *tenants.Tenant, led
 	for i := range parent {
 		parent[i] = i
 	}
-	var find func(int) int
-	find = func(i int) int {
+	find := func(i int) int {
 		for parent[i] != i {
 			parent[i] = parent[parent[i]]
 			i = parent[i]

@@ -208,7 +208,7 @@ func start(t *testing.T, scfg scheduler.Config, r scheduler.Runner, cfg *tenants
 
 // until sleeps the bubble to the given second and waits for every goroutine to settle.
 func until(sec float64) {
-	time.Sleep(epoch.Add(time.Duration(sec * float64(time.Second))).Sub(time.Now()))
+	time.Sleep(time.Until(epoch.Add(time.Duration(sec * float64(time.Second)))))
 	synctest.Wait()
 }
 

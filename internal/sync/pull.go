@@ -3,7 +3,6 @@ package sync
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/RoaringBitmap/roaring/v2/roaring64"
@@ -238,9 +237,4 @@ func (c *Counts) add(o Counts) {
 	c.Unchanged += o.Unchanged
 	c.Deleted += o.Deleted
 	c.BadRecords += o.BadRecords
-}
-
-// errCanceled reports whether err is only the run's own context ending.
-func errCanceled(ctx context.Context, err error) bool {
-	return ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded))
 }
