@@ -139,17 +139,29 @@ func loadLedger(ctx context.Context, store *models.Store, tenant string) (map[le
 }
 
 // settled reports whether the ledger already has this exact payload pushed, or recorded as
-// unmatched (which is retried only once the payload changes).
-func settled(row models.PushLedger, ok bool, hash string) (bool, string) {
+// unmatched (which is retried only once the payload changes), and counts the target as unchanged
+// or skipped when it is.
+func (p *Plan) settled(row models.PushLedger, ok bool, hash string) bool {
 	switch {
 	case !ok:
-		return false, ""
+		return false
 	case row.PushedHash != nil && *row.PushedHash == hash:
-		return true, ""
+		p.Unchanged++
+		return true
 	case row.State == models.PushUnmatched && row.DesiredHash == hash:
-		return true, "unmatched upstream; waiting for the record to change"
+		p.Skipped["unmatched upstream; waiting for the record to change"]++
+		return true
 	}
-	return false, ""
+	return false
+}
+
+// previous decodes the payload last pushed to a target, for the plan's "before" column.
+func previous[T any](row models.PushLedger, ok bool) (T, bool) {
+	var prev T
+	if !ok || len(row.Pushed) == 0 || json.Unmarshal(row.Pushed, &prev) != nil {
+		return prev, false
+	}
+	return prev, true
 }
 
 // --- customer scores ---
@@ -262,20 +274,12 @@ func planScores(ctx context.Context, store *models.Store, t *tenants.Tenant, led
 			Email: deref(who.EmailNormalized), Phone: deref(who.PhoneE164)}
 		desired, hash := hashOf(d)
 		row, ok := ledger[ledgerKey{models.PushCustomerScore, target}]
-		if done, why := settled(row, ok, hash); done {
-			if why != "" {
-				p.Skipped[why]++
-			} else {
-				p.Unchanged++
-			}
+		if p.settled(row, ok, hash) {
 			continue
 		}
 		before := "none"
-		if ok && len(row.Pushed) > 0 {
-			var prev scoreDesired
-			if json.Unmarshal(row.Pushed, &prev) == nil {
-				before = strconv.Itoa(prev.ScoreValue)
-			}
+		if prev, ok := previous[scoreDesired](row, ok); ok {
+			before = strconv.Itoa(prev.ScoreValue)
 		}
 		p.Changes = append(p.Changes, Change{
 			Kind: models.PushCustomerScore, Target: target, Before: before,
@@ -411,12 +415,12 @@ func planAssignments(ctx context.Context, store *models.Store, t *tenants.Tenant
 			}
 			continue
 		}
-		if done, why := settled(row, inLedger, hash); done {
-			if why != "" {
-				p.Skipped[why]++
-			} else {
-				p.Skipped["pushed earlier; changed in RentEngine since"]++
-			}
+		if inLedger && row.PushedHash != nil && *row.PushedHash == hash {
+			// The mirror shows someone else: a person re-assigned it in RentEngine after we did.
+			p.Skipped["pushed earlier; changed in RentEngine since"]++
+			continue
+		}
+		if p.settled(row, inLedger, hash) {
 			continue
 		}
 		if inLedger && row.DesiredHash == hash && row.IntentAt != nil && (lastPull == nil || !lastPull.After(*row.IntentAt)) {
@@ -499,20 +503,12 @@ func planRenewals(ctx context.Context, store *models.Store, t *tenants.Tenant, l
 		target := fmt.Sprintf("%s/%d/%d", r.CommunityID, *r.FunnelRenterID, *r.FunnelUnitID)
 		desired, hash := hashOf(card)
 		row, inLedger := ledger[ledgerKey{models.PushRenewalStatus, target}]
-		if done, why := settled(row, inLedger, hash); done {
-			if why != "" {
-				p.Skipped[why]++
-			} else {
-				p.Unchanged++
-			}
+		if p.settled(row, inLedger, hash) {
 			continue
 		}
 		before := "none"
-		if inLedger && len(row.Pushed) > 0 {
-			var prev funnel.RenewalCard
-			if json.Unmarshal(row.Pushed, &prev) == nil {
-				before = describeCard(prev)
-			}
+		if prev, ok := previous[funnel.RenewalCard](row, inLedger); ok {
+			before = describeCard(prev)
 		}
 		p.Changes = append(p.Changes, Change{
 			Kind: models.PushRenewalStatus, Target: target, Before: before,
