@@ -265,7 +265,7 @@ func TestPaging(t *testing.T) {
 				t.Fatalf("%d records, want %d", len(data), tt.n)
 			}
 			if tt.n > 0 {
-				if id, _ := int64Of(data[0]["id"]); id != ids[tt.first] {
+				if id, _ := fakeapi.Int64Of(data[0]["id"]); id != ids[tt.first] {
 					t.Errorf("first id %d, want %d", id, ids[tt.first])
 				}
 			}

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/syncd-dev/syncd/internal/fakeapi"
 )
 
 // Resource names one per-community list and its table.
@@ -199,7 +201,7 @@ func (s *Server) InsertCommunity(rec map[string]any, partnerID string) int64 {
 }
 
 func (s *Server) insertCommunityLocked(rec map[string]any, partnerID string) int64 {
-	id, ok := int64Of(rec["id"])
+	id, ok := fakeapi.Int64Of(rec["id"])
 	switch {
 	case rec["id"] == nil:
 		id = s.maxCommunity + 1
@@ -243,7 +245,7 @@ func (s *Server) UpdateCommunity(id int64, patch map[string]any) error {
 		return fmt.Errorf("update community %d: %w", id, ErrCommunityNotFound)
 	}
 	if v, ok := patch["id"]; ok {
-		if pid, _ := int64Of(v); pid != id {
+		if pid, _ := fakeapi.Int64Of(v); pid != id {
 			return fmt.Errorf("update community %d: the id cannot be changed", id)
 		}
 	}
@@ -314,7 +316,7 @@ func (s *Server) Insert(communityID int64, res Resource, rec map[string]any) int
 
 func (s *Server) insertLocked(c *community, res Resource, rec map[string]any) int64 {
 	f := idField(res)
-	id, ok := int64Of(rec[f])
+	id, ok := fakeapi.Int64Of(rec[f])
 	switch {
 	case rec[f] == nil:
 		id = s.maxID[res] + 1
@@ -363,7 +365,7 @@ func (s *Server) Update(communityID int64, res Resource, id int64, patch map[str
 		return fmt.Errorf("update %s %d in community %d: %w", res, id, communityID, ErrNotFound)
 	}
 	if v, ok := patch[idField(res)]; ok {
-		if pid, _ := int64Of(v); pid != id {
+		if pid, _ := fakeapi.Int64Of(v); pid != id {
 			return fmt.Errorf("update %s %d: the id cannot be changed", res, id)
 		}
 	}
@@ -545,8 +547,8 @@ func metaOf(res Resource, rec map[string]any) meta {
 			}
 		}
 	case Renewals:
-		m.renter, _ = int64Of(rec["funnel_renter_id"])
-		m.unit, _ = int64Of(rec["funnel_unit_id"])
+		m.renter, _ = fakeapi.Int64Of(rec["funnel_renter_id"])
+		m.unit, _ = fakeapi.Int64Of(rec["funnel_unit_id"])
 	}
 	return m
 }
@@ -587,27 +589,4 @@ func phoneKey(v any) string {
 		d = d[len(d)-10:]
 	}
 	return string(d)
-}
-
-// int64Of accepts the forms an id takes in records and in test code.
-func int64Of(v any) (int64, bool) {
-	switch x := v.(type) {
-	case int:
-		return int64(x), true
-	case int32:
-		return int64(x), true
-	case int64:
-		return x, true
-	case float64:
-		if x == float64(int64(x)) {
-			return int64(x), true
-		}
-	case json.Number:
-		n, err := x.Int64()
-		return n, err == nil
-	case string:
-		n, err := strconv.ParseInt(strings.TrimSpace(x), 10, 64)
-		return n, err == nil
-	}
-	return 0, false
 }

@@ -136,7 +136,7 @@ func intField(body map[string]any, key string, required bool) (int64, bool) {
 	if s, ok := v.(string); ok {
 		v = json.Number(strings.TrimSpace(s))
 	}
-	return int64Of(v)
+	return fakeapi.Int64Of(v)
 }
 
 // Renewal card fields and their JSON types [documented].

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/syncd-dev/syncd/internal/fakeapi"
 )
 
 const testToken = "test-token"
@@ -131,7 +133,7 @@ func idsOf(t *testing.T, recs []map[string]any) []int64 {
 	t.Helper()
 	out := make([]int64, len(recs))
 	for i, r := range recs {
-		id, ok := int64Of(r["id"])
+		id, ok := fakeapi.Int64Of(r["id"])
 		if !ok {
 			t.Fatalf("record without integer id: %v", r)
 		}

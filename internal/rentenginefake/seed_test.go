@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/syncd-dev/syncd/internal/fakeapi"
 )
 
 func TestSeed(t *testing.T) {
@@ -106,13 +108,13 @@ func TestSeed(t *testing.T) {
 		if isActionEventType(typ) {
 			continue
 		}
-		p, _ := int64Of(e["prospect"])
+		p, _ := fakeapi.Int64Of(e["prospect"])
 		if at := e["created_at"].(string); at >= latestAt[p] {
 			latest[p], latestAt[p] = typ, at
 		}
 	}
 	for _, p := range b.s.Records(Prospects) {
-		id, _ := int64Of(p["id"])
+		id, _ := fakeapi.Int64Of(p["id"])
 		want := latest[id]
 		if want == "" {
 			want = EventNew

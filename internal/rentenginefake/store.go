@@ -8,8 +8,9 @@ import (
 	"iter"
 	"maps"
 	"slices"
-	"strconv"
 	"time"
+
+	"github.com/syncd-dev/syncd/internal/fakeapi"
 )
 
 // Resource names one list endpoint and its table.
@@ -150,7 +151,7 @@ func (s *Server) Insert(res Resource, rec map[string]any) int64 {
 
 func (s *Server) insertLocked(res Resource, rec map[string]any) int64 {
 	t := s.table(res)
-	id, ok := int64Of(rec["id"])
+	id, ok := fakeapi.Int64Of(rec["id"])
 	switch {
 	case rec["id"] == nil:
 		id = t.maxID + 1
@@ -188,7 +189,7 @@ func (s *Server) Update(res Resource, id int64, patch map[string]any) error {
 		return fmt.Errorf("update %s %d: %w", res, id, ErrNotFound)
 	}
 	if v, ok := patch["id"]; ok {
-		if pid, _ := int64Of(v); pid != id {
+		if pid, _ := fakeapi.Int64Of(v); pid != id {
 			return fmt.Errorf("update %s %d: the id cannot be changed", res, id)
 		}
 	}
@@ -356,7 +357,7 @@ func (s *Server) storeEventLocked(ev eventRecord) int64 {
 // unitRef turns a prospect's unit_of_interest (a number, a numeric string or null) into the
 // integer unit id an event carries, or nil.
 func unitRef(v any) any {
-	if id, ok := int64Of(v); ok {
+	if id, ok := fakeapi.Int64Of(v); ok {
 		return id
 	}
 	return nil
@@ -405,27 +406,4 @@ func phoneKey(phone string) string {
 		d = d[len(d)-10:]
 	}
 	return string(d)
-}
-
-// int64Of accepts the forms an id takes in records and in test code.
-func int64Of(v any) (int64, bool) {
-	switch x := v.(type) {
-	case int:
-		return int64(x), true
-	case int32:
-		return int64(x), true
-	case int64:
-		return x, true
-	case float64:
-		if x == float64(int64(x)) {
-			return int64(x), true
-		}
-	case json.Number:
-		n, err := x.Int64()
-		return n, err == nil
-	case string:
-		n, err := strconv.ParseInt(x, 10, 64)
-		return n, err == nil
-	}
-	return 0, false
 }

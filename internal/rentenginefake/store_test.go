@@ -7,6 +7,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/syncd-dev/syncd/internal/fakeapi"
 )
 
 func TestMutationHelpersChangeWhatGETReturns(t *testing.T) {
@@ -229,7 +231,7 @@ func TestPostAssignToUserBulkByPhone(t *testing.T) {
 				t.Fatalf("%d events created, want %d: %s", len(created), len(tt.wantFor), r.body)
 			}
 			for i, ev := range created {
-				p, _ := int64Of(ev["prospect"])
+				p, _ := fakeapi.Int64Of(ev["prospect"])
 				if p != tt.wantFor[i] || ev["unit"] != tt.wantUnits[i] || ev["event_type"] != EventAssignToUser ||
 					ev["created_by"] != b.s.UserID() || ev["source"] != "Automation" || ev["notes"] != "primary agent" ||
 					ev["deleted"] != false || ev["planned_date_time"] != nil || ev["next_follow_up"] != nil {
@@ -239,7 +241,7 @@ func TestPostAssignToUserBulkByPhone(t *testing.T) {
 				if ids, _ := ctx["assignedToUserIds"].([]any); len(ids) != 1 || ids[0] != user {
 					t.Errorf("context %v", ev["context"])
 				}
-				id, _ := int64Of(ev["id"])
+				id, _ := fakeapi.Int64Of(ev["id"])
 				if stored, ok := b.s.Get(LeasingEvents, id); !ok || stored["prospect"] != ev["prospect"] {
 					t.Errorf("event %d not stored as returned", id)
 				}
