@@ -182,13 +182,14 @@ func cmdRun(ctx context.Context, env Env, args []string) int {
 	if fs.Parse(args) != nil {
 		return 2
 	}
-	_, log, ok := c.setup(env)
+	cfg, log, ok := c.setup(env)
 	if !ok {
 		return 1
 	}
 	defer log.Sync()
 	err := daemon.Run(ctx, daemon.Options{
 		ConfigPath: c.config,
+		Config:     cfg,
 		Load: func(path string) (*tenants.Config, error) {
 			return tenants.Load(path, tenants.LoadOptions{LookupEnv: env.LookupEnv})
 		},

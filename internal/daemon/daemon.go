@@ -31,6 +31,9 @@ type Options struct {
 	ConfigPath string
 	// Load overrides how the config is read (tests); nil = tenants.Load with the real environment.
 	Load func(path string) (*tenants.Config, error)
+	// Config is the config already loaded from ConfigPath by the caller (nil = load it here);
+	// reloads always read the file.
+	Config *tenants.Config
 	// WatchInterval is how often the config file is checked for changes (0 = 5s, <0 = never).
 	WatchInterval time.Duration
 	// Reload receives a value for every SIGHUP.
@@ -87,9 +90,12 @@ func Run(ctx context.Context, opts Options) error {
 		}
 		return err
 	}
-	cfg, err := opts.load(opts.ConfigPath)
-	if err != nil {
-		return fmt.Errorf("load config %s: %w", opts.ConfigPath, err)
+	cfg := opts.Config
+	if cfg == nil {
+		var err error
+		if cfg, err = opts.load(opts.ConfigPath); err != nil {
+			return fmt.Errorf("load config %s: %w", opts.ConfigPath, err)
+		}
 	}
 	store, err := models.Open(ctx, models.OpenConfig{DSN: cfg.Database.DSN.Reveal(), MaxOpenConns: cfg.Database.MaxOpenConns}, log.Named("store"))
 	if err != nil {
