@@ -33,7 +33,9 @@ type Recorder struct {
 	reqs []Request
 }
 
-// Middleware records each request after next has answered it, in order of completion.
+// Middleware records each request as its answer starts, before any of it is sent, so a client
+// holding a response always finds its request recorded; a request answered with nothing (a reset,
+// an aborted handler) is recorded when next returns.
 func (rec *Recorder) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		entry := Request{
@@ -49,14 +51,18 @@ func (rec *Recorder) Middleware(next http.Handler) http.Handler {
 			entry.Body = body
 			r.Body = io.NopCloser(bytes.NewReader(body))
 		}
-		sw := &statusWriter{ResponseWriter: w}
+		var once sync.Once
+		record := func(status int) {
+			once.Do(func() {
+				entry.Status = status
+				rec.mu.Lock()
+				rec.reqs = append(rec.reqs, entry)
+				rec.mu.Unlock()
+			})
+		}
+		sw := &statusWriter{ResponseWriter: w, answered: record}
 		// Deferred so that a request whose handler aborts (http.ErrAbortHandler) is recorded too.
-		defer func() {
-			entry.Status = sw.status
-			rec.mu.Lock()
-			rec.reqs = append(rec.reqs, entry)
-			rec.mu.Unlock()
-		}()
+		defer func() { record(sw.status) }()
 		next.ServeHTTP(sw, r)
 	})
 }
@@ -98,11 +104,14 @@ func FilterRequests(reqs []Request, method, path string) []Request {
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	// answered is told the status before it is passed on.
+	answered func(status int)
 }
 
 func (w *statusWriter) WriteHeader(code int) {
 	if w.status == 0 {
 		w.status = code
+		w.answered(code)
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
@@ -110,6 +119,7 @@ func (w *statusWriter) WriteHeader(code int) {
 func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
+		w.answered(http.StatusOK)
 	}
 	return w.ResponseWriter.Write(b)
 }
