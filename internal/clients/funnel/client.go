@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -74,6 +75,7 @@ func New(cfg Config, log *zap.Logger) (*Client, error) {
 	default:
 		return nil, fmt.Errorf("funnel: unknown auth scheme %q (want %s or %s)", cfg.Auth, AuthBasic, AuthBearer)
 	}
+	uc.Secrets = append(slices.Clone(uc.Secrets), key)
 	uc.ParseError = parseError
 	up, err := upstream.New(uc, log)
 	if err != nil {

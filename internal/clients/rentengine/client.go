@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 
 	"go.uber.org/zap"
@@ -53,6 +54,7 @@ func New(cfg Config, log *zap.Logger) (*Client, error) {
 	uc.BaseURL = cfg.BaseURL
 	token := cfg.Token
 	uc.Authorize = func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+token) }
+	uc.Secrets = append(slices.Clone(uc.Secrets), token)
 	uc.ParseError = parseError
 	up, err := upstream.New(uc, log)
 	if err != nil {

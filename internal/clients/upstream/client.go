@@ -6,6 +6,16 @@
 // network errors, 429, 500, 502, 503 and 504; idempotent writes (PUT, DELETE) on network errors,
 // 429, 502, 503 and 504; non-idempotent writes (POST) only on 429 and on connection failures
 // before the request was sent, because a 429 means the upstream did not process it.
+//
+// Redirects are followed here, not by net/http, because the HTTP client is shared by every
+// tenant and must never carry a credential to another origin: a write is never redirected (a 3xx
+// fails the attempt, naming where it pointed), and a read follows at most maxRedirects hops, each
+// to the scheme, host and port of the configured base URL only. Anything else fails the attempt
+// and is not retried.
+//
+// A 2xx body is read up to Config.MaxBodyBytes; a larger one fails the attempt, unretried, before
+// it is read in full. Every error that leaves a Client is scrubbed of the credentials it holds
+// (see scrubber) and carries only a short excerpt of the upstream's body.
 package upstream
 
 import (
@@ -73,22 +83,45 @@ type Config struct {
 	Timeout time.Duration
 	// Limiter is the tenant's limiter for this upstream, shared by all its jobs (nil = none).
 	Limiter *rate.Limiter
-	// Authorize sets credentials on each request.
+	// Authorize sets credentials on each request to the base URL's origin, and never on a request
+	// anywhere else. It must only set headers: New calls it once on a probe request to learn the
+	// values it sends, which errors are then scrubbed of.
 	Authorize func(*http.Request)
+	// Secrets are the raw credentials Authorize uses (a token, an API key). Error text is scrubbed
+	// of each in every form it may be echoed back in, besides what Authorize's headers show.
+	Secrets []string
 	// ParseError extracts the upstream's error code and message from a non-2xx body.
 	ParseError func(body []byte) (code, message string)
-	Retry      RetryPolicy
-	Observer   Observer
-	UserAgent  string
+	// MaxBodyBytes bounds a 2xx body (0 = 64 MiB). A larger one fails the call unretried with
+	// ErrResponseTooLarge; it is never read into memory in full.
+	MaxBodyBytes int64
+	Retry        RetryPolicy
+	Observer     Observer
+	UserAgent    string
 }
+
+// DefaultMaxBodyBytes is MaxBodyBytes when the config leaves it zero.
+const DefaultMaxBodyBytes int64 = 64 << 20
+
+const (
+	// maxRedirects is how many same-origin redirects a read follows.
+	maxRedirects = 3
+	// maxErrorBody bounds what is read of a non-2xx body: enough for any error document, and the
+	// status already says the call failed.
+	maxErrorBody = 64 << 10
+	// scrubWindow is how much of a body is scrubbed for its excerpt: the excerpt plus room for the
+	// longest form of a credential that starts inside it, so none is cut in half and survives.
+	scrubWindow = maxBodyExcerpt + 8<<10
+)
 
 // Client performs requests against one upstream for one tenant.
 type Client struct {
-	cfg  Config
-	base *url.URL
-	http *http.Client
-	log  *zap.Logger
-	obs  Observer
+	cfg   Config
+	base  *url.URL
+	http  *http.Client
+	log   *zap.Logger
+	obs   Observer
+	scrub scrubber
 	// retries counts retries made by this client (for tests and run summaries).
 	retries atomic.Int64
 }
@@ -112,7 +145,13 @@ func New(cfg Config, log *zap.Logger) (*Client, error) {
 	}
 	cfg.Retry = cfg.Retry.withDefaults()
 	cfg.Timeout = cmp.Or(cfg.Timeout, 30*time.Second)
-	c := &Client{cfg: cfg, base: base, http: cmp.Or(cfg.HTTPClient, defaultHTTP), log: log, obs: cfg.Observer}
+	cfg.MaxBodyBytes = cmp.Or(cfg.MaxBodyBytes, DefaultMaxBodyBytes)
+	// A copy, so that the shared client keeps its transport and connection pool but this one
+	// hands every 3xx back to attempt instead of following it with the credentials attached.
+	hc := *cmp.Or(cfg.HTTPClient, defaultHTTP)
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	c := &Client{cfg: cfg, base: base, http: &hc, log: log, obs: cfg.Observer,
+		scrub: newScrubber(cfg.Secrets, cfg.Authorize)}
 	if c.log == nil {
 		c.log = zap.NewNop()
 	}
@@ -210,7 +249,7 @@ func (c *Client) Do(ctx context.Context, req Request, out any) error {
 				zap.Int("attempt", attempts+1), zap.Error(lastErr))
 		}
 		attempts++
-		err := c.attempt(ctx, req, op, target, body, out)
+		err := c.seal(c.attempt(ctx, req, op, target, body, out))
 		if err == nil {
 			return nil
 		}
@@ -259,48 +298,29 @@ func (c *Client) retryable(req Request, e *Error) bool {
 }
 
 func (c *Client) attempt(ctx context.Context, req Request, op, target string, body []byte, out any) error {
-	if c.cfg.Limiter != nil {
-		start := time.Now()
-		if err := c.cfg.Limiter.Wait(ctx); err != nil {
-			return fmt.Errorf("%s %s: wait for rate limit: %w", c.cfg.API, op, err)
-		}
-		if w := time.Since(start); w > time.Millisecond {
-			c.obs.ObserveRateWait(c.cfg.API, w)
-		}
+	// The wait comes before the attempt's clock starts: a slow limit must not eat the timeout.
+	if err := c.wait(ctx, op); err != nil {
+		return err
 	}
 	actx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
-
-	var rdr io.Reader
-	if body != nil {
-		rdr = bytes.NewReader(body)
-	}
-	hreq, err := http.NewRequestWithContext(actx, req.Method, target, rdr)
+	resp, start, err := c.send(ctx, actx, req, op, target, body)
 	if err != nil {
-		return fmt.Errorf("%s %s: build request: %w", c.cfg.API, op, err)
-	}
-	hreq.Header.Set("Accept", "application/json")
-	if body != nil {
-		hreq.Header.Set("Content-Type", "application/json")
-	}
-	if c.cfg.UserAgent != "" {
-		hreq.Header.Set("User-Agent", c.cfg.UserAgent)
-	}
-	if c.cfg.Authorize != nil {
-		c.cfg.Authorize(hreq)
-	}
-
-	start := time.Now()
-	resp, err := c.http.Do(hreq)
-	if err != nil {
-		c.obs.ObserveRequest(c.cfg.API, op, 0, time.Since(start))
-		if ctx.Err() != nil {
-			return ctx.Err() // the caller's context ended: not an upstream failure
-		}
-		return &Error{API: c.cfg.API, Op: op, Kind: KindTransient, Err: stripURL(err), notSent: isDialError(err)}
+		return err
 	}
 	defer resp.Body.Close()
-	raw, rerr := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+
+	ok := resp.StatusCode >= 200 && resp.StatusCode <= 299
+	limit := int64(maxErrorBody)
+	if ok {
+		limit = c.cfg.MaxBodyBytes
+		if resp.ContentLength > limit {
+			// Refused before reading: the declared length alone says it is too large.
+			c.obs.ObserveRequest(c.cfg.API, op, resp.StatusCode, time.Since(start))
+			return c.tooLarge(op, resp.StatusCode, fmt.Sprintf("%d bytes", resp.ContentLength))
+		}
+	}
+	raw, rerr := readBody(resp, limit)
 	c.obs.ObserveRequest(c.cfg.API, op, resp.StatusCode, time.Since(start))
 	if rerr != nil {
 		if ctx.Err() != nil {
@@ -308,10 +328,14 @@ func (c *Client) attempt(ctx context.Context, req Request, op, target string, bo
 		}
 		return &Error{API: c.cfg.API, Op: op, Status: 0, Kind: KindTransient, Err: fmt.Errorf("read body: %w", stripURL(rerr))}
 	}
+	if ok && int64(len(raw)) > limit {
+		return c.tooLarge(op, resp.StatusCode, fmt.Sprintf("more than %d bytes", limit))
+	}
+	// An error body past maxErrorBody is only cut: the status is the failure, the body its excerpt.
 
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+	if !ok {
 		e := &Error{API: c.cfg.API, Op: op, Status: resp.StatusCode, Kind: KindForStatus(resp.StatusCode),
-			Body: excerpt(raw), RetryAfter: ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())}
+			Body: window(raw), RetryAfter: ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())}
 		if c.cfg.ParseError != nil {
 			e.Code, e.Message = c.cfg.ParseError(raw)
 		}
@@ -323,7 +347,7 @@ func (c *Client) attempt(ctx context.Context, req Request, op, target string, bo
 	switch o := out.(type) {
 	case DecodeFunc:
 		if err := o(raw); err != nil {
-			return &Error{API: c.cfg.API, Op: op, Status: resp.StatusCode, Kind: KindDecode, Body: excerpt(raw), Err: err}
+			return &Error{API: c.cfg.API, Op: op, Status: resp.StatusCode, Kind: KindDecode, Body: window(raw), Err: err}
 		}
 		return nil
 	case *[]byte:
@@ -334,9 +358,172 @@ func (c *Client) attempt(ctx context.Context, req Request, op, target string, bo
 		return nil
 	}
 	if err := json.Unmarshal(raw, out); err != nil {
-		return &Error{API: c.cfg.API, Op: op, Status: resp.StatusCode, Kind: KindDecode, Body: excerpt(raw), Err: err}
+		return &Error{API: c.cfg.API, Op: op, Status: resp.StatusCode, Kind: KindDecode, Body: window(raw), Err: err}
 	}
 	return nil
+}
+
+// tooLarge is the failure of a body over MaxBodyBytes. It is permanent: the same request would
+// get the same body, and reading it again would only spend the memory the limit protects.
+func (c *Client) tooLarge(op string, status int, size string) *Error {
+	return &Error{API: c.cfg.API, Op: op, Status: status, Kind: KindPermanent,
+		Err: fmt.Errorf("%w (%s, limit %d)", ErrResponseTooLarge, size, c.cfg.MaxBodyBytes)}
+}
+
+// readBody reads at most limit+1 bytes, so that a body over the limit is known to be one without
+// holding more of it. A declared length within the limit is allocated once.
+func readBody(resp *http.Response, limit int64) ([]byte, error) {
+	r := io.LimitReader(resp.Body, limit+1)
+	if n := resp.ContentLength; n >= 0 && n <= limit {
+		buf := bytes.NewBuffer(make([]byte, 0, n+1))
+		_, err := buf.ReadFrom(r)
+		return buf.Bytes(), err
+	}
+	return io.ReadAll(r)
+}
+
+// window is the start of a body that seal scrubs and cuts to an excerpt.
+func window(raw []byte) string {
+	return string(raw[:min(len(raw), scrubWindow)])
+}
+
+// send sends the request and follows the redirects a read may follow (see the package doc). It
+// returns the first response that is not a followed redirect and when that response's request was
+// sent. ctx is the caller's, actx the attempt's.
+func (c *Client) send(ctx, actx context.Context, req Request, op, target string, body []byte) (*http.Response, time.Time, error) {
+	for hops := 0; ; hops++ {
+		if hops > 0 {
+			// A hop is a request like any other; it waits within the attempt's time.
+			if err := c.wait(actx, op); err != nil {
+				return nil, time.Time{}, err
+			}
+		}
+		var rdr io.Reader
+		if body != nil {
+			rdr = bytes.NewReader(body)
+		}
+		hreq, err := http.NewRequestWithContext(actx, req.Method, target, rdr)
+		if err != nil {
+			return nil, time.Time{}, fmt.Errorf("%s %s: build request: %w", c.cfg.API, op, err)
+		}
+		hreq.Header.Set("Accept", "application/json")
+		if body != nil {
+			hreq.Header.Set("Content-Type", "application/json")
+		}
+		if c.cfg.UserAgent != "" {
+			hreq.Header.Set("User-Agent", c.cfg.UserAgent)
+		}
+		// Every target is the base URL's origin: the first by construction, the next ones because
+		// redirect refuses any other.
+		if c.cfg.Authorize != nil {
+			c.cfg.Authorize(hreq)
+		}
+
+		start := time.Now()
+		resp, err := c.http.Do(hreq)
+		if err != nil {
+			c.obs.ObserveRequest(c.cfg.API, op, 0, time.Since(start))
+			if ctx.Err() != nil {
+				return nil, start, ctx.Err() // the caller's context ended: not an upstream failure
+			}
+			return nil, start, &Error{API: c.cfg.API, Op: op, Kind: KindTransient, Err: stripURL(err), notSent: isDialError(err)}
+		}
+		if resp.StatusCode < 300 || resp.StatusCode > 399 {
+			return resp, start, nil
+		}
+		// Drain a little so that the connection can be reused; a redirect's body says nothing.
+		_, _ = io.CopyN(io.Discard, resp.Body, 4<<10)
+		resp.Body.Close()
+		c.obs.ObserveRequest(c.cfg.API, op, resp.StatusCode, time.Since(start))
+		next, err := c.redirect(req, op, hreq.URL, resp, hops)
+		if err != nil {
+			return nil, start, err
+		}
+		target = next
+	}
+}
+
+// wait waits for the tenant's rate limiter.
+func (c *Client) wait(ctx context.Context, op string) error {
+	if c.cfg.Limiter == nil {
+		return nil
+	}
+	start := time.Now()
+	if err := c.cfg.Limiter.Wait(ctx); err != nil {
+		return fmt.Errorf("%s %s: wait for rate limit: %w", c.cfg.API, op, err)
+	}
+	if w := time.Since(start); w > time.Millisecond {
+		c.obs.ObserveRateWait(c.cfg.API, w)
+	}
+	return nil
+}
+
+// redirect returns where a 3xx may be followed to, or the failed attempt that names where it
+// pointed and why it was not followed.
+func (c *Client) redirect(req Request, op string, from *url.URL, resp *http.Response, hops int) (string, error) {
+	fail := func(loc, why string) error {
+		msg := "redirect without a Location not followed"
+		if loc != "" {
+			msg = "redirect to " + loc + " not followed: " + why
+		}
+		return &Error{API: c.cfg.API, Op: op, Status: resp.StatusCode, Kind: KindPermanent, Location: loc, Message: msg}
+	}
+	loc := resp.Header.Get("Location")
+	if loc == "" {
+		return "", fail("", "")
+	}
+	to, err := from.Parse(loc)
+	if err != nil {
+		return "", fail(showURL(nil, loc), "unreadable Location")
+	}
+	to.User = nil // credentials go on as Authorize sets them, never from a Location
+	shown := showURL(to, loc)
+	switch {
+	case !req.read():
+		return "", fail(shown, "a "+req.Method+" is never redirected, so it may not have been applied")
+	case !sameOrigin(c.base, to):
+		return "", fail(shown, "not the origin of the configured base URL "+c.base.Scheme+"://"+c.base.Host)
+	case hops >= maxRedirects:
+		return "", fail(shown, fmt.Sprintf("more than %d redirects", maxRedirects))
+	}
+	switch resp.StatusCode {
+	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther,
+		http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+		return to.String(), nil
+	}
+	return "", fail(shown, "status is not a redirect that can be followed")
+}
+
+// showURL is a Location as errors name it: without its query and fragment, which may carry
+// identifying parameters, and cut short.
+func showURL(u *url.URL, raw string) string {
+	if u != nil {
+		v := *u
+		v.User = nil
+		if v.RawQuery != "" || v.ForceQuery {
+			v.RawQuery, v.ForceQuery = "…", false
+		}
+		v.Fragment, v.RawFragment = "", ""
+		raw = v.String()
+	}
+	return excerpt([]byte(raw))
+}
+
+// sameOrigin reports whether u has a's scheme, host and port (default ports spelled out).
+func sameOrigin(a, u *url.URL) bool {
+	port := func(u *url.URL) string {
+		if p := u.Port(); p != "" {
+			return p
+		}
+		switch strings.ToLower(u.Scheme) {
+		case "https":
+			return "443"
+		case "http":
+			return "80"
+		}
+		return ""
+	}
+	return strings.EqualFold(a.Scheme, u.Scheme) && strings.EqualFold(a.Hostname(), u.Hostname()) && port(a) == port(u)
 }
 
 // ParseRetryAfter reads a Retry-After header in seconds or as an HTTP date; 0 when absent or

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Kind classifies an upstream failure so that callers and the retry loop decide without parsing
@@ -51,7 +53,15 @@ func KindForStatus(status int) Kind {
 	return KindUnknown
 }
 
-// Error is the one error type every client returns for a failed call.
+// ErrCredentialsRejected is what every 401 and 403 is (errors.Is): the upstream refused the
+// tenant's credential, so every further call with it would fail too. A run that meets it stops.
+var ErrCredentialsRejected = errors.New("credentials rejected")
+
+// ErrResponseTooLarge is the Err of a response whose body is over Config.MaxBodyBytes.
+var ErrResponseTooLarge = errors.New("response too large")
+
+// Error is the one error type every client returns for a failed call. Its text fields are
+// scrubbed of the client's credentials and cut to a short excerpt before it leaves the client.
 type Error struct {
 	API    string // "rentengine", "funnel"
 	Op     string // "GET /units"
@@ -65,6 +75,8 @@ type Error struct {
 	RetryAfter time.Duration
 	// Body is an excerpt of the response body (never request headers, which carry credentials).
 	Body string
+	// Location is where a redirect that was not followed pointed (query left out).
+	Location string
 	// Err is the underlying network or decode error, if any.
 	Err error
 
@@ -84,15 +96,23 @@ func (e *Error) Error() string {
 	if e.Code != "" {
 		msg += " " + e.Code
 	}
-	if e.Message != "" {
+	switch {
+	case e.Message != "":
 		msg += ": " + e.Message
-	} else if e.Body != "" {
+	case e.Err != nil:
+		msg += ": " + e.Err.Error()
+	case e.Body != "":
 		msg += ": " + e.Body
 	}
 	return msg
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// Is makes every auth failure ErrCredentialsRejected, so callers stop without inspecting kinds.
+func (e *Error) Is(target error) bool {
+	return target == ErrCredentialsRejected && e.Kind == KindAuth
+}
 
 // KindOf returns the Kind of err, KindTransient for context deadline errors from a per-attempt
 // timeout, and KindUnknown when err carries no classification.
@@ -116,11 +136,24 @@ func IsCanceled(err error) bool {
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
-const maxBodyExcerpt = 512
+// maxBodyExcerpt bounds the upstream text an error carries: enough to say what went wrong, too
+// little to copy a page of tenant data into sync_runs and the logs.
+const maxBodyExcerpt = 256
 
+// excerpt cuts b to maxBodyExcerpt bytes on a rune boundary, as valid UTF-8 without NUL bytes,
+// so that error text can always be stored in a text column.
 func excerpt(b []byte) string {
-	if len(b) > maxBodyExcerpt {
-		return string(b[:maxBodyExcerpt]) + "…"
+	cut := len(b) > maxBodyExcerpt
+	if cut {
+		n := maxBodyExcerpt
+		for n > 0 && !utf8.RuneStart(b[n]) {
+			n--
+		}
+		b = b[:n]
 	}
-	return string(b)
+	s := strings.ReplaceAll(strings.ToValidUTF8(string(b), "\uFFFD"), "\x00", "\uFFFD")
+	if cut {
+		s += "…"
+	}
+	return s
 }
