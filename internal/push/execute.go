@@ -79,7 +79,10 @@ func (r Result) Failures() int {
 }
 
 // Execute applies a plan: for each change, intent, call, outcome. A failed push does not stop the
-// others; the returned error reports the run's context ending or the ledger becoming unwritable.
+// others, except one whose credential was rejected: every further call would be refused too, so
+// Execute stops there, leaving the remaining changes unsent and their ledger rows as they were,
+// and returns an error that is upstream.ErrCredentialsRejected. Otherwise the returned error
+// reports the run's context ending or the ledger becoming unwritable.
 func Execute(ctx context.Context, env Env, plan *Plan) (Result, error) {
 	res := Result{Pushed: map[string]int{}, Failed: map[string]int{}, Unmatched: map[string]int{}}
 	now := env.Now
@@ -97,11 +100,11 @@ func Execute(ctx context.Context, env Env, plan *Plan) (Result, error) {
 		}
 		res.Confirmed++
 	}
-	for _, c := range plan.Changes {
+	for i, c := range plan.Changes {
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
-		outcome, err := execOne(ctx, env, c, now)
+		outcome, callErr, err := execOne(ctx, env, c, now)
 		if err != nil {
 			return res, err
 		}
@@ -116,14 +119,19 @@ func Execute(ctx context.Context, env Env, plan *Plan) (Result, error) {
 		if env.Observe != nil {
 			env.Observe(c.Kind, outcome)
 		}
+		if outcome == models.PushFailed && errors.Is(callErr, upstream.ErrCredentialsRejected) {
+			return res, fmt.Errorf("stopped after %d of %d pushes, the rest not sent: %w", i+1, len(plan.Changes), callErr)
+		}
 	}
 	return res, nil
 }
 
-func execOne(ctx context.Context, env Env, c Change, now func() time.Time) (string, error) {
+// execOne pushes one change and records its outcome. It returns the outcome, the call's failure
+// (already recorded) and a failure to record.
+func execOne(ctx context.Context, env Env, c Change, now func() time.Time) (string, error, error) {
 	log := env.Log.With(zap.String("kind", c.Kind), zap.String("target", c.Target))
 	if err := writeIntent(ctx, env, c, c.Target, now()); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	if env.Hooks != nil && env.Hooks.AfterIntent != nil {
 		env.Hooks.AfterIntent(ctx, c)
@@ -150,7 +158,7 @@ func execOne(ctx context.Context, env Env, c Change, now func() time.Time) (stri
 		id, callErr = env.Renewals.SetRenewalStatus(ctx, c.renewal.community, c.renewal.renter, c.renewal.unitID, c.renewal.card)
 		response = map[string]int64{"renewal_status_id": id}
 	default:
-		return "", fmt.Errorf("push %s %s: change has no call", c.Kind, c.Target)
+		return "", nil, fmt.Errorf("push %s %s: change has no call", c.Kind, c.Target)
 	}
 	if env.Hooks != nil && env.Hooks.AfterCall != nil {
 		env.Hooks.AfterCall(ctx, c, callErr)
@@ -215,9 +223,9 @@ func execOne(ctx context.Context, env Env, c Change, now func() time.Time) (stri
 		return nil
 	})
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
-	return outcome, nil
+	return outcome, callErr, nil
 }
 
 // writeIntent records, before the call, that syncd is about to push this payload.

@@ -97,8 +97,8 @@ func (d *communityDirectory) communities(c *funnel.Client) func(context.Context,
 		for i, id := range d.configured {
 			com, raw, err := c.GetCommunity(ctx, id)
 			if err != nil {
-				if ctx.Err() != nil {
-					return err
+				if ctx.Err() != nil || errors.Is(err, upstream.ErrCredentialsRejected) {
+					return errors.Join(append(errs, err)...) // the next community would be refused alike
 				}
 				errs = append(errs, err)
 				continue
@@ -134,8 +134,8 @@ func (d *communityDirectory) list(c *funnel.Client, res funnel.Resource) func(co
 			err := c.List(ctx, id, res, fn)
 			d.current = ""
 			if err != nil {
-				if ctx.Err() != nil {
-					return err
+				if ctx.Err() != nil || errors.Is(err, upstream.ErrCredentialsRejected) {
+					return errors.Join(append(errs, err)...) // the next community would be refused alike
 				}
 				errs = append(errs, err)
 			}

@@ -115,7 +115,8 @@ type runContext struct {
 }
 
 // pullAll pulls each resource in turn. A failed resource does not stop the others (their data is
-// independent), but a cancelled run stops at once.
+// independent), but a cancelled run stops at once, and so does a rejected credential: every
+// resource of the job uses the same one.
 func (rc *runContext) pullAll(ctx context.Context, ps []puller) error {
 	var errs []error
 	for _, p := range ps {
@@ -124,7 +125,7 @@ func (rc *runContext) pullAll(ctx context.Context, ps []puller) error {
 		rc.resources[p.resourceName()] = c
 		if err != nil {
 			errs = append(errs, fmt.Errorf("pull %s: %w", p.resourceName(), err))
-			if ctx.Err() != nil {
+			if ctx.Err() != nil || errors.Is(err, upstream.ErrCredentialsRejected) {
 				break
 			}
 		}
@@ -188,6 +189,10 @@ func (r *Runner) Run(ctx context.Context, t *tenants.Tenant, job string) (run *m
 		}()
 		err = fn(ctx, rc, t)
 	}()
+	if errors.Is(err, upstream.ErrCredentialsRejected) {
+		// Said first, in sync_runs and the logs alike: no retry or next run fixes it, an operator does.
+		err = fmt.Errorf("%w: %w", upstream.ErrCredentialsRejected, err)
+	}
 
 	r.finish(ctx, run, rc, err)
 	took := time.Since(start)
