@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -52,14 +53,22 @@ func setup(t *testing.T, plan FaultPlan) *bundle {
 	b.srv = srv
 	// No keep-alive: Go's transport silently retries an idempotent request once when a reused
 	// connection is reset, which would hide the reset from the test.
-	b.client = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 5 * time.Second}
+	// Redirects are not followed, so that the redirect fault's answer can be checked.
+	b.client = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 5 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	t.Cleanup(b.faults.Close)
 	return b
 }
 
 // get returns status, header and body, or the transport/read error.
 func (b *bundle) get(t *testing.T, path string) (int, http.Header, []byte, error) {
 	t.Helper()
-	resp, err := b.client.Get(b.srv.URL + path)
+	req, err := http.NewRequest(http.MethodGet, b.srv.URL+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.SetBasicAuth("user", "pw") // for the echoed-secret fault to echo
+	resp, err := b.client.Do(req)
 	if err != nil {
 		return 0, nil, nil, err
 	}
@@ -149,12 +158,43 @@ func TestFaultKinds(t *testing.T) {
 				t.Errorf("got %d %q err=%v, want the normal answer", status, body, err)
 			}
 		}},
+		{FaultRedirect, func(t *testing.T, status int, h http.Header, _ []byte, err error) {
+			loc, perr := url.Parse(h.Get("Location"))
+			if err != nil || status != http.StatusFound || perr != nil || loc.Hostname() != "127.0.0.1" ||
+				loc.Path != "/v1/units" || loc.RawQuery != "page_number=1" {
+				t.Fatalf("got %d Location=%q err=%v, want 302 to the same path on the same host", status, h.Get("Location"), err)
+			}
+			// The decoy is another origin (another port) that answers an empty list.
+			resp, err := http.Get(loc.String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != 200 || string(body) != "[]" {
+				t.Errorf("decoy answered %d %q, want 200 []", resp.StatusCode, body)
+			}
+		}},
+		{FaultEchoSecret, func(t *testing.T, status int, _ http.Header, body []byte, err error) {
+			var echo struct {
+				Message  string
+				Received map[string]string
+			}
+			if err != nil || status != 401 || json.Unmarshal(body, &echo) != nil ||
+				echo.Message != `invalid credentials: Basic dXNlcjpwdw== (decoded "user:pw", escaped Basic+dXNlcjpwdw%3D%3D)` ||
+				echo.Received["credentials"] != "user:pw" {
+				t.Errorf("got %d %s err=%v, want 401 echoing the credentials", status, body, err)
+			}
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.kind), func(t *testing.T) {
 			b := setup(t, FaultPlan{RetryAfter: 1500 * time.Millisecond})
 			b.faults.Script(nil, tt.kind, 1)
 			status, h, body, err := b.get(t, "/v1/units?page_number=1")
+			if tt.kind == FaultRedirect && len(b.faults.DecoyRequests()) != 0 {
+				t.Errorf("the decoy was called before anyone followed the redirect")
+			}
 			tt.check(t, status, h, body, err)
 			if got := b.faults.Injected()[tt.kind]; got != 1 {
 				t.Errorf("Injected()[%s] = %d, want 1", tt.kind, got)

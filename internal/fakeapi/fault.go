@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"fmt"
 	"maps"
 	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"sync"
 	"time"
@@ -43,6 +45,15 @@ const (
 	// record before the requested page), then serves the request normally. Requests the DriftFunc
 	// declines are served normally and not counted.
 	FaultPageDrift FaultKind = "page_drift"
+	// FaultRedirect answers 302 to the same path and query on another port of the same host,
+	// where a decoy answers every request 200 with an empty list: a client that follows it takes
+	// its credentials to another origin and sees a complete pass with no records. The decoy's
+	// requests are kept (DecoyRequests).
+	FaultRedirect FaultKind = "redirect"
+	// FaultEchoSecret answers 401 with a body that echoes the request's credentials, as careless
+	// upstreams and proxies do: the Authorization header as received, its Basic credential
+	// decoded, and the header URL-escaped.
+	FaultEchoSecret FaultKind = "echoed_secret"
 )
 
 // FaultKinds lists every kind in a fixed order; random selection walks probabilities in this
@@ -50,7 +61,7 @@ const (
 func FaultKinds() []FaultKind {
 	return []FaultKind{
 		FaultRateLimit, FaultRateLimitNoHeader, FaultRateLimitDate, FaultServerError,
-		FaultSlow, FaultReset, FaultTruncated, FaultPageDrift,
+		FaultSlow, FaultReset, FaultTruncated, FaultPageDrift, FaultRedirect, FaultEchoSecret,
 	}
 }
 
@@ -102,6 +113,13 @@ type FaultInjector struct {
 	scripts  []*script
 	consec   map[string]int // consecutive faults per path+query, cleared by a clean answer
 	injected map[FaultKind]int
+	decoy    *decoy // started by the first redirect fault
+}
+
+// decoy is the other origin that FaultRedirect points to.
+type decoy struct {
+	srv *Server
+	rec *Recorder
 }
 
 type script struct {
@@ -158,6 +176,45 @@ func (f *FaultInjector) Injected() map[FaultKind]int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return maps.Clone(f.injected)
+}
+
+// DecoyRequests returns the requests that reached the decoy origin of FaultRedirect: none, from
+// a client that does not follow redirects across origins.
+func (f *FaultInjector) DecoyRequests() []Request {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.decoy == nil {
+		return nil
+	}
+	return f.decoy.rec.Requests()
+}
+
+// Close stops the decoy origin, if a redirect fault started one.
+func (f *FaultInjector) Close() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.decoy != nil {
+		f.decoy.srv.Close()
+		f.decoy = nil
+	}
+}
+
+// decoyURL starts the decoy on the first call and returns its root URL.
+func (f *FaultInjector) decoyURL() (*url.URL, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.decoy == nil {
+		d := &decoy{rec: &Recorder{}}
+		srv, err := Start(d.rec.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			WriteRawJSON(w, http.StatusOK, []byte("[]"))
+		})), "")
+		if err != nil {
+			return nil, err
+		}
+		d.srv = srv
+		f.decoy = d
+	}
+	return url.Parse(f.decoy.srv.URL)
 }
 
 // decision is what decide chose for one request.
@@ -270,6 +327,24 @@ func (f *FaultInjector) Middleware(next http.Handler) http.Handler {
 			if serveTruncated(w, r, next, d.rng) {
 				f.count(d.kind)
 			}
+		case FaultRedirect:
+			to, err := f.decoyURL()
+			if err != nil {
+				WriteJSON(w, http.StatusInternalServerError, map[string]string{"error": "fakeapi: start decoy: " + err.Error()})
+				return
+			}
+			f.count(d.kind)
+			// The decoy listens on the fake's host name, so only the port tells the origins apart.
+			host := r.Host
+			if h, _, err := net.SplitHostPort(r.Host); err == nil {
+				host = h
+			}
+			to.Host = net.JoinHostPort(host, to.Port())
+			to.Path, to.RawQuery = r.URL.Path, r.URL.RawQuery
+			http.Redirect(w, r, to.String(), http.StatusFound)
+		case FaultEchoSecret:
+			f.count(d.kind)
+			writeEchoSecret(w, r)
 		case FaultPageDrift:
 			if f.drift(r, d.rng) {
 				f.count(d.kind)
@@ -321,6 +396,20 @@ func writeServerError(w http.ResponseWriter, rng *rand.Rand) {
 		_, _ = w.Write([]byte("<html>\r\n<head><title>" + text + "</title></head>\r\n<body>\r\n<center><h1>" +
 			text + "</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"))
 	}
+}
+
+func writeEchoSecret(w http.ResponseWriter, r *http.Request) {
+	auth := r.Header.Get("Authorization")
+	var decoded string
+	if user, pass, ok := r.BasicAuth(); ok {
+		decoded = user + ":" + pass
+	}
+	WriteJSON(w, http.StatusUnauthorized, map[string]any{
+		"error":      "Unauthorized",
+		"error_type": "NotAuthenticated",
+		"message":    fmt.Sprintf("invalid credentials: %s (decoded %q, escaped %s)", auth, decoded, url.QueryEscape(auth)),
+		"received":   map[string]string{"authorization": auth, "credentials": decoded, "escaped": url.QueryEscape(auth)},
+	})
 }
 
 // resetConn closes the client's connection without a response, with an RST where possible.

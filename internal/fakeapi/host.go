@@ -85,6 +85,7 @@ func (h *Host) Close() {
 	if h.srv != nil {
 		h.srv.Close()
 	}
+	h.faults.Close()
 }
 
 // Handler returns the complete handler (recording, rate limit, faults, API) for serving the fake

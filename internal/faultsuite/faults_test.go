@@ -55,14 +55,15 @@ func scriptEveryKind(f *fakeapi.FaultInjector, match func(*http.Request) bool) {
 // TestFaultSuite injects every fault kind into both upstreams from a fixed seed while syncing, then
 // checks that the mirror converges to the fakes' exact state.
 func TestFaultSuite(t *testing.T) {
+	const token, key = "re-fault-TOKEN-7c1e", "fu-fault-KEY-3b9d"
 	store := dbtest.Postgres(t)
-	re := rentenginefake.New(rentenginefake.Options{Token: "tok", Faults: faultPlan(20261121)})
+	re := rentenginefake.New(rentenginefake.Options{Token: token, Faults: faultPlan(20261121)})
 	defer re.Close()
 	rentenginefake.Seed(re, rentenginefake.SeedOptions{Seed: 5, Units: 400, Prospects: 700, EventsPerProspect: 2})
 	scriptEveryKind(re.Faults(), func(r *http.Request) bool {
 		return r.Method == http.MethodGet && r.URL.Query().Get("page_number") == "1"
 	})
-	fu := funnelfake.New(funnelfake.Options{APIKey: "key", Faults: faultPlan(20261122)})
+	fu := funnelfake.New(funnelfake.Options{APIKey: key, Faults: faultPlan(20261122)})
 	defer fu.Close()
 	funnelfake.Seed(fu, funnelfake.SeedOptions{Seed: 6, Communities: 2, ProspectsPerCommunity: 160,
 		RenewalsPerCommunity: 60, AppointmentsPerCommunity: 120})
@@ -75,8 +76,8 @@ func TestFaultSuite(t *testing.T) {
 	}
 
 	tenant := &tenants.Tenant{ID: "faulty", RunTimeout: time.Minute,
-		RentEngine: &tenants.RentEngine{BaseURL: re.BaseURL(), Token: tenants.NewSecret("tok")},
-		Funnel: &tenants.Funnel{BaseURL: fu.BaseURL(), APIKey: tenants.NewSecret("key"), Auth: tenants.FunnelAuthBasic,
+		RentEngine: &tenants.RentEngine{BaseURL: re.BaseURL(), Token: tenants.NewSecret(token)},
+		Funnel: &tenants.Funnel{BaseURL: fu.BaseURL(), APIKey: tenants.NewSecret(key), Auth: tenants.FunnelAuthBasic,
 			CompanyID: fu.CompanyID(), Communities: communities}}
 	runner := syncer.NewRunner(syncer.Config{Store: store, Retry: suiteRetry, AttemptTimeout: attemptTimeout},
 		zaptest.NewLogger(t, zaptest.Level(zap.ErrorLevel)))
@@ -131,10 +132,21 @@ func TestFaultSuite(t *testing.T) {
 		}
 	}
 	sort.Strings(kinds)
-	fmt.Printf("fault suite: faults injected {%s}; runs %d (failed %d); retries %d; rows differing at the end %d\n",
-		strings.Join(kinds, " "), runs, failed, retries, len(diffs))
+	// The echoed-secret fault put both credentials into 401 bodies, and the redirect fault pointed
+	// at a decoy origin: neither may have reached the database or the decoy.
+	secrets := findSecrets(tableTexts(t, store), secretForms(token, key))
+	for name, f := range map[string]*fakeapi.FaultInjector{"rentengine": re.Faults(), "funnel": fu.Faults()} {
+		for _, r := range f.DecoyRequests() {
+			t.Errorf("a redirect from %s was followed to another origin: %s %s?%s", name, r.Method, r.Path, r.RawQuery)
+		}
+	}
+	fmt.Printf("fault suite: faults injected {%s}; runs %d (failed %d); retries %d; rows differing at the end %d; secrets found %d\n",
+		strings.Join(kinds, " "), runs, failed, retries, len(diffs), len(secrets))
 	for _, d := range diffs {
 		t.Error(d)
+	}
+	for _, s := range secrets {
+		t.Error("secret found: " + s)
 	}
 	if retries == 0 {
 		t.Error("no retries were made: the faults did not reach the client")
