@@ -331,9 +331,9 @@ func (c *Client) attempt(ctx context.Context, req Request, op, target string, bo
 	if ok && int64(len(raw)) > limit {
 		return c.tooLarge(op, resp.StatusCode, fmt.Sprintf("more than %d bytes", limit))
 	}
-	// An error body past maxErrorBody is only cut: the status is the failure, the body its excerpt.
 
 	if !ok {
+		// An error body past maxErrorBody is only cut: the status is the failure, the body its excerpt.
 		e := &Error{API: c.cfg.API, Op: op, Status: resp.StatusCode, Kind: KindForStatus(resp.StatusCode),
 			Body: window(raw), RetryAfter: ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())}
 		if c.cfg.ParseError != nil {
