@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	// Embedded zone data: the production image is distroless-style and may carry no zoneinfo,
 	// and a tenant's timezone must load the same everywhere.
@@ -228,6 +230,12 @@ func (s scope) funnel(f *Funnel, d *Defaults, fuRate RateLimit, enabled bool) {
 		f.Communities[k] = id
 		if id == "" {
 			s.problem(field, "empty community id")
+			continue
+		}
+		if why := badText(id); why != "" {
+			// %q shows the id escaped. Such an id would be sent in upstream URLs and stored as a
+			// key; it is always a paste or templating accident.
+			s.problem(field, "community id %q %s; remove it", id, why)
 			continue
 		}
 		if first, dup := firstAt[id]; dup {
@@ -529,6 +537,20 @@ func (s scope) dsn(d *Database, field, src, dsn string) (string, bool) {
 	}
 	u.User = url.UserPassword(u.User.Username(), pw)
 	return u.String(), true
+}
+
+// badText says what makes s unusable as an identifier: invalid UTF-8 or a control character
+// (C0 including NUL, DEL, C1). "" means neither.
+func badText(s string) string {
+	if !utf8.ValidString(s) {
+		return "is not valid UTF-8"
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return fmt.Sprintf("contains the control character %U", r)
+		}
+	}
+	return ""
 }
 
 func loadLocation(name string) (*time.Location, error) {

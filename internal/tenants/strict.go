@@ -159,8 +159,9 @@ func (p *parser) walkSequence(n *yaml.Node, t reflect.Type, c cursor) {
 			}
 			p.labels[i] = tenantLabel(unalias(item), i)
 			ic = cursor{full: ic.full, tenant: p.labels[i], tenantIndex: i}
-			p.lines[ic.full] = item.Line
 		}
+		// Each item's own line, so a problem with one list entry points at it.
+		p.lines[ic.full] = item.Line
 		p.walk(item, elem, ic)
 	}
 }
