@@ -68,6 +68,33 @@ func (p *parser) resolve(c *Config) {
 	}
 }
 
+// pullBounds checks the pull guards written under prefix ("defaults." or "" for a tenant) and
+// returns the effective values: each written one, else its inherited value. Zero is not a way to
+// ask for the default here: a written 0 is an error like any other out-of-range value.
+func (s scope) pullBounds(prefix string, frac float64, minGuard, pages int,
+	inhFrac float64, inhMin, inhPages int) (float64, int, int) {
+	if !s.has(prefix + "max_delete_fraction") {
+		frac = inhFrac
+	} else if !(frac > 0 && frac <= 1) {
+		s.problem(prefix+"max_delete_fraction", "%v is out of range: a fraction greater than 0 and at most 1, such as 0.2 "+
+			"(1 turns the mass-delete guard off)", frac)
+		frac = inhFrac
+	}
+	if !s.has(prefix + "min_delete_guard") {
+		minGuard = inhMin
+	} else if minGuard < 1 {
+		s.problem(prefix+"min_delete_guard", "must be 1 or more (default %d)", DefaultMinDeleteGuard)
+		minGuard = inhMin
+	}
+	if !s.has(prefix + "max_pages") {
+		pages = inhPages
+	} else if pages < 1 {
+		s.problem(prefix+"max_pages", "must be 1 or more (default %d)", DefaultMaxPages)
+		pages = inhPages
+	}
+	return frac, minGuard, pages
+}
+
 func (s scope) listen(addr string) {
 	if addr == "" {
 		return
@@ -118,6 +145,9 @@ func (s scope) defaults(d *Defaults) (loc *time.Location, reRate, fuRate RateLim
 	}
 	d.RunTimeout = cmp.Or(d.RunTimeout, DefaultRunTimeout)
 	d.MaxJitter = cmp.Or(d.MaxJitter, DefaultMaxJitter)
+	d.MaxDeleteFraction, d.MinDeleteGuard, d.MaxPages = s.pullBounds("defaults.",
+		d.MaxDeleteFraction, d.MinDeleteGuard, d.MaxPages,
+		DefaultMaxDeleteFraction, DefaultMinDeleteGuard, DefaultMaxPages)
 
 	builtin := Schedules{RentEngine: DefaultRentEngineSchedule, Funnel: DefaultFunnelSchedule, Push: DefaultPushSchedule}
 	for _, job := range jobs {
@@ -183,6 +213,9 @@ func (s scope) tenantConfig(t *Tenant, d *Defaults, defLoc *time.Location, reRat
 	}
 	t.RunTimeout = cmp.Or(t.RunTimeout, d.RunTimeout)
 	t.MaxJitter = cmp.Or(t.MaxJitter, d.MaxJitter)
+	t.MaxDeleteFraction, t.MinDeleteGuard, t.MaxPages = s.pullBounds("",
+		t.MaxDeleteFraction, t.MinDeleteGuard, t.MaxPages,
+		d.MaxDeleteFraction, d.MinDeleteGuard, d.MaxPages)
 
 	if t.RentEngine == nil && t.Funnel == nil {
 		s.problem("", "no upstream configured: add a rentengine: or funnel: block")

@@ -77,6 +77,11 @@ func (p *parser) walk(n *yaml.Node, t reflect.Type, c cursor) {
 		if n.Kind != yaml.ScalarNode || n.Decode(&b) != nil {
 			p.walkProblem(c, n, "expected true or false, got %s", describe(n))
 		}
+	case t.Kind() == reflect.Float64:
+		var f float64
+		if n.Kind != yaml.ScalarNode || n.Decode(&f) != nil {
+			p.walkProblem(c, n, "expected a number such as 0.2, got %s", describe(n))
+		}
 	case t.Kind() >= reflect.Int && t.Kind() <= reflect.Int64:
 		v := reflect.New(t)
 		if n.Kind != yaml.ScalarNode || n.Decode(v.Interface()) != nil {
