@@ -68,7 +68,7 @@ func cmdPush(ctx context.Context, env Env, args []string) int {
 			return 1
 		}
 		defer closeLock()
-		run, err := lockedRun(ctx, lock, runner, t, tenants.JobPush)
+		run, err := lockedRun(ctx, lock, runner, t, tenants.JobPush, syncer.RunOptions{})
 		if run != nil {
 			fmt.Fprintln(env.Stdout, runSummary(t.ID, run))
 		}

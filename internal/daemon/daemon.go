@@ -141,6 +141,13 @@ func Run(ctx context.Context, opts Options) error {
 			m.SetLastSuccess(k[0], k[1], at)
 		}
 	}
+	if statuses, err := store.JobStatuses(ctx, ""); err != nil {
+		log.Warn("could not read the latest runs from sync_runs; the held-deletes gauge starts empty", zap.Error(err))
+	} else {
+		for _, st := range statuses {
+			m.SetHeldDeletes(st.TenantID, st.Job, st.Last.HeldDeletes())
+		}
+	}
 	runner := syncer.NewRunner(syncer.Config{
 		Store: store, Limiters: upstream.NewLimiters(), Upstream: m, Runs: m, Pushes: m,
 		Retry: opts.Retry, AttemptTimeout: opts.AttemptTimeout, Host: host,

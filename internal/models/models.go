@@ -148,6 +148,10 @@ const (
 	RunRunning   = "running"
 	RunSucceeded = "succeeded"
 	RunFailed    = "failed"
+	// RunHeld marks a pull run in which the mass-delete guard kept at least one resource from
+	// tombstoning (details.held_deletes has the would-be count per resource); everything else of
+	// the run was stored as usual.
+	RunHeld = "held"
 	// RunAbandoned marks a run whose process died; set by the next run of the same job.
 	RunAbandoned = "abandoned"
 )
@@ -176,3 +180,18 @@ type SyncRun struct {
 }
 
 func (SyncRun) TableName() string { return "sync_runs" }
+
+// HeldDeletes returns, per resource, how many rows the mass-delete guard kept the run from
+// tombstoning (details.held_deletes); nil when it held nothing.
+func (r *SyncRun) HeldDeletes() map[string]int64 {
+	if len(r.Details) == 0 {
+		return nil
+	}
+	var d struct {
+		Held map[string]int64 `json:"held_deletes"`
+	}
+	if json.Unmarshal(r.Details, &d) != nil || len(d.Held) == 0 {
+		return nil
+	}
+	return d.Held
+}

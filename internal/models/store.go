@@ -437,30 +437,31 @@ func upsertInTx[K Key, T any, P interface {
 	return pc, nil
 }
 
-// MissingKeys returns the keys of the tenant's live rows of a table for which seen is false.
-func MissingKeys[K Key](ctx context.Context, s *Store, table, tenant string, seen func(K) bool) ([]K, error) {
+// MissingKeys returns the keys of the tenant's live rows of a table for which seen is false, and
+// how many live rows the tenant has there (missing ones included).
+func MissingKeys[K Key](ctx context.Context, s *Store, table, tenant string, seen func(K) bool) (missing []K, live int64, err error) {
 	// Collect first, update later: SQLite has a single connection, so a cursor cannot stay open
 	// across other statements.
-	var missing []K
 	rows, err := s.db.WithContext(ctx).Table(table).Select("id").
 		Where("tenant_id = ? AND deleted_at IS NULL", tenant).Rows()
 	if err != nil {
-		return nil, fmt.Errorf("list live rows of %s: %w", table, err)
+		return nil, 0, fmt.Errorf("list live rows of %s: %w", table, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var k K
 		if err := rows.Scan(&k); err != nil {
-			return nil, fmt.Errorf("scan live row of %s: %w", table, err)
+			return nil, 0, fmt.Errorf("scan live row of %s: %w", table, err)
 		}
+		live++
 		if !seen(k) {
 			missing = append(missing, k)
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list live rows of %s: %w", table, err)
+		return nil, 0, fmt.Errorf("list live rows of %s: %w", table, err)
 	}
-	return missing, nil
+	return missing, live, nil
 }
 
 // Tombstone sets deleted_at on the given live rows and returns how many it marked.

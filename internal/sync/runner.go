@@ -14,9 +14,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -103,10 +105,12 @@ func (r *Runner) upstreamConfig() upstream.Config {
 // runContext is what a job sees of its run.
 type runContext struct {
 	tenant    string
+	job       string
 	runID     string
 	log       *zap.Logger
 	store     *models.Store
 	now       func() time.Time
+	bounds    pullBounds
 	total     Counts
 	resources map[string]Counts
 	retries   int64
@@ -130,6 +134,20 @@ func (rc *runContext) pullAll(ctx context.Context, ps []puller) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// held maps each resource the mass-delete guard held to its would-be count.
+func (rc *runContext) held() map[string]int64 {
+	var m map[string]int64
+	for name, c := range rc.resources {
+		if c.HeldDeletes > 0 {
+			if m == nil {
+				m = map[string]int64{}
+			}
+			m[name] = c.HeldDeletes
+		}
+	}
+	return m
 }
 
 // jobFunc returns the implementation of a job.
@@ -156,9 +174,41 @@ func (r *Runner) extraJobs() map[string]func(context.Context, *runContext, *tena
 // jobRegistry lets each job's file add itself without this file knowing it.
 var jobRegistry []func(*Runner, map[string]func(context.Context, *runContext, *tenants.Tenant) error)
 
+// RunOptions are one-off overrides for a single run.
+type RunOptions struct {
+	// AllowDeletes lifts the mass-delete guard for this run: an operator has checked that the
+	// deletions a held run reported are real (syncd sync --allow-deletes).
+	AllowDeletes bool
+}
+
+// HeldError is the outcome of a run whose mass-delete guard held at least one resource: the
+// run stored everything else, and tombstoned none of the held resources' missing rows.
+type HeldError struct {
+	Tenant, Job string
+	// Held maps each held resource to the number of rows it would have tombstoned.
+	Held map[string]int64
+}
+
+func (e *HeldError) Error() string {
+	names := slices.Sorted(maps.Keys(e.Held))
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = fmt.Sprintf("%d rows of %s", e.Held[n], n)
+	}
+	return fmt.Sprintf("held by the mass-delete guard: the pull would tombstone %s, over max_delete_fraction; "+
+		"none were tombstoned. If the deletions are real, release them with: syncd sync --tenant %s --job %s --allow-deletes",
+		strings.Join(parts, ", "), e.Tenant, e.Job)
+}
+
 // Run runs one job for one tenant now, bounded by the tenant's run timeout, and records it in
-// sync_runs. The returned run is never nil once the run was recorded as started.
-func (r *Runner) Run(ctx context.Context, t *tenants.Tenant, job string) (run *models.SyncRun, err error) {
+// sync_runs. The returned run is never nil once the run was recorded as started. A run held by
+// the mass-delete guard returns a *HeldError.
+func (r *Runner) Run(ctx context.Context, t *tenants.Tenant, job string) (*models.SyncRun, error) {
+	return r.RunWith(ctx, t, job, RunOptions{})
+}
+
+// RunWith is Run with one-off options.
+func (r *Runner) RunWith(ctx context.Context, t *tenants.Tenant, job string, opts RunOptions) (run *models.SyncRun, err error) {
 	fn, err := r.jobFunc(job)
 	if err != nil {
 		return nil, err
@@ -176,8 +226,8 @@ func (r *Runner) Run(ctx context.Context, t *tenants.Tenant, job string) (run *m
 		return nil, fmt.Errorf("tenant %s job %s: %w", t.ID, job, err)
 	}
 	log.Info("run started")
-	rc := &runContext{tenant: t.ID, runID: runID, log: log, store: r.cfg.Store, now: r.cfg.Now,
-		resources: map[string]Counts{}, details: map[string]any{}}
+	rc := &runContext{tenant: t.ID, job: job, runID: runID, log: log, store: r.cfg.Store, now: r.cfg.Now,
+		bounds: boundsFor(t, opts), resources: map[string]Counts{}, details: map[string]any{}}
 
 	func() {
 		defer func() {
@@ -188,6 +238,9 @@ func (r *Runner) Run(ctx context.Context, t *tenants.Tenant, job string) (run *m
 		}()
 		err = fn(ctx, rc, t)
 	}()
+	if held := rc.held(); err == nil && len(held) > 0 {
+		err = &HeldError{Tenant: t.ID, Job: job, Held: held}
+	}
 
 	r.finish(ctx, run, rc, err)
 	took := time.Since(start)
@@ -198,6 +251,11 @@ func (r *Runner) Run(ctx context.Context, t *tenants.Tenant, job string) (run *m
 		zap.Int64("fetched", run.Fetched), zap.Int64("inserted", run.Inserted), zap.Int64("updated", run.Updated),
 		zap.Int64("unchanged", run.Unchanged), zap.Int64("deleted", run.Deleted),
 		zap.Int64("bad_records", run.BadRecords), zap.Int64("retries", run.Retries)}
+	if herr := (*HeldError)(nil); errors.As(err, &herr) {
+		// The guard logged each held resource at error already.
+		log.Warn("run held: deletions withheld", append(fields, zap.Any("held_deletes", herr.Held))...)
+		return run, fmt.Errorf("tenant %s job %s: %w", t.ID, job, err)
+	}
 	if err != nil {
 		log.Error("run failed", append(fields, zap.Error(err))...)
 		return run, fmt.Errorf("tenant %s job %s: %w", t.ID, job, err)
@@ -219,12 +277,19 @@ func (r *Runner) finish(ctx context.Context, run *models.SyncRun, rc *runContext
 	run.Status = models.RunSucceeded
 	if runErr != nil {
 		run.Status = models.RunFailed
+		if errors.As(runErr, new(*HeldError)) {
+			run.Status = models.RunHeld
+		}
 		msg := runErr.Error()
 		run.Error = &msg
 	}
 	details := map[string]any{}
 	if len(rc.resources) > 0 {
 		details["resources"] = rc.resources
+	}
+	// Also on a failed run: a resource can be held while another fails.
+	if held := rc.held(); len(held) > 0 {
+		details["held_deletes"] = held
 	}
 	for k, v := range rc.details {
 		details[k] = v
