@@ -281,6 +281,7 @@ func cmdSync(ctx context.Context, env Env, args []string) int {
 	}
 	defer store.Close()
 	runner := syncer.NewRunner(syncer.Config{Store: store}, log)
+	defer stopRunner(ctx, runner)
 	lock, closeLock, err := jobLock(ctx, cfg, store, log)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "syncd sync:", err)
@@ -302,6 +303,17 @@ func cmdSync(ctx context.Context, env Env, args []string) int {
 		}
 	}
 	return status
+}
+
+// outcomeGrace is how long a one-shot command waits, before it exits, for run outcomes that the
+// database refused to be recorded after all.
+const outcomeGrace = 15 * time.Second
+
+// stopRunner gives pending outcomes outcomeGrace (less if ctx ends) and stops the runner.
+func stopRunner(ctx context.Context, runner *syncer.Runner) {
+	sctx, cancel := context.WithTimeout(ctx, outcomeGrace)
+	defer cancel()
+	runner.Stop(sctx)
 }
 
 // jobLock returns the cross-process lock a one-shot run must hold, so that `syncd sync` never

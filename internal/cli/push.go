@@ -60,6 +60,7 @@ func cmdPush(ctx context.Context, env Env, args []string) int {
 	}
 	defer store.Close()
 	runner := syncer.NewRunner(syncer.Config{Store: store}, log)
+	defer stopRunner(ctx, runner)
 
 	if !*plan {
 		lock, closeLock, err := jobLock(ctx, cfg, store, log)

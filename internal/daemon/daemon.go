@@ -216,7 +216,14 @@ func Run(ctx context.Context, opts Options) error {
 
 	log.Info("stopping: no new runs; cancelling runs in progress")
 	d.stopping.Store(true)
+	stopCtx, cancelStop := context.WithTimeout(context.Background(), cfg.Limits.ShutdownTimeout)
+	defer cancelStop()
 	stopErr := d.sched.Stop()
+	// Outcomes the database refused get what is left of the shutdown timeout.
+	if n := runner.Pending(); n > 0 {
+		log.Warn("waiting for run outcomes the database has not accepted yet", zap.Int("pending", n))
+	}
+	runner.Stop(stopCtx)
 	if srv != nil {
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		_ = srv.Shutdown(sctx)

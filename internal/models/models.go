@@ -176,7 +176,11 @@ type SyncRun struct {
 	Error      *string
 	// Details holds per-resource counts and notes as JSON.
 	Details JSON
-	Host    string
+	// Host names the process for people ("host" or "host/pid").
+	Host string
+	// Process identifies the process that ran the run (procid.ID's String form; "" for runs
+	// recorded before migration 00006), so that a later run can tell whether it is gone.
+	Process string
 }
 
 func (SyncRun) TableName() string { return "sync_runs" }

@@ -20,6 +20,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	gosync "sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -27,6 +28,7 @@ import (
 	"github.com/syncd-dev/syncd/internal/clients/funnel"
 	"github.com/syncd-dev/syncd/internal/clients/upstream"
 	"github.com/syncd-dev/syncd/internal/models"
+	"github.com/syncd-dev/syncd/internal/procid"
 	"github.com/syncd-dev/syncd/internal/push"
 	"github.com/syncd-dev/syncd/internal/tenants"
 )
@@ -59,6 +61,9 @@ type Config struct {
 	Pushes PushObserver
 	// PushHooks stop pushes at chosen points (tests only).
 	PushHooks *push.Hooks
+	// OutcomeRetry paces retries of recording an outcome the database refused (zero = defaults;
+	// see OutcomeRetry).
+	OutcomeRetry OutcomeRetry
 }
 
 // PushObserver counts push outcomes.
@@ -66,10 +71,22 @@ type PushObserver interface {
 	Push(tenant, kind, outcome string)
 }
 
-// Runner runs jobs.
+// Runner runs jobs. It keeps the outcomes the database refused until they are recorded (see
+// outcome.go); Stop ends that.
 type Runner struct {
 	cfg Config
 	log *zap.Logger
+	// self identifies this process in sync_runs.process.
+	self procid.ID
+
+	// life bounds background outcome retries; stop cancels it.
+	life context.Context
+	stop context.CancelFunc
+	wg   gosync.WaitGroup
+
+	mu gosync.Mutex
+	// pending holds the outcome being retried per tenant job (jobKey).
+	pending map[string]*pendingOutcome
 }
 
 // NewRunner builds a runner.
@@ -86,7 +103,8 @@ func NewRunner(cfg Config, log *zap.Logger) *Runner {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	return &Runner{cfg: cfg, log: log}
+	life, stop := context.WithCancel(context.Background())
+	return &Runner{cfg: cfg, log: log, self: procid.Self(), life: life, stop: stop, pending: map[string]*pendingOutcome{}}
 }
 
 // Store returns the runner's store.
@@ -220,9 +238,13 @@ func (r *Runner) RunWith(ctx context.Context, t *tenants.Tenant, job string, opt
 		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
+	// An outcome of this job still pending is recorded (or at least tried) before this run
+	// starts, so that the previous run is never seen as running next to this one.
+	r.settlePending(ctx, t.ID, job)
 	start := time.Now()
-	run = &models.SyncRun{RunID: runID, TenantID: t.ID, Job: job, StartedAt: r.cfg.Now(), Host: r.cfg.Host}
-	if err := r.cfg.Store.StartRun(ctx, run); err != nil {
+	run = &models.SyncRun{RunID: runID, TenantID: t.ID, Job: job, StartedAt: r.cfg.Now(), Host: r.cfg.Host,
+		Process: r.self.String()}
+	if err := r.cfg.Store.StartRun(ctx, run, r.ownerGone); err != nil {
 		return nil, fmt.Errorf("tenant %s job %s: %w", t.ID, job, err)
 	}
 	log.Info("run started")
@@ -264,11 +286,9 @@ func (r *Runner) RunWith(ctx context.Context, t *tenants.Tenant, job string, opt
 	return run, nil
 }
 
-// finish records the outcome even when the run's context has ended: a cancelled run must still
-// be recorded as failed.
+// finish records the outcome even when the run's context has ended (a cancelled run must still
+// be recorded as failed) and even when the database refuses it now (see recordOutcome).
 func (r *Runner) finish(ctx context.Context, run *models.SyncRun, rc *runContext, runErr error) {
-	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
 	now := r.cfg.Now()
 	c := rc.total
 	run.FinishedAt = &now
@@ -299,9 +319,7 @@ func (r *Runner) finish(ctx context.Context, run *models.SyncRun, rc *runContext
 			run.Details = models.JSON(b)
 		}
 	}
-	if err := r.cfg.Store.FinishRun(fctx, run); err != nil {
-		rc.log.Error("could not record run outcome", zap.Error(err))
-	}
+	r.recordOutcome(ctx, run, rc.log)
 }
 
 func newRunID() string {
