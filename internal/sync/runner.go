@@ -123,7 +123,6 @@ func (r *Runner) upstreamConfig() upstream.Config {
 // runContext is what a job sees of its run.
 type runContext struct {
 	tenant    string
-	job       string
 	runID     string
 	log       *zap.Logger
 	store     *models.Store
@@ -248,7 +247,7 @@ func (r *Runner) RunWith(ctx context.Context, t *tenants.Tenant, job string, opt
 		return nil, fmt.Errorf("tenant %s job %s: %w", t.ID, job, err)
 	}
 	log.Info("run started")
-	rc := &runContext{tenant: t.ID, job: job, runID: runID, log: log, store: r.cfg.Store, now: r.cfg.Now,
+	rc := &runContext{tenant: t.ID, runID: runID, log: log, store: r.cfg.Store, now: r.cfg.Now,
 		bounds: boundsFor(t, opts), resources: map[string]Counts{}, details: map[string]any{}}
 
 	func() {
