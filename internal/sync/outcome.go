@@ -3,6 +3,7 @@ package sync
 import (
 	"cmp"
 	"context"
+	"errors"
 	"time"
 
 	"github.com/sethvargo/go-retry"
@@ -85,17 +86,25 @@ func (r *Runner) recordOutcome(ctx context.Context, run *models.SyncRun, log *za
 }
 
 // retryOutcome starts retrying a copy of run's outcome in the background, the first time after
-// one backoff delay (the caller has just failed an attempt).
+// one backoff delay (the caller has just failed an attempt). After Stop the outcome is only
+// logged.
 func (r *Runner) retryOutcome(run models.SyncRun, log *zap.Logger) {
 	ctx, cancel := context.WithCancel(r.life)
 	p := &pendingOutcome{run: run, log: log, cancel: cancel, done: make(chan struct{})}
 	key := jobKey(run.TenantID, run.Job)
 	r.mu.Lock()
+	if r.stopped {
+		r.mu.Unlock()
+		cancel()
+		p.lost(errors.New("the runner has stopped"))
+		return
+	}
 	if old := r.pending[key]; old != nil {
 		// Cannot happen (the next run takes the old one over first); never leak it anyway.
 		old.cancel()
 	}
 	r.pending[key] = p
+	r.retrying[p] = struct{}{}
 	r.mu.Unlock()
 
 	pol := r.cfg.OutcomeRetry
@@ -103,9 +112,7 @@ func (r *Runner) retryOutcome(run models.SyncRun, log *zap.Logger) {
 	b = retry.WithJitterPercent(10, b)
 	b = retry.WithCappedDuration(cmp.Or(pol.Cap, 30*time.Second), b)
 	b = retry.WithMaxDuration(cmp.Or(pol.MaxElapsed, 24*time.Hour), b)
-	r.wg.Add(1)
 	go func() {
-		defer r.wg.Done()
 		defer close(p.done)
 		defer cancel()
 		attempts := 0
@@ -133,6 +140,7 @@ func (r *Runner) retryOutcome(run models.SyncRun, log *zap.Logger) {
 		if r.pending[key] == p {
 			delete(r.pending, key)
 		}
+		delete(r.retrying, p)
 		r.mu.Unlock()
 		switch {
 		case err == nil:
@@ -201,21 +209,33 @@ func (r *Runner) ownerGone(run *models.SyncRun) bool {
 }
 
 // Stop gives outcomes still pending until ctx ends to be recorded, then stops retrying them and
-// logs each one left in full. Runs must have ended (the scheduler stopped) before. It is
-// idempotent; the runner must not run jobs afterwards.
+// logs each one left in full. Call it once runs have ended (after the scheduler stopped); a run
+// that still ends later has its outcome tried once and, if refused, logged. It is idempotent.
 func (r *Runner) Stop(ctx context.Context) {
-	done := make(chan struct{})
-	go func() {
-		r.wg.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-ctx.Done():
-		r.stop()
-		<-done
+	for p := r.anyRetrying(); p != nil && ctx.Err() == nil; p = r.anyRetrying() {
+		select {
+		case <-p.done:
+		case <-ctx.Done():
+		}
 	}
+	r.mu.Lock()
+	r.stopped = true
+	r.mu.Unlock()
 	r.stop()
+	// Cancelled retries return at once, logging what they lose.
+	for p := r.anyRetrying(); p != nil; p = r.anyRetrying() {
+		<-p.done
+	}
+}
+
+// anyRetrying returns one outcome whose retrying goroutine is still running, or nil.
+func (r *Runner) anyRetrying() *pendingOutcome {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for p := range r.retrying {
+		return p
+	}
+	return nil
 }
 
 // Pending reports how many outcomes are waiting to be recorded (tests, shutdown logs).

@@ -82,11 +82,15 @@ type Runner struct {
 	// life bounds background outcome retries; stop cancels it.
 	life context.Context
 	stop context.CancelFunc
-	wg   gosync.WaitGroup
 
 	mu gosync.Mutex
 	// pending holds the outcome being retried per tenant job (jobKey).
 	pending map[string]*pendingOutcome
+	// retrying holds every outcome whose retrying goroutine still runs (pending ones, and one
+	// being taken over by settlePending).
+	retrying map[*pendingOutcome]struct{}
+	// stopped is set by Stop: no retrying starts after it.
+	stopped bool
 }
 
 // NewRunner builds a runner.
@@ -104,7 +108,8 @@ func NewRunner(cfg Config, log *zap.Logger) *Runner {
 		log = zap.NewNop()
 	}
 	life, stop := context.WithCancel(context.Background())
-	return &Runner{cfg: cfg, log: log, self: procid.Self(), life: life, stop: stop, pending: map[string]*pendingOutcome{}}
+	return &Runner{cfg: cfg, log: log, self: procid.Self(), life: life, stop: stop,
+		pending: map[string]*pendingOutcome{}, retrying: map[*pendingOutcome]struct{}{}}
 }
 
 // Store returns the runner's store.
