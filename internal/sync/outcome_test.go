@@ -15,6 +15,7 @@ import (
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
+	"go.uber.org/zap/zaptest/observer"
 	"gorm.io/gorm"
 
 	"github.com/syncd-dev/syncd/internal/dbtest"
@@ -179,6 +180,34 @@ func TestNULInErrorIsRecorded(t *testing.T) {
 		}
 		if b.runner.Pending() != 0 {
 			t.Errorf("%d outcomes pending", b.runner.Pending())
+		}
+	})
+}
+
+// The database never comes back before shutdown: Stop waits until its deadline, then the outcome
+// is logged in full at error (the one place it survives) and nothing is left retrying.
+func TestStopLogsLostOutcome(t *testing.T) {
+	dbtest.Dialects(t, func(t *testing.T, store *models.Store) {
+		core, logs := observer.New(zap.WarnLevel)
+		b := newREBundle(t, store, "lost", 35)
+		b.runner = syncer.NewRunner(syncer.Config{Store: store, Retry: fastRetry,
+			OutcomeRetry: syncer.OutcomeRetry{Base: 5 * time.Millisecond, Cap: 10 * time.Millisecond}}, zap.New(core))
+		failFinishes(t, store, 1<<30)
+		run := b.sync(t)
+
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		b.runner.Stop(ctx)
+		if n := b.runner.Pending(); n != 0 {
+			t.Errorf("%d outcomes still pending after Stop", n)
+		}
+		lost := logs.FilterMessageSnippet("run outcome lost").All()
+		if len(lost) != 1 || lost[0].Level != zap.ErrorLevel {
+			t.Fatalf("lost-outcome log lines: %v", lost)
+		}
+		f := lost[0].ContextMap()
+		if f["tenant"] != "lost" || f["run_id"] != run.RunID || f["status"] != models.RunSucceeded || f["inserted"] != run.Inserted {
+			t.Errorf("lost-outcome log fields %v", f)
 		}
 	})
 }
