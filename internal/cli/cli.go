@@ -46,7 +46,7 @@ Usage:
 
 Commands:
   run          run the daemon: scheduled pulls and pushes for every tenant, HTTP endpoints
-  sync         run one job for one tenant now (--tenant ID [--job rentengine|funnel|push])
+  sync         run one job for one tenant now (--tenant ID [--job rentengine|funnel|push] [--allow-deletes])
   push         plan or run the push job for one tenant (--tenant ID [--plan])
   status       show each tenant's jobs: last run, outcome, rows, last success, last error
   validate     check a config file and list every problem
@@ -217,16 +217,24 @@ func openStore(ctx context.Context, cfg *tenants.Config, log *zap.Logger) (*mode
 }
 
 func cmdSync(ctx context.Context, env Env, args []string) int {
-	fs := newFlags("sync", "Run one pass of a tenant's job(s) now. Exit status 0 means every job succeeded.", env)
+	fs := newFlags("sync", "Run one pass of a tenant's job(s) now. Exit status 0 means every job succeeded "+
+		"(a run held by the mass-delete guard is not a success).", env)
 	var c common
 	c.register(fs, env)
 	tenant := fs.String("tenant", "", "tenant id (required)")
 	job := fs.String("job", "", "job to run: rentengine, funnel or push (default: every pull job the tenant has, then push)")
+	allowDeletes := fs.Bool("allow-deletes", false, "lift the mass-delete guard for this one run, after checking upstream that "+
+		"the deletions a held run reported are real (needs --job)")
 	if fs.Parse(args) != nil {
 		return 2
 	}
 	if *tenant == "" {
 		fmt.Fprintln(env.Stderr, "syncd sync: --tenant is required")
+		return 2
+	}
+	if *allowDeletes && *job == "" {
+		// The override is for the one job whose held deletions the operator checked.
+		fmt.Fprintln(env.Stderr, "syncd sync: --allow-deletes needs --job (the job whose held deletions you checked)")
 		return 2
 	}
 	if *job != "" && !syncer.KnownJob(*job) {
@@ -273,6 +281,7 @@ func cmdSync(ctx context.Context, env Env, args []string) int {
 	}
 	defer store.Close()
 	runner := syncer.NewRunner(syncer.Config{Store: store}, log)
+	defer stopRunner(ctx, runner)
 	lock, closeLock, err := jobLock(ctx, cfg, store, log)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "syncd sync:", err)
@@ -281,7 +290,7 @@ func cmdSync(ctx context.Context, env Env, args []string) int {
 	defer closeLock()
 	status := 0
 	for _, j := range jobs {
-		run, err := lockedRun(ctx, lock, runner, t, j)
+		run, err := lockedRun(ctx, lock, runner, t, j, syncer.RunOptions{AllowDeletes: *allowDeletes})
 		if run != nil {
 			fmt.Fprintln(env.Stdout, runSummary(t.ID, run))
 		}
@@ -294,6 +303,17 @@ func cmdSync(ctx context.Context, env Env, args []string) int {
 		}
 	}
 	return status
+}
+
+// outcomeGrace is how long a one-shot command waits, before it exits, for run outcomes that the
+// database refused to be recorded after all.
+const outcomeGrace = 15 * time.Second
+
+// stopRunner gives pending outcomes outcomeGrace (less if ctx ends) and stops the runner.
+func stopRunner(ctx context.Context, runner *syncer.Runner) {
+	sctx, cancel := context.WithTimeout(ctx, outcomeGrace)
+	defer cancel()
+	runner.Stop(sctx)
 }
 
 // jobLock returns the cross-process lock a one-shot run must hold, so that `syncd sync` never
@@ -311,9 +331,9 @@ func jobLock(ctx context.Context, cfg *tenants.Config, store *models.Store, log 
 }
 
 // lockedRun runs a job under the lock, or reports that another process is running it.
-func lockedRun(ctx context.Context, lock scheduler.Locker, runner *syncer.Runner, t *tenants.Tenant, job string) (*models.SyncRun, error) {
+func lockedRun(ctx context.Context, lock scheduler.Locker, runner *syncer.Runner, t *tenants.Tenant, job string, opts syncer.RunOptions) (*models.SyncRun, error) {
 	if lock == nil {
-		return runner.Run(ctx, t, job)
+		return runner.RunWith(ctx, t, job, opts)
 	}
 	held, release, err := lock.TryLock(ctx, t.ID, job)
 	if err != nil {
@@ -323,7 +343,7 @@ func lockedRun(ctx context.Context, lock scheduler.Locker, runner *syncer.Runner
 		return nil, fmt.Errorf("tenant %s job %s is running in another process right now; try again when it ends", t.ID, job)
 	}
 	defer release()
-	return runner.Run(held, t, job)
+	return runner.RunWith(held, t, job, opts)
 }
 
 func runDuration(r *models.SyncRun) string {

@@ -60,6 +60,7 @@ func cmdPush(ctx context.Context, env Env, args []string) int {
 	}
 	defer store.Close()
 	runner := syncer.NewRunner(syncer.Config{Store: store}, log)
+	defer stopRunner(ctx, runner)
 
 	if !*plan {
 		lock, closeLock, err := jobLock(ctx, cfg, store, log)
@@ -68,7 +69,7 @@ func cmdPush(ctx context.Context, env Env, args []string) int {
 			return 1
 		}
 		defer closeLock()
-		run, err := lockedRun(ctx, lock, runner, t, tenants.JobPush)
+		run, err := lockedRun(ctx, lock, runner, t, tenants.JobPush, syncer.RunOptions{})
 		if run != nil {
 			fmt.Fprintln(env.Stdout, runSummary(t.ID, run))
 		}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	iofs "io/fs"
+	"maps"
 	"os"
 	"slices"
 	"sort"
@@ -37,7 +38,7 @@ type jobStatus struct {
 	LastRun            *runStatus `json:"last_run"`
 	LastSuccessAt      *time.Time `json:"last_success_at"`
 	LastSuccessAgeSecs *float64   `json:"last_success_age_seconds"`
-	// LastError is the error of the most recent failed or abandoned run, whether or not a
+	// LastError is the error of the most recent failed, held or abandoned run, whether or not a
 	// success followed it; LastErrorAt is when that run started.
 	LastError   string     `json:"last_error,omitempty"`
 	LastErrorAt *time.Time `json:"last_error_at,omitempty"`
@@ -60,7 +61,10 @@ type runStatus struct {
 	Deleted      int64    `json:"deleted"`
 	BadRecords   int64    `json:"bad_records"`
 	Retries      int64    `json:"retries"`
-	Error        string   `json:"error,omitempty"`
+	// HeldDeletes maps each resource the mass-delete guard held (status "held", or "failed" when
+	// another resource failed) to the rows it would have tombstoned.
+	HeldDeletes map[string]int64 `json:"held_deletes,omitempty"`
+	Error       string           `json:"error,omitempty"`
 }
 
 // State values.
@@ -205,7 +209,7 @@ func newJobStatus(tenant, job, schedule, state string, rec *models.JobStatus, no
 	js.LastRun = &runStatus{
 		RunID: r.RunID, Status: r.Status, StartedAt: r.StartedAt.UTC(), FinishedAt: utcPtr(r.FinishedAt), Host: r.Host,
 		Pages: r.Pages, Fetched: r.Fetched, Inserted: r.Inserted, Updated: r.Updated, Unchanged: r.Unchanged,
-		Deleted: r.Deleted, BadRecords: r.BadRecords, Retries: r.Retries, Error: deref(r.Error),
+		Deleted: r.Deleted, BadRecords: r.BadRecords, Retries: r.Retries, HeldDeletes: r.HeldDeletes(), Error: deref(r.Error),
 	}
 	switch {
 	case r.FinishedAt != nil:
@@ -245,6 +249,14 @@ func writeStatusTable(w io.Writer, rows []jobStatus, now time.Time) error {
 		if lr := r.LastRun; lr != nil {
 			lastRun = ago(now.Sub(lr.StartedAt))
 			outcome = lr.Status
+			if len(lr.HeldDeletes) > 0 {
+				// "held (units 130)": what the guard kept, without reading the error.
+				var parts []string
+				for _, name := range slices.Sorted(maps.Keys(lr.HeldDeletes)) {
+					parts = append(parts, fmt.Sprintf("%s %d", name, lr.HeldDeletes[name]))
+				}
+				outcome += " (" + strings.Join(parts, ", ") + ")"
+			}
 			if lr.DurationSecs != nil {
 				took = fmtDuration(time.Duration(*lr.DurationSecs * float64(time.Second)))
 			}

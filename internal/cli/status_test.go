@@ -68,7 +68,7 @@ func record(t testing.TB, s *models.Store, r models.SyncRun) {
 	t.Helper()
 	ctx := context.Background()
 	status := r.Status
-	if err := s.StartRun(ctx, &r); err != nil {
+	if err := s.StartRun(ctx, &r, nil); err != nil {
 		t.Fatal(err)
 	}
 	if status == models.RunRunning {

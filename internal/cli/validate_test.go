@@ -24,6 +24,9 @@ func TestValidate(t *testing.T) {
 		{"unknown key names tenant and path", "../tenants/testdata/unknown_key.yaml", nil, 1, []string{"tenant", "rentengine."}},
 		{"bad cron", "../tenants/testdata/bad_cron.yaml", nil, 1, []string{"schedules."}},
 		{"duplicate tenant", "../tenants/testdata/duplicate_tenant.yaml", nil, 1, []string{"duplicate tenant id"}},
+		{"control characters in a community id", "../tenants/testdata/community_control_chars.yaml",
+			map[string]string{"ACME_FUNNEL_API_KEY": "b"}, 1,
+			[]string{"4 problem(s)", `tenant "acme": funnel.communities[0]: community id "12\x0034" contains the control character U+0000`}},
 		{"missing file", "testdata/nope.yaml", nil, 1, []string{"nope.yaml"}},
 	}
 	for _, tc := range cases {

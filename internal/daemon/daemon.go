@@ -141,6 +141,13 @@ func Run(ctx context.Context, opts Options) error {
 			m.SetLastSuccess(k[0], k[1], at)
 		}
 	}
+	if statuses, err := store.JobStatuses(ctx, ""); err != nil {
+		log.Warn("could not read the latest runs from sync_runs; the held-deletes gauge starts empty", zap.Error(err))
+	} else {
+		for _, st := range statuses {
+			m.SetHeldDeletes(st.TenantID, st.Job, st.Last.HeldDeletes())
+		}
+	}
 	runner := syncer.NewRunner(syncer.Config{
 		Store: store, Limiters: upstream.NewLimiters(), Upstream: m, Runs: m, Pushes: m,
 		Retry: opts.Retry, AttemptTimeout: opts.AttemptTimeout, Host: host,
@@ -209,7 +216,14 @@ func Run(ctx context.Context, opts Options) error {
 
 	log.Info("stopping: no new runs; cancelling runs in progress")
 	d.stopping.Store(true)
+	stopCtx, cancelStop := context.WithTimeout(context.Background(), cfg.Limits.ShutdownTimeout)
+	defer cancelStop()
 	stopErr := d.sched.Stop()
+	// Outcomes the database refused get what is left of the shutdown timeout.
+	if n := runner.Pending(); n > 0 {
+		log.Warn("waiting for run outcomes the database has not accepted yet", zap.Int("pending", n))
+	}
+	runner.Stop(stopCtx)
 	if srv != nil {
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		_ = srv.Shutdown(sctx)

@@ -23,6 +23,7 @@ type Metrics struct {
 	runDuration  *prometheus.HistogramVec
 	rows         *prometheus.CounterVec
 	lastSuccess  *prometheus.GaugeVec
+	heldDeletes  *prometheus.GaugeVec
 	badRecords   *prometheus.CounterVec
 	requests     *prometheus.CounterVec
 	requestTime  *prometheus.HistogramVec
@@ -42,7 +43,7 @@ func New() *Metrics {
 	m := &Metrics{
 		Registry: r,
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "syncd_runs_total", Help: "Job runs by tenant, job and outcome (succeeded, failed).",
+			Name: "syncd_runs_total", Help: "Job runs by tenant, job and outcome (succeeded, failed, held).",
 		}, []string{"tenant", "job", "outcome"}),
 		runDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "syncd_run_duration_seconds", Help: "Duration of job runs.",
@@ -54,6 +55,9 @@ func New() *Metrics {
 		lastSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "syncd_last_success_timestamp_seconds", Help: "Unix time of the last successful run per tenant and job.",
 		}, []string{"tenant", "job"}),
+		heldDeletes: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "syncd_held_deletes", Help: "Rows the latest run of a tenant's job would have tombstoned but the mass-delete guard held, per resource (absent when not held). Release with syncd sync --allow-deletes.",
+		}, []string{"tenant", "job", "resource"}),
 		badRecords: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "syncd_bad_records_total", Help: "Upstream records that could not be decoded or stored.",
 		}, []string{"tenant", "job"}),
@@ -90,7 +94,7 @@ func New() *Metrics {
 			Name: "syncd_tenants", Help: "Enabled tenants in the running config.",
 		}),
 	}
-	r.MustRegister(m.runs, m.runDuration, m.rows, m.lastSuccess, m.badRecords, m.requests, m.requestTime,
+	r.MustRegister(m.runs, m.runDuration, m.rows, m.lastSuccess, m.heldDeletes, m.badRecords, m.requests, m.requestTime,
 		m.retries, m.rateWait, m.skipped, m.startDelay, m.pushes, m.reloads, m.webhooks, m.tenantsGauge,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -117,6 +121,17 @@ func (m *Metrics) RunFinished(run *models.SyncRun, took time.Duration) {
 	if run.Status == models.RunSucceeded && run.FinishedAt != nil {
 		m.SetLastSuccess(run.TenantID, run.Job, *run.FinishedAt)
 	}
+	m.SetHeldDeletes(run.TenantID, run.Job, run.HeldDeletes())
+}
+
+// SetHeldDeletes replaces the held-deletes gauges of a tenant's job with those of its latest run
+// (nil: nothing held, so a released or recovered job's series disappear). The daemon seeds it
+// from sync_runs at start, so a restart does not hide a held job.
+func (m *Metrics) SetHeldDeletes(tenant, job string, held map[string]int64) {
+	m.heldDeletes.DeletePartialMatch(prometheus.Labels{"tenant": tenant, "job": job})
+	for resource, n := range held {
+		m.heldDeletes.WithLabelValues(tenant, job, resource).Set(float64(n))
+	}
 }
 
 // SetLastSuccess sets the last success time of a tenant's job. The daemon seeds it from
@@ -130,6 +145,7 @@ func (m *Metrics) SetLastSuccess(tenant, job string, at time.Time) {
 // not look like one whose syncs stopped. Counters stay: they are cumulative history.
 func (m *Metrics) ForgetTenant(tenant string) {
 	m.lastSuccess.DeletePartialMatch(prometheus.Labels{"tenant": tenant})
+	m.heldDeletes.DeletePartialMatch(prometheus.Labels{"tenant": tenant})
 }
 
 // ObserveRequest implements upstream.Observer.

@@ -95,6 +95,28 @@ func TestObserversFeedMetrics(t *testing.T) {
 			absent: []string{"syncd_last_success_timestamp_seconds{job=funnel,tenant=acme}"},
 		},
 		{
+			name: "held run sets the held-deletes gauge; the next run replaces it",
+			feed: func(m *metrics.Metrics) {
+				m.RunFinished(&models.SyncRun{TenantID: "acme", Job: "rentengine", Status: models.RunHeld, FinishedAt: &finished,
+					Details: models.JSON(`{"held_deletes":{"units":130,"prospects":240}}`)}, time.Second)
+				m.RunFinished(&models.SyncRun{TenantID: "beta", Job: "rentengine", Status: models.RunHeld, FinishedAt: &finished,
+					Details: models.JSON(`{"held_deletes":{"units":50}}`)}, time.Second)
+				m.RunFinished(&models.SyncRun{TenantID: "beta", Job: "rentengine", Status: models.RunHeld, FinishedAt: &finished,
+					Details: models.JSON(`{"held_deletes":{"prospects":7}}`)}, time.Second)
+				m.RunFinished(&models.SyncRun{TenantID: "acme", Job: "rentengine", Status: models.RunSucceeded, FinishedAt: &finished}, time.Second)
+			},
+			want: map[string]float64{
+				"syncd_runs_total{job=rentengine,outcome=held,tenant=acme}":         1,
+				"syncd_runs_total{job=rentengine,outcome=held,tenant=beta}":         2,
+				"syncd_held_deletes{job=rentengine,resource=prospects,tenant=beta}": 7,
+			},
+			absent: []string{
+				"syncd_held_deletes{job=rentengine,resource=units,tenant=acme}",
+				"syncd_held_deletes{job=rentengine,resource=prospects,tenant=acme}",
+				"syncd_held_deletes{job=rentengine,resource=units,tenant=beta}",
+			},
+		},
+		{
 			name: "upstream requests, retries and rate-limit waits",
 			feed: func(m *metrics.Metrics) {
 				m.ObserveRequest("rentengine", "GET /units", 200, 10*time.Millisecond)

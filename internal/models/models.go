@@ -148,6 +148,10 @@ const (
 	RunRunning   = "running"
 	RunSucceeded = "succeeded"
 	RunFailed    = "failed"
+	// RunHeld marks a pull run in which the mass-delete guard kept at least one resource from
+	// tombstoning (details.held_deletes has the would-be count per resource); everything else of
+	// the run was stored as usual.
+	RunHeld = "held"
 	// RunAbandoned marks a run whose process died; set by the next run of the same job.
 	RunAbandoned = "abandoned"
 )
@@ -172,7 +176,26 @@ type SyncRun struct {
 	Error      *string
 	// Details holds per-resource counts and notes as JSON.
 	Details JSON
-	Host    string
+	// Host names the process for people ("host" or "host/pid").
+	Host string
+	// Process identifies the process that ran the run (procid.ID's String form; "" for runs
+	// recorded before migration 00006), so that a later run can tell whether it is gone.
+	Process string
 }
 
 func (SyncRun) TableName() string { return "sync_runs" }
+
+// HeldDeletes returns, per resource, how many rows the mass-delete guard kept the run from
+// tombstoning (details.held_deletes); nil when it held nothing.
+func (r *SyncRun) HeldDeletes() map[string]int64 {
+	if len(r.Details) == 0 {
+		return nil
+	}
+	var d struct {
+		Held map[string]int64 `json:"held_deletes"`
+	}
+	if json.Unmarshal(r.Details, &d) != nil || len(d.Held) == 0 {
+		return nil
+	}
+	return d.Held
+}

@@ -16,7 +16,7 @@ type JobStatus struct {
 	Last SyncRun
 	// LastSuccess is the most recent succeeded run (nil: none recorded).
 	LastSuccess *SyncRun
-	// LastFailure is the most recent failed or abandoned run (nil: none recorded).
+	// LastFailure is the most recent failed, held or abandoned run (nil: none recorded).
 	LastFailure *SyncRun
 }
 
@@ -32,7 +32,7 @@ func (s *Store) JobStatuses(ctx context.Context, tenant string) ([]JobStatus, er
 	if err != nil {
 		return nil, err
 	}
-	bad, err := s.latestRuns(ctx, tenant, RunFailed, RunAbandoned)
+	bad, err := s.latestRuns(ctx, tenant, RunFailed, RunHeld, RunAbandoned)
 	if err != nil {
 		return nil, err
 	}

@@ -437,30 +437,31 @@ func upsertInTx[K Key, T any, P interface {
 	return pc, nil
 }
 
-// MissingKeys returns the keys of the tenant's live rows of a table for which seen is false.
-func MissingKeys[K Key](ctx context.Context, s *Store, table, tenant string, seen func(K) bool) ([]K, error) {
+// MissingKeys returns the keys of the tenant's live rows of a table for which seen is false, and
+// how many live rows the tenant has there (missing ones included).
+func MissingKeys[K Key](ctx context.Context, s *Store, table, tenant string, seen func(K) bool) (missing []K, live int64, err error) {
 	// Collect first, update later: SQLite has a single connection, so a cursor cannot stay open
 	// across other statements.
-	var missing []K
 	rows, err := s.db.WithContext(ctx).Table(table).Select("id").
 		Where("tenant_id = ? AND deleted_at IS NULL", tenant).Rows()
 	if err != nil {
-		return nil, fmt.Errorf("list live rows of %s: %w", table, err)
+		return nil, 0, fmt.Errorf("list live rows of %s: %w", table, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var k K
 		if err := rows.Scan(&k); err != nil {
-			return nil, fmt.Errorf("scan live row of %s: %w", table, err)
+			return nil, 0, fmt.Errorf("scan live row of %s: %w", table, err)
 		}
+		live++
 		if !seen(k) {
 			missing = append(missing, k)
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list live rows of %s: %w", table, err)
+		return nil, 0, fmt.Errorf("list live rows of %s: %w", table, err)
 	}
-	return missing, nil
+	return missing, live, nil
 }
 
 // Tombstone sets deleted_at on the given live rows and returns how many it marked.
@@ -480,15 +481,33 @@ func Tombstone[K Key](ctx context.Context, s *Store, table, tenant string, keys 
 	return n, nil
 }
 
-// StartRun inserts a running SyncRun. Any earlier run of the same tenant and job still marked
-// running is marked abandoned: the caller holds that job's lock, so no such run can be alive.
-func (s *Store) StartRun(ctx context.Context, run *SyncRun) error {
+// AbandonedMessage is the error recorded for a run whose process ended before recording its
+// outcome.
+const AbandonedMessage = "process ended before the run finished"
+
+// StartRun inserts a running SyncRun. Earlier runs of the same tenant and job still marked
+// running are marked abandoned when gone says their process has ended (nil: all of them, which
+// is right when nothing else can be known: the caller holds the job's lock, so no other run of
+// it can be in progress). The caller decides liveness; see sync.Runner.
+func (s *Store) StartRun(ctx context.Context, run *SyncRun, gone func(*SyncRun) bool) error {
 	db := s.db.WithContext(ctx)
-	msg := "process ended before the run finished"
-	if err := db.Model(&SyncRun{}).
-		Where("tenant_id = ? AND job = ? AND status = ?", run.TenantID, run.Job, RunRunning).
-		Updates(map[string]any{"status": RunAbandoned, "error": msg}).Error; err != nil {
-		return fmt.Errorf("mark abandoned runs of %s/%s: %w", run.TenantID, run.Job, err)
+	var running []SyncRun
+	if err := db.Where("tenant_id = ? AND job = ? AND status = ?", run.TenantID, run.Job, RunRunning).
+		Find(&running).Error; err != nil {
+		return fmt.Errorf("read unfinished runs of %s/%s: %w", run.TenantID, run.Job, err)
+	}
+	var ids []int64
+	for i := range running {
+		if gone == nil || gone(&running[i]) {
+			ids = append(ids, running[i].ID)
+		}
+	}
+	if len(ids) > 0 {
+		// status = running again: a run whose outcome was recorded meanwhile keeps it.
+		if err := db.Model(&SyncRun{}).Where("id IN ? AND status = ?", ids, RunRunning).
+			Updates(map[string]any{"status": RunAbandoned, "error": AbandonedMessage}).Error; err != nil {
+			return fmt.Errorf("mark abandoned runs of %s/%s: %w", run.TenantID, run.Job, err)
+		}
 	}
 	run.Status = RunRunning
 	if err := db.Create(run).Error; err != nil {
@@ -497,13 +516,49 @@ func (s *Store) StartRun(ctx context.Context, run *SyncRun) error {
 	return nil
 }
 
-// FinishRun writes a run's outcome and counts.
+// FinishRun writes a run's outcome and counts, replacing whatever the row says (also an
+// "abandoned" set meanwhile by another replica: the outcome is the truth). Error and Details are
+// made storable first (see storableText), so no error text can make an outcome unrecordable.
 func (s *Store) FinishRun(ctx context.Context, run *SyncRun) error {
+	if run.Error != nil {
+		msg := storableText(*run.Error)
+		run.Error = &msg
+	}
+	run.Details = storableJSON(run.Details)
 	if err := s.db.WithContext(ctx).Model(&SyncRun{}).Where("id = ?", run.ID).Select("*").Omit("id").
 		Updates(run).Error; err != nil {
 		return fmt.Errorf("record end of run %s: %w", run.RunID, err)
 	}
 	return nil
+}
+
+// storableText returns s as both databases store it unchanged: invalid UTF-8 and NUL (which a
+// Postgres text column rejects, failing the whole statement) become U+FFFD. Error texts carry
+// upstream bytes, which may be anything.
+func storableText(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	return strings.ReplaceAll(s, "\x00", "\uFFFD")
+}
+
+// storableJSON replaces the escape \u0000 in a JSON document with \uFFFD: jsonb rejects it
+// (encoding/json writes a NUL in a string that way). Escapes are walked pairwise, so an escaped
+// backslash followed by "u0000" is left alone; the replacement has the same length, so it is
+// done in a copy of the same size.
+func storableJSON(doc JSON) JSON {
+	if !bytes.Contains(doc, []byte(`\u0000`)) {
+		return doc
+	}
+	out := bytes.Clone(doc)
+	for i := 0; i < len(out)-1; i++ {
+		if out[i] != '\\' {
+			continue
+		}
+		if out[i+1] == 'u' && bytes.HasPrefix(out[i+2:], []byte("0000")) {
+			copy(out[i+2:], "FFFD")
+		}
+		i++ // skip the escaped character
+	}
+	return out
 }
 
 // sqlDB exposes the pool for callers needing database/sql (advisory locks, benchmarks).

@@ -1,8 +1,10 @@
 package sync
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/RoaringBitmap/roaring/v2/roaring64"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/syncd-dev/syncd/internal/clients/upstream"
 	"github.com/syncd-dev/syncd/internal/models"
+	"github.com/syncd-dev/syncd/internal/tenants"
 )
 
 // resource describes one pulled collection: how to stream it from the upstream and how to turn a
@@ -43,6 +46,11 @@ func (r resource[K, T, P]) resourceName() string { return r.name }
 // pull runs one complete pass over the resource, upserting page by page, then tombstones the
 // tenant's rows that the pass did not return.
 //
+// Bounds: a pass reads at most rc.bounds.maxPages pages; past that it fails, and a failed pass
+// tombstones nothing. A pass that would tombstone too many rows at once (see pullBounds.holds)
+// tombstones none of them and reports the would-be count in Counts.HeldDeletes instead; the run
+// is then recorded as held until an operator allows the deletions or raises the limit.
+//
 // Page drift: the upstreams page by offset, so a record deleted upstream during the pass shifts
 // later records back by one and the record at the page boundary is skipped. A skipped record is
 // indistinguishable from a deleted one, so whenever a pass leaves tombstone candidates the
@@ -67,7 +75,14 @@ func (r resource[K, T, P]) pull(ctx context.Context, rc *runContext) (Counts, er
 	// report is false on the verifying pass: its bad records were already counted and logged.
 	pass := func(seen seenSet[K], report bool) (complete bool, err error) {
 		complete = true
+		pages := 0
 		err = r.list(ctx, func(p upstream.Page) error {
+			// Checked before the page is stored: an upstream that never stops sending full
+			// pages gets no further than the limit.
+			if pages++; pages > rc.bounds.maxPages {
+				return fmt.Errorf("%w: more than %d pages in one pass (max_pages); stopped before storing page %d",
+					ErrTooManyPages, rc.bounds.maxPages, p.Number)
+			}
 			c.Pages++
 			rows := make([]T, 0, len(p.Records))
 			for _, raw := range p.Records {
@@ -139,9 +154,12 @@ func (r resource[K, T, P]) pull(ctx context.Context, rc *runContext) (Counts, er
 		c.Notes = append(c.Notes, "records without id: nothing tombstoned")
 		return c, nil
 	}
-	var missing []K
+	var (
+		missing []K
+		live    int64
+	)
 	if has {
-		missing, err = models.MissingKeys[K](ctx, rc.store, r.table, rc.tenant, first.has)
+		missing, live, err = models.MissingKeys[K](ctx, rc.store, r.table, rc.tenant, first.has)
 		if err != nil {
 			return c, err
 		}
@@ -170,6 +188,21 @@ func (r resource[K, T, P]) pull(ctx context.Context, rc *runContext) (Counts, er
 		if !second.has(k) {
 			gone = append(gone, k)
 		}
+	}
+	if rc.bounds.holds(int64(len(gone)), live) {
+		if !rc.bounds.allowDeletes {
+			c.HeldDeletes = int64(len(gone))
+			c.Notes = append(c.Notes, fmt.Sprintf("mass-delete guard: %d of %d live rows would be tombstoned "+
+				"(max_delete_fraction %g, min_delete_guard %d); nothing tombstoned", len(gone), live,
+				rc.bounds.maxDeleteFraction, rc.bounds.minDeleteGuard))
+			log.Error("mass-delete guard: pass held, nothing tombstoned; release with --allow-deletes if the deletions are real",
+				zap.String("resource", r.name), zap.Int("would_tombstone", len(gone)), zap.Int64("live", live),
+				zap.Float64("max_delete_fraction", rc.bounds.maxDeleteFraction), zap.Int64("min_delete_guard", rc.bounds.minDeleteGuard))
+			return c, nil
+		}
+		log.Warn("mass-delete guard lifted for this run (--allow-deletes): tombstoning",
+			zap.String("resource", r.name), zap.Int("tombstoning", len(gone)), zap.Int64("live", live))
+		c.Notes = append(c.Notes, fmt.Sprintf("mass-delete guard lifted (--allow-deletes): %d of %d live rows tombstoned", len(gone), live))
 	}
 	n, err := models.Tombstone[K](ctx, rc.store, r.table, rc.tenant, gone, rc.now())
 	if err != nil {
@@ -216,17 +249,49 @@ func newSeen[K models.Key]() seenSet[K] {
 	panic(fmt.Sprintf("no seen set for key type %T", zero))
 }
 
+// ErrTooManyPages ends a pass that read more than max_pages pages.
+var ErrTooManyPages = errors.New("too many pages")
+
+// pullBounds are what one run's passes may do (from the tenant's config and the run's options).
+type pullBounds struct {
+	maxPages          int
+	maxDeleteFraction float64
+	minDeleteGuard    int64
+	// allowDeletes lifts the mass-delete guard for this run only (syncd sync --allow-deletes).
+	allowDeletes bool
+}
+
+func boundsFor(t *tenants.Tenant, opts RunOptions) pullBounds {
+	return pullBounds{
+		maxPages:          cmp.Or(t.MaxPages, tenants.DefaultMaxPages),
+		maxDeleteFraction: cmp.Or(t.MaxDeleteFraction, tenants.DefaultMaxDeleteFraction),
+		minDeleteGuard:    int64(cmp.Or(t.MinDeleteGuard, tenants.DefaultMinDeleteGuard)),
+		allowDeletes:      opts.AllowDeletes,
+	}
+}
+
+// holds reports whether tombstoning n of live rows trips the mass-delete guard: more than
+// minDeleteGuard rows and more than maxDeleteFraction of the live rows. Deletions upstream come a
+// few at a time; an upstream that answers an empty or cut-short list looks like all of them at
+// once, and tombstoning on its word would empty the tenant's mirror.
+func (b pullBounds) holds(n, live int64) bool {
+	return n > b.minDeleteGuard && float64(n) > b.maxDeleteFraction*float64(live)
+}
+
 // Counts are one resource's (or a whole run's) figures.
 type Counts struct {
-	Pages      int64    `json:"pages"`
-	Fetched    int64    `json:"fetched"`
-	Inserted   int64    `json:"inserted"`
-	Updated    int64    `json:"updated"`
-	Unchanged  int64    `json:"unchanged"`
-	Deleted    int64    `json:"deleted"`
-	BadRecords int64    `json:"bad_records"`
-	Passes     int      `json:"passes,omitempty"`
-	Notes      []string `json:"notes,omitempty"`
+	Pages      int64 `json:"pages"`
+	Fetched    int64 `json:"fetched"`
+	Inserted   int64 `json:"inserted"`
+	Updated    int64 `json:"updated"`
+	Unchanged  int64 `json:"unchanged"`
+	Deleted    int64 `json:"deleted"`
+	BadRecords int64 `json:"bad_records"`
+	// HeldDeletes is how many rows the pass would have tombstoned when the mass-delete guard
+	// held it (it then tombstoned none).
+	HeldDeletes int64    `json:"held_deletes,omitempty"`
+	Passes      int      `json:"passes,omitempty"`
+	Notes       []string `json:"notes,omitempty"`
 }
 
 func (c *Counts) add(o Counts) {
@@ -237,4 +302,5 @@ func (c *Counts) add(o Counts) {
 	c.Unchanged += o.Unchanged
 	c.Deleted += o.Deleted
 	c.BadRecords += o.BadRecords
+	c.HeldDeletes += o.HeldDeletes
 }

@@ -14,10 +14,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
 	"runtime/debug"
+	"slices"
 	"strings"
+	gosync "sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -25,6 +28,7 @@ import (
 	"github.com/syncd-dev/syncd/internal/clients/funnel"
 	"github.com/syncd-dev/syncd/internal/clients/upstream"
 	"github.com/syncd-dev/syncd/internal/models"
+	"github.com/syncd-dev/syncd/internal/procid"
 	"github.com/syncd-dev/syncd/internal/push"
 	"github.com/syncd-dev/syncd/internal/tenants"
 )
@@ -57,6 +61,9 @@ type Config struct {
 	Pushes PushObserver
 	// PushHooks stop pushes at chosen points (tests only).
 	PushHooks *push.Hooks
+	// OutcomeRetry paces retries of recording an outcome the database refused (zero = defaults;
+	// see OutcomeRetry).
+	OutcomeRetry OutcomeRetry
 }
 
 // PushObserver counts push outcomes.
@@ -64,10 +71,26 @@ type PushObserver interface {
 	Push(tenant, kind, outcome string)
 }
 
-// Runner runs jobs.
+// Runner runs jobs. It keeps the outcomes the database refused until they are recorded (see
+// outcome.go); Stop ends that.
 type Runner struct {
 	cfg Config
 	log *zap.Logger
+	// self identifies this process in sync_runs.process.
+	self procid.ID
+
+	// life bounds background outcome retries; stop cancels it.
+	life context.Context
+	stop context.CancelFunc
+
+	mu gosync.Mutex
+	// pending holds the outcome being retried per tenant job (jobKey).
+	pending map[string]*pendingOutcome
+	// retrying holds every outcome whose retrying goroutine still runs (pending ones, and one
+	// being taken over by settlePending).
+	retrying map[*pendingOutcome]struct{}
+	// stopped is set by Stop: no retrying starts after it.
+	stopped bool
 }
 
 // NewRunner builds a runner.
@@ -84,7 +107,9 @@ func NewRunner(cfg Config, log *zap.Logger) *Runner {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	return &Runner{cfg: cfg, log: log}
+	life, stop := context.WithCancel(context.Background())
+	return &Runner{cfg: cfg, log: log, self: procid.Self(), life: life, stop: stop,
+		pending: map[string]*pendingOutcome{}, retrying: map[*pendingOutcome]struct{}{}}
 }
 
 // Store returns the runner's store.
@@ -107,6 +132,7 @@ type runContext struct {
 	log       *zap.Logger
 	store     *models.Store
 	now       func() time.Time
+	bounds    pullBounds
 	total     Counts
 	resources map[string]Counts
 	retries   int64
@@ -133,6 +159,20 @@ func (rc *runContext) pullAll(ctx context.Context, ps []puller) error {
 	return errors.Join(errs...)
 }
 
+// held maps each resource the mass-delete guard held to its would-be count.
+func (rc *runContext) held() map[string]int64 {
+	var m map[string]int64
+	for name, c := range rc.resources {
+		if c.HeldDeletes > 0 {
+			if m == nil {
+				m = map[string]int64{}
+			}
+			m[name] = c.HeldDeletes
+		}
+	}
+	return m
+}
+
 // jobFunc returns the implementation of a job.
 func (r *Runner) jobFunc(job string) (func(context.Context, *runContext, *tenants.Tenant) error, error) {
 	switch job {
@@ -157,9 +197,41 @@ func (r *Runner) extraJobs() map[string]func(context.Context, *runContext, *tena
 // jobRegistry lets each job's file add itself without this file knowing it.
 var jobRegistry []func(*Runner, map[string]func(context.Context, *runContext, *tenants.Tenant) error)
 
+// RunOptions are one-off overrides for a single run.
+type RunOptions struct {
+	// AllowDeletes lifts the mass-delete guard for this run: an operator has checked that the
+	// deletions a held run reported are real (syncd sync --allow-deletes).
+	AllowDeletes bool
+}
+
+// HeldError is the outcome of a run whose mass-delete guard held at least one resource: the
+// run stored everything else, and tombstoned none of the held resources' missing rows.
+type HeldError struct {
+	Tenant, Job string
+	// Held maps each held resource to the number of rows it would have tombstoned.
+	Held map[string]int64
+}
+
+func (e *HeldError) Error() string {
+	names := slices.Sorted(maps.Keys(e.Held))
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = fmt.Sprintf("%d rows of %s", e.Held[n], n)
+	}
+	return fmt.Sprintf("held by the mass-delete guard: the pull would tombstone %s, over max_delete_fraction; "+
+		"none were tombstoned. If the deletions are real, release them with: syncd sync --tenant %s --job %s --allow-deletes",
+		strings.Join(parts, ", "), e.Tenant, e.Job)
+}
+
 // Run runs one job for one tenant now, bounded by the tenant's run timeout, and records it in
-// sync_runs. The returned run is never nil once the run was recorded as started.
-func (r *Runner) Run(ctx context.Context, t *tenants.Tenant, job string) (run *models.SyncRun, err error) {
+// sync_runs. The returned run is never nil once the run was recorded as started. A run held by
+// the mass-delete guard returns a *HeldError.
+func (r *Runner) Run(ctx context.Context, t *tenants.Tenant, job string) (*models.SyncRun, error) {
+	return r.RunWith(ctx, t, job, RunOptions{})
+}
+
+// RunWith is Run with one-off options.
+func (r *Runner) RunWith(ctx context.Context, t *tenants.Tenant, job string, opts RunOptions) (run *models.SyncRun, err error) {
 	fn, err := r.jobFunc(job)
 	if err != nil {
 		return nil, err
@@ -171,14 +243,18 @@ func (r *Runner) Run(ctx context.Context, t *tenants.Tenant, job string) (run *m
 		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
+	// An outcome of this job still pending is recorded (or at least tried) before this run
+	// starts, so that the previous run is never seen as running next to this one.
+	r.settlePending(ctx, t.ID, job)
 	start := time.Now()
-	run = &models.SyncRun{RunID: runID, TenantID: t.ID, Job: job, StartedAt: r.cfg.Now(), Host: r.cfg.Host}
-	if err := r.cfg.Store.StartRun(ctx, run); err != nil {
+	run = &models.SyncRun{RunID: runID, TenantID: t.ID, Job: job, StartedAt: r.cfg.Now(), Host: r.cfg.Host,
+		Process: r.self.String()}
+	if err := r.cfg.Store.StartRun(ctx, run, r.ownerGone); err != nil {
 		return nil, fmt.Errorf("tenant %s job %s: %w", t.ID, job, err)
 	}
 	log.Info("run started")
 	rc := &runContext{tenant: t.ID, runID: runID, log: log, store: r.cfg.Store, now: r.cfg.Now,
-		resources: map[string]Counts{}, details: map[string]any{}}
+		bounds: boundsFor(t, opts), resources: map[string]Counts{}, details: map[string]any{}}
 
 	func() {
 		defer func() {
@@ -193,6 +269,9 @@ func (r *Runner) Run(ctx context.Context, t *tenants.Tenant, job string) (run *m
 		// Said first, in sync_runs and the logs alike: no retry or next run fixes it, an operator does.
 		err = fmt.Errorf("%w: %w", upstream.ErrCredentialsRejected, err)
 	}
+	if held := rc.held(); err == nil && len(held) > 0 {
+		err = &HeldError{Tenant: t.ID, Job: job, Held: held}
+	}
 
 	r.finish(ctx, run, rc, err)
 	took := time.Since(start)
@@ -203,6 +282,11 @@ func (r *Runner) Run(ctx context.Context, t *tenants.Tenant, job string) (run *m
 		zap.Int64("fetched", run.Fetched), zap.Int64("inserted", run.Inserted), zap.Int64("updated", run.Updated),
 		zap.Int64("unchanged", run.Unchanged), zap.Int64("deleted", run.Deleted),
 		zap.Int64("bad_records", run.BadRecords), zap.Int64("retries", run.Retries)}
+	if herr := (*HeldError)(nil); errors.As(err, &herr) {
+		// The guard logged each held resource at error already.
+		log.Warn("run held: deletions withheld", append(fields, zap.Any("held_deletes", herr.Held))...)
+		return run, fmt.Errorf("tenant %s job %s: %w", t.ID, job, err)
+	}
 	if err != nil {
 		log.Error("run failed", append(fields, zap.Error(err))...)
 		return run, fmt.Errorf("tenant %s job %s: %w", t.ID, job, err)
@@ -211,11 +295,9 @@ func (r *Runner) Run(ctx context.Context, t *tenants.Tenant, job string) (run *m
 	return run, nil
 }
 
-// finish records the outcome even when the run's context has ended: a cancelled run must still
-// be recorded as failed.
+// finish records the outcome even when the run's context has ended (a cancelled run must still
+// be recorded as failed) and even when the database refuses it now (see recordOutcome).
 func (r *Runner) finish(ctx context.Context, run *models.SyncRun, rc *runContext, runErr error) {
-	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
 	now := r.cfg.Now()
 	c := rc.total
 	run.FinishedAt = &now
@@ -224,12 +306,19 @@ func (r *Runner) finish(ctx context.Context, run *models.SyncRun, rc *runContext
 	run.Status = models.RunSucceeded
 	if runErr != nil {
 		run.Status = models.RunFailed
+		if errors.As(runErr, new(*HeldError)) {
+			run.Status = models.RunHeld
+		}
 		msg := runErr.Error()
 		run.Error = &msg
 	}
 	details := map[string]any{}
 	if len(rc.resources) > 0 {
 		details["resources"] = rc.resources
+	}
+	// Also on a failed run: a resource can be held while another fails.
+	if held := rc.held(); len(held) > 0 {
+		details["held_deletes"] = held
 	}
 	for k, v := range rc.details {
 		details[k] = v
@@ -239,9 +328,7 @@ func (r *Runner) finish(ctx context.Context, run *models.SyncRun, rc *runContext
 			run.Details = models.JSON(b)
 		}
 	}
-	if err := r.cfg.Store.FinishRun(fctx, run); err != nil {
-		rc.log.Error("could not record run outcome", zap.Error(err))
-	}
+	r.recordOutcome(ctx, run, rc.log)
 }
 
 func newRunID() string {

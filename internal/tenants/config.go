@@ -118,6 +118,12 @@ type Defaults struct {
 	// MaxJitter is the upper bound of the deterministic per-tenant start delay (0 = default 30s;
 	// negative disables jitter).
 	MaxJitter time.Duration `yaml:"max_jitter"`
+	// MaxDeleteFraction, MinDeleteGuard and MaxPages bound what one pull pass may do; tenants
+	// inherit them (see Tenant). Left out: DefaultMaxDeleteFraction, DefaultMinDeleteGuard,
+	// DefaultMaxPages.
+	MaxDeleteFraction float64 `yaml:"max_delete_fraction"`
+	MinDeleteGuard    int     `yaml:"min_delete_guard"`
+	MaxPages          int     `yaml:"max_pages"`
 	// Schedules per job; a job left out falls back to the built-in schedule (rentengine
 	// "@every 15m", funnel "@every 30m", push none), one written as "" has no default.
 	Schedules Schedules `yaml:"schedules"`
@@ -149,6 +155,19 @@ type Tenant struct {
 	// MaxJitter overrides Defaults.MaxJitter (0 = inherit; negative disables jitter, so after
 	// Parse a value <= 0 means no jitter).
 	MaxJitter time.Duration `yaml:"max_jitter"`
+
+	// MaxDeleteFraction is the mass-delete guard: a complete pull pass that would tombstone more
+	// than this fraction of a resource's live rows, and more than MinDeleteGuard rows,
+	// tombstones none of them and the run is recorded as held (0 < f <= 1; default
+	// Defaults.MaxDeleteFraction). A pass that deletes at most MinDeleteGuard rows is never
+	// held, so small tables keep working. Webhook deletions are explicit and never guarded.
+	// After Parse both are set; on a Tenant built by hand, 0 means the built-in default.
+	MaxDeleteFraction float64 `yaml:"max_delete_fraction"`
+	MinDeleteGuard    int     `yaml:"min_delete_guard"`
+	// MaxPages caps the pages of one pass over one resource: an upstream that keeps inventing
+	// full pages fails the pass there, and a failed pass tombstones nothing (default
+	// Defaults.MaxPages; 0 on a Tenant built by hand means the built-in default).
+	MaxPages int `yaml:"max_pages"`
 
 	// RentEngine and Funnel are nil when the tenant does not use that upstream; at least one is set.
 	RentEngine *RentEngine `yaml:"rentengine"`

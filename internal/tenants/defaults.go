@@ -30,6 +30,16 @@ const (
 	// DefaultMaxJitter spreads tenants that share a schedule such as "0 * * * *".
 	DefaultMaxJitter = 30 * time.Second
 
+	// DefaultMaxDeleteFraction and DefaultMinDeleteGuard: a pull pass may tombstone up to a
+	// fifth of a resource's live rows, or up to 10 rows whatever the fraction, before the
+	// mass-delete guard holds it. Real deletions come a few at a time; an upstream answering an
+	// empty or truncated list looks like everything deleted at once.
+	DefaultMaxDeleteFraction = 0.2
+	DefaultMinDeleteGuard    = 10
+	// DefaultMaxPages bounds one pass over one resource: 10 million records at RentEngine's
+	// 100 per page, far above any tenant, yet finite against an upstream that never stops.
+	DefaultMaxPages = 100_000
+
 	// DefaultRentEngineSchedule and DefaultFunnelSchedule apply to tenants with the matching
 	// block; DefaultPushSchedule is empty because pushing changes upstream data and must be
 	// asked for.

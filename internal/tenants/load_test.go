@@ -85,6 +85,7 @@ func TestLoadFixtures(t *testing.T) {
 		"BETA_FUNNEL_API_KEY":    "key-beta",
 		"NOID_RENTENGINE_TOKEN":  "tok-noid",
 		"GAMMA_FUNNEL_API_KEY":   "key-gamma",
+		"ACME_FUNNEL_API_KEY":    "key-acme",
 	})
 	tests := []struct {
 		file  string
@@ -115,6 +116,12 @@ func TestLoadFixtures(t *testing.T) {
 			{"", "database.url", "put the password in password_env/password_file or the whole URL in url_env", 3},
 			{"acme", "rentengine.token", "secrets are not allowed in the config file; use token_env or token_file", 8},
 			{"beta", "funnel.api_key", "secrets are not allowed in the config file; use api_key_env or api_key_file", 12},
+		}},
+		{"community_control_chars.yaml", allTokens, []want{
+			{"acme", "funnel.communities[0]", `community id "12\x0034" contains the control character U+0000`, 9},
+			{"acme", "funnel.communities[1]", `community id "P1234-\t567" contains the control character U+0009`, 10},
+			{"acme", "funnel.communities[2]", `community id "partner-id:abc\a" contains the control character U+0007`, 11},
+			{"acme", "funnel.communities[3]", `community id "line\nbreak" contains the control character U+000A`, 12},
 		}},
 		{"multiple_problems.yaml", allTokens, []want{
 			{"", "database.url", "must start with postgres://, postgresql:// or sqlite:", 3},

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	// Embedded zone data: the production image is distroless-style and may carry no zoneinfo,
 	// and a tenant's timezone must load the same everywhere.
@@ -66,6 +68,33 @@ func (p *parser) resolve(c *Config) {
 	}
 }
 
+// pullBounds checks the pull guards written under prefix ("defaults." or "" for a tenant) and
+// returns the effective values: each written one, else its inherited value. Zero is not a way to
+// ask for the default here: a written 0 is an error like any other out-of-range value.
+func (s scope) pullBounds(prefix string, frac float64, minGuard, pages int,
+	inhFrac float64, inhMin, inhPages int) (float64, int, int) {
+	if !s.has(prefix + "max_delete_fraction") {
+		frac = inhFrac
+	} else if !(frac > 0 && frac <= 1) {
+		s.problem(prefix+"max_delete_fraction", "%v is out of range: a fraction greater than 0 and at most 1, such as 0.2 "+
+			"(1 turns the mass-delete guard off)", frac)
+		frac = inhFrac
+	}
+	if !s.has(prefix + "min_delete_guard") {
+		minGuard = inhMin
+	} else if minGuard < 1 {
+		s.problem(prefix+"min_delete_guard", "must be 1 or more (default %d)", DefaultMinDeleteGuard)
+		minGuard = inhMin
+	}
+	if !s.has(prefix + "max_pages") {
+		pages = inhPages
+	} else if pages < 1 {
+		s.problem(prefix+"max_pages", "must be 1 or more (default %d)", DefaultMaxPages)
+		pages = inhPages
+	}
+	return frac, minGuard, pages
+}
+
 func (s scope) listen(addr string) {
 	if addr == "" {
 		return
@@ -116,6 +145,9 @@ func (s scope) defaults(d *Defaults) (loc *time.Location, reRate, fuRate RateLim
 	}
 	d.RunTimeout = cmp.Or(d.RunTimeout, DefaultRunTimeout)
 	d.MaxJitter = cmp.Or(d.MaxJitter, DefaultMaxJitter)
+	d.MaxDeleteFraction, d.MinDeleteGuard, d.MaxPages = s.pullBounds("defaults.",
+		d.MaxDeleteFraction, d.MinDeleteGuard, d.MaxPages,
+		DefaultMaxDeleteFraction, DefaultMinDeleteGuard, DefaultMaxPages)
 
 	builtin := Schedules{RentEngine: DefaultRentEngineSchedule, Funnel: DefaultFunnelSchedule, Push: DefaultPushSchedule}
 	for _, job := range jobs {
@@ -181,6 +213,9 @@ func (s scope) tenantConfig(t *Tenant, d *Defaults, defLoc *time.Location, reRat
 	}
 	t.RunTimeout = cmp.Or(t.RunTimeout, d.RunTimeout)
 	t.MaxJitter = cmp.Or(t.MaxJitter, d.MaxJitter)
+	t.MaxDeleteFraction, t.MinDeleteGuard, t.MaxPages = s.pullBounds("",
+		t.MaxDeleteFraction, t.MinDeleteGuard, t.MaxPages,
+		d.MaxDeleteFraction, d.MinDeleteGuard, d.MaxPages)
 
 	if t.RentEngine == nil && t.Funnel == nil {
 		s.problem("", "no upstream configured: add a rentengine: or funnel: block")
@@ -228,6 +263,12 @@ func (s scope) funnel(f *Funnel, d *Defaults, fuRate RateLimit, enabled bool) {
 		f.Communities[k] = id
 		if id == "" {
 			s.problem(field, "empty community id")
+			continue
+		}
+		if why := badText(id); why != "" {
+			// %q shows the id escaped. Such an id would be sent in upstream URLs and stored as a
+			// key; it is always a paste or templating accident.
+			s.problem(field, "community id %q %s; remove it", id, why)
 			continue
 		}
 		if first, dup := firstAt[id]; dup {
@@ -529,6 +570,20 @@ func (s scope) dsn(d *Database, field, src, dsn string) (string, bool) {
 	}
 	u.User = url.UserPassword(u.User.Username(), pw)
 	return u.String(), true
+}
+
+// badText says what makes s unusable as an identifier: invalid UTF-8 or a control character
+// (C0 including NUL, DEL, C1). "" means neither.
+func badText(s string) string {
+	if !utf8.ValidString(s) {
+		return "is not valid UTF-8"
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return fmt.Sprintf("contains the control character %U", r)
+		}
+	}
+	return ""
 }
 
 func loadLocation(name string) (*time.Location, error) {

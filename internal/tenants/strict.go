@@ -77,6 +77,11 @@ func (p *parser) walk(n *yaml.Node, t reflect.Type, c cursor) {
 		if n.Kind != yaml.ScalarNode || n.Decode(&b) != nil {
 			p.walkProblem(c, n, "expected true or false, got %s", describe(n))
 		}
+	case t.Kind() == reflect.Float64:
+		var f float64
+		if n.Kind != yaml.ScalarNode || n.Decode(&f) != nil {
+			p.walkProblem(c, n, "expected a number such as 0.2, got %s", describe(n))
+		}
 	case t.Kind() >= reflect.Int && t.Kind() <= reflect.Int64:
 		v := reflect.New(t)
 		if n.Kind != yaml.ScalarNode || n.Decode(v.Interface()) != nil {
@@ -159,8 +164,9 @@ func (p *parser) walkSequence(n *yaml.Node, t reflect.Type, c cursor) {
 			}
 			p.labels[i] = tenantLabel(unalias(item), i)
 			ic = cursor{full: ic.full, tenant: p.labels[i], tenantIndex: i}
-			p.lines[ic.full] = item.Line
 		}
+		// Each item's own line, so a problem with one list entry points at it.
+		p.lines[ic.full] = item.Line
 		p.walk(item, elem, ic)
 	}
 }
