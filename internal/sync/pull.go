@@ -100,6 +100,12 @@ func (r resource[K, T, P]) pull(ctx context.Context, rc *runContext) (Counts, er
 					continue
 				}
 				seen.add(k)
+				if why := models.Unstorable(raw); why != "" {
+					if err := rc.quarantine(ctx, r.table, k, raw, why, p.Number, report, &c); err != nil {
+						return fmt.Errorf("store page %d of %s: %w", p.Number, r.name, err)
+					}
+					continue
+				}
 				if !r.keyedByBuild {
 					row, buildErr = r.build(raw)
 				}
@@ -117,7 +123,7 @@ func (r resource[K, T, P]) pull(ctx context.Context, rc *runContext) (Counts, er
 				sys.ContentHash = models.HashRaw(raw)
 				rows = append(rows, row)
 			}
-			pc, err := upsert(ctx, rc.store, rc.tenant, rows, rc.now())
+			pc, err := storePage[K, T, P](ctx, rc, r.table, upsert, rows, p.Number, report, &c)
 			if err != nil {
 				return fmt.Errorf("store page %d of %s: %w", p.Number, r.name, err)
 			}
@@ -227,6 +233,9 @@ type Counts struct {
 	BadRecords int64    `json:"bad_records"`
 	Passes     int      `json:"passes,omitempty"`
 	Notes      []string `json:"notes,omitempty"`
+
+	// Quarantined counts the bad records put in bad_records (see quarantine.go).
+	Quarantined int64 `json:"quarantined,omitempty"`
 }
 
 func (c *Counts) add(o Counts) {
@@ -237,4 +246,5 @@ func (c *Counts) add(o Counts) {
 	c.Unchanged += o.Unchanged
 	c.Deleted += o.Deleted
 	c.BadRecords += o.BadRecords
+	c.Quarantined += o.Quarantined
 }

@@ -57,6 +57,8 @@ type Config struct {
 	Pushes PushObserver
 	// PushHooks stop pushes at chosen points (tests only).
 	PushHooks *push.Hooks
+	// Quarantine is told of every record quarantined in bad_records (nil = none).
+	Quarantine QuarantineObserver
 }
 
 // PushObserver counts push outcomes.
@@ -112,6 +114,8 @@ type runContext struct {
 	retries   int64
 	// details collects job-specific figures for sync_runs.details (pushes, links).
 	details map[string]any
+	// quarantined is told of records put in bad_records (nil = none).
+	quarantined QuarantineObserver
 }
 
 // pullAll pulls each resource in turn. A failed resource does not stop the others (their data is
@@ -177,7 +181,7 @@ func (r *Runner) Run(ctx context.Context, t *tenants.Tenant, job string) (run *m
 	}
 	log.Info("run started")
 	rc := &runContext{tenant: t.ID, runID: runID, log: log, store: r.cfg.Store, now: r.cfg.Now,
-		resources: map[string]Counts{}, details: map[string]any{}}
+		resources: map[string]Counts{}, details: map[string]any{}, quarantined: r.cfg.Quarantine}
 
 	func() {
 		defer func() {
