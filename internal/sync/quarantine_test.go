@@ -217,4 +217,3 @@ func assertLive(t *testing.T, store *models.Store, table string, id int64) {
 		t.Errorf("%s %d is not a live row", table, id)
 	}
 }
-
