@@ -3,6 +3,7 @@
 package daemon
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -46,6 +47,33 @@ type Options struct {
 	Retry upstream.RetryPolicy
 	// AttemptTimeout overrides the upstream per-attempt timeout.
 	AttemptTimeout time.Duration
+	// HTTP bounds the connections of the HTTP server (zero fields = defaults).
+	HTTP HTTPTimeouts
+}
+
+// HTTPTimeouts bound what one client can hold of the HTTP server (/metrics, probes, webhooks).
+// Zero fields take the defaults below.
+type HTTPTimeouts struct {
+	// ReadHeader bounds reading a request's headers (default 10s).
+	ReadHeader time.Duration
+	// Read bounds reading a whole request, body included (default 30s): a body sent a byte at a
+	// time is cut there. Webhook deliveries are at most 1 MiB.
+	Read time.Duration
+	// Write bounds the time from the end of reading the headers to the end of writing the
+	// answer (default 30s); a webhook waits on the database within it.
+	Write time.Duration
+	// Idle bounds how long a keep-alive connection may wait for its next request (default 120s).
+	Idle time.Duration
+}
+
+func (t HTTPTimeouts) server(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: cmp.Or(t.ReadHeader, 10*time.Second),
+		ReadTimeout:       cmp.Or(t.Read, 30*time.Second),
+		WriteTimeout:      cmp.Or(t.Write, 30*time.Second),
+		IdleTimeout:       cmp.Or(t.Idle, 120*time.Second),
+	}
 }
 
 // Daemon is a running syncd.
@@ -60,6 +88,8 @@ type Daemon struct {
 
 	// stopping turns /readyz to 503 while runs are being cancelled.
 	stopping atomic.Bool
+	// notReady is the reason and detail /readyz last found ("" = ready; nil = not asked yet).
+	notReady atomic.Pointer[string]
 
 	mu   sync.Mutex
 	cfg  *tenants.Config
@@ -150,7 +180,7 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	runner := syncer.NewRunner(syncer.Config{
 		Store: store, Limiters: upstream.NewLimiters(), Upstream: m, Runs: m, Pushes: m,
-		Retry: opts.Retry, AttemptTimeout: opts.AttemptTimeout, Host: host,
+		Retry: opts.Retry, AttemptTimeout: opts.AttemptTimeout, Host: host, Quarantine: m,
 	}, log.Named("sync"))
 	scfg := scheduler.Config{
 		MaxConcurrent:   cfg.Limits.MaxConcurrentJobs,
@@ -177,7 +207,7 @@ func Run(ctx context.Context, opts Options) error {
 			return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 		}
 		d.addr = ln.Addr()
-		srv = &http.Server{Handler: d.Handler(), ReadHeaderTimeout: 10 * time.Second}
+		srv = opts.HTTP.server(d.Handler())
 		go func() {
 			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				log.Error("http server stopped", zap.Error(err))
@@ -312,6 +342,8 @@ var (
 	_ scheduler.Observer = (*metrics.Metrics)(nil)
 	_ scheduler.Runner   = (*syncer.Runner)(nil)
 	_ scheduler.Claimer  = (*Claimer)(nil)
+
+	_ syncer.QuarantineObserver = (*metrics.Metrics)(nil)
 )
 
 // processName names this process in sync_runs.host and schedule_claims.host: the host name and

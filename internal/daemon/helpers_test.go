@@ -24,7 +24,10 @@ import (
 const token = "tok-daemon-test"
 
 // env is the environment test configs resolve secrets from.
-var env = map[string]string{"RE_TOKEN": token, "RE_BAD_TOKEN": "not-the-token"}
+var env = map[string]string{"RE_TOKEN": token, "RE_BAD_TOKEN": "not-the-token", "WH_KEY": webhookKey}
+
+// webhookKey is the webhook key of tenants configured with WebhookKeyEnv "WH_KEY".
+const webhookKey = "whk-daemon-test"
 
 func lookupEnv(k string) (string, bool) { v, ok := env[k]; return v, ok }
 
@@ -71,6 +74,8 @@ type testTenant struct {
 	ID       string
 	Schedule string // rentengine schedule
 	TokenEnv string // default RE_TOKEN
+	// WebhookKeyEnv enables the RentEngine webhook with the key in this variable.
+	WebhookKeyEnv string
 }
 
 type configData struct {
@@ -97,6 +102,10 @@ tenants:{{if not (or .Tenants .Broken)}} []{{end}}
   - id: {{.ID}}
     rentengine:
       token_env: {{or .TokenEnv "RE_TOKEN"}}
+{{- if .WebhookKeyEnv}}
+      webhook:
+        api_key_env: {{.WebhookKeyEnv}}
+{{- end}}
     schedules:
       rentengine: "{{.Schedule}}"
 {{- end}}

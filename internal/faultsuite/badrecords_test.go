@@ -34,6 +34,14 @@ func TestBadRecords(t *testing.T) {
 			must(t, f.Corrupt(rentenginefake.Units, units[6], []byte(`{"status":"Available","bedrooms":"2"}`)))
 			return []int64{units[6]}
 		}, 1, false},
+		{"text Postgres cannot store", func(t *testing.T, f *rentenginefake.Server, units []int64) []int64 {
+			// Quarantined in bad_records on both databases; the pass still tombstones.
+			for i, bad := range []string{`a\u0000b`, `\ud800`, "caf\xe9"} {
+				raw, _ := f.Raw(rentenginefake.Units, units[i+1])
+				must(t, f.Corrupt(rentenginefake.Units, units[i+1], append([]byte(`{"notes":"`+bad+`",`), raw[1:]...)))
+			}
+			return []int64{units[1], units[2], units[3]}
+		}, 3, true},
 		{"both, on the same page", func(t *testing.T, f *rentenginefake.Server, units []int64) []int64 {
 			must(t, f.Update(rentenginefake.Units, units[4], map[string]any{"created_at": "not a time"}))
 			must(t, f.Corrupt(rentenginefake.Units, units[6], []byte(`{"id":"abc","status":"Leased"}`)))

@@ -25,6 +25,7 @@ type Metrics struct {
 	lastSuccess  *prometheus.GaugeVec
 	heldDeletes  *prometheus.GaugeVec
 	badRecords   *prometheus.CounterVec
+	quarantined  *prometheus.CounterVec
 	requests     *prometheus.CounterVec
 	requestTime  *prometheus.HistogramVec
 	retries      *prometheus.CounterVec
@@ -61,6 +62,9 @@ func New() *Metrics {
 		badRecords: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "syncd_bad_records_total", Help: "Upstream records that could not be decoded or stored.",
 		}, []string{"tenant", "job"}),
+		quarantined: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "syncd_quarantined_records_total", Help: "Upstream records put in bad_records (by a pull or a webhook) because the mirror cannot store them as received, by tenant and mirror table.",
+		}, []string{"tenant", "table"}),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "syncd_upstream_requests_total", Help: "Upstream HTTP attempts by API, operation and status code (0 = network error).",
 		}, []string{"api", "op", "code"}),
@@ -85,7 +89,7 @@ func New() *Metrics {
 			Name: "syncd_pushes_total", Help: "Pushes by tenant, kind and outcome (pushed, failed, unmatched, planned).",
 		}, []string{"tenant", "kind", "outcome"}),
 		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "syncd_webhooks_total", Help: "RentEngine webhook deliveries by tenant, table and outcome (inserted, updated, unchanged, deleted, stale, ignored, malformed, bad_record, unauthorized, error).",
+			Name: "syncd_webhooks_total", Help: "RentEngine webhook deliveries by tenant, table and outcome (inserted, updated, unchanged, deleted, stale, ignored, malformed, bad_record, quarantined, unauthorized, too_large, unreadable, error).",
 		}, []string{"tenant", "table", "outcome"}),
 		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "syncd_config_reloads_total", Help: "Config reloads by outcome (applied, rejected).",
@@ -94,7 +98,7 @@ func New() *Metrics {
 			Name: "syncd_tenants", Help: "Enabled tenants in the running config.",
 		}),
 	}
-	r.MustRegister(m.runs, m.runDuration, m.rows, m.lastSuccess, m.heldDeletes, m.badRecords, m.requests, m.requestTime,
+	r.MustRegister(m.runs, m.runDuration, m.rows, m.lastSuccess, m.heldDeletes, m.badRecords, m.quarantined, m.requests, m.requestTime,
 		m.retries, m.rateWait, m.skipped, m.startDelay, m.pushes, m.reloads, m.webhooks, m.tenantsGauge,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -180,6 +184,11 @@ func (m *Metrics) Push(tenant, kind, outcome string) {
 // Webhook counts one webhook delivery.
 func (m *Metrics) Webhook(tenant, table, outcome string) {
 	m.webhooks.WithLabelValues(tenant, table, outcome).Inc()
+}
+
+// Quarantined counts records put in bad_records; it implements sync.QuarantineObserver.
+func (m *Metrics) Quarantined(tenant, table string, n int) {
+	m.quarantined.WithLabelValues(tenant, table).Add(float64(n))
 }
 
 // Reload counts a config reload.

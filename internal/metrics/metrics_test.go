@@ -137,6 +137,18 @@ func TestObserversFeedMetrics(t *testing.T) {
 			},
 		},
 		{
+			name: "quarantined records by tenant and table",
+			feed: func(m *metrics.Metrics) {
+				m.Quarantined("acme", "rentengine_units", 1)
+				m.Quarantined("acme", "rentengine_units", 2)
+				m.Quarantined("acme", "rentengine_prospects", 1)
+			},
+			want: map[string]float64{
+				"syncd_quarantined_records_total{table=rentengine_units,tenant=acme}":     3,
+				"syncd_quarantined_records_total{table=rentengine_prospects,tenant=acme}": 1,
+			},
+		},
+		{
 			name: "pushes by kind and outcome",
 			feed: func(m *metrics.Metrics) {
 				m.Push("acme", "assign_user", "pushed")

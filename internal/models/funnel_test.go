@@ -19,7 +19,7 @@ func TestModelsMatchMigrations(t *testing.T) {
 	tables := []any{
 		&models.RentEngineUnit{}, &models.RentEngineProspect{}, &models.RentEngineLeasingEvent{}, &models.SyncRun{},
 		&models.FunnelCommunity{}, &models.FunnelProspect{}, &models.FunnelRenewal{}, &models.FunnelAppointment{},
-		&models.IdentityLink{},
+		&models.IdentityLink{}, &models.BadRecord{},
 	}
 	dbtest.Dialects(t, func(t *testing.T, store *models.Store) {
 		for _, m := range tables {

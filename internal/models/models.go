@@ -4,7 +4,8 @@
 // Every mirror table has the primary key (tenant_id, id), typed columns for what analysts filter
 // and join on, the record exactly as received (raw; jsonb on Postgres), a content hash used to skip
 // unchanged records, first_seen_at, synced_at (when syncd last wrote the row) and deleted_at (the
-// tombstone: set when a complete pull no longer returns the record, cleared if it comes back).
+// tombstone: set when a complete pull no longer returns the record, cleared if it comes back),
+// with deleted_version when a webhook DELETE set the tombstone.
 package models
 
 import (
@@ -68,6 +69,9 @@ type System struct {
 	FirstSeenAt time.Time
 	SyncedAt    time.Time
 	DeletedAt   *time.Time
+	// DeletedVersion is set only on a row tombstoned by a webhook DELETE: the updated_at the
+	// DELETE carried (see EditRow). Every write of a row clears it.
+	DeletedVersion *time.Time
 }
 
 // Sys gives the generic writer access to the system columns.

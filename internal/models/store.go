@@ -398,7 +398,7 @@ func upsertInTx[K Key, T any, P interface {
 	for i := range uniq {
 		p := P(&uniq[i])
 		sys := p.Sys()
-		sys.TenantID, sys.FirstSeenAt, sys.SyncedAt, sys.DeletedAt = tenant, now, now, nil
+		sys.TenantID, sys.FirstSeenAt, sys.SyncedAt, sys.DeletedAt, sys.DeletedVersion = tenant, now, now, nil, nil
 		st, ok := existing[p.Key()]
 		switch {
 		case !ok:

@@ -137,7 +137,7 @@ func UpsertNewPage[K Key, T any, P interface {
 	uniq, _ := uniqueRows[K, T, P](rows)
 	for i := range uniq {
 		sys := P(&uniq[i]).Sys()
-		sys.TenantID, sys.FirstSeenAt, sys.SyncedAt, sys.DeletedAt = tenant, now, now, nil
+		sys.TenantID, sys.FirstSeenAt, sys.SyncedAt, sys.DeletedAt, sys.DeletedVersion = tenant, now, now, nil, nil
 	}
 	conn := s.db.WithContext(ctx).Statement.ConnPool
 	pt, err := s.pgTable(ctx, conn, ti)

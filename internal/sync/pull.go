@@ -115,6 +115,12 @@ func (r resource[K, T, P]) pull(ctx context.Context, rc *runContext) (Counts, er
 					continue
 				}
 				seen.add(k)
+				if why := models.Unstorable(raw); why != "" {
+					if err := rc.quarantine(ctx, r.table, k, raw, why, p.Number, report, &c); err != nil {
+						return fmt.Errorf("store page %d of %s: %w", p.Number, r.name, err)
+					}
+					continue
+				}
 				if !r.keyedByBuild {
 					row, buildErr = r.build(raw)
 				}
@@ -132,7 +138,7 @@ func (r resource[K, T, P]) pull(ctx context.Context, rc *runContext) (Counts, er
 				sys.ContentHash = models.HashRaw(raw)
 				rows = append(rows, row)
 			}
-			pc, err := upsert(ctx, rc.store, rc.tenant, rows, rc.now())
+			pc, err := storePage[K, T, P](ctx, rc, r.table, upsert, rows, p.Number, report, &c)
 			if err != nil {
 				return fmt.Errorf("store page %d of %s: %w", p.Number, r.name, err)
 			}
@@ -292,6 +298,9 @@ type Counts struct {
 	HeldDeletes int64    `json:"held_deletes,omitempty"`
 	Passes      int      `json:"passes,omitempty"`
 	Notes       []string `json:"notes,omitempty"`
+
+	// Quarantined counts the bad records put in bad_records (see quarantine.go).
+	Quarantined int64 `json:"quarantined,omitempty"`
 }
 
 func (c *Counts) add(o Counts) {
@@ -303,4 +312,5 @@ func (c *Counts) add(o Counts) {
 	c.Deleted += o.Deleted
 	c.BadRecords += o.BadRecords
 	c.HeldDeletes += o.HeldDeletes
+	c.Quarantined += o.Quarantined
 }

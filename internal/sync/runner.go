@@ -64,6 +64,8 @@ type Config struct {
 	// OutcomeRetry paces retries of recording an outcome the database refused (zero = defaults;
 	// see OutcomeRetry).
 	OutcomeRetry OutcomeRetry
+	// Quarantine is told of every record quarantined in bad_records (nil = none).
+	Quarantine QuarantineObserver
 }
 
 // PushObserver counts push outcomes.
@@ -138,6 +140,8 @@ type runContext struct {
 	retries   int64
 	// details collects job-specific figures for sync_runs.details (pushes, links).
 	details map[string]any
+	// quarantined is told of records put in bad_records (nil = none).
+	quarantined QuarantineObserver
 }
 
 // pullAll pulls each resource in turn. A failed resource does not stop the others (their data is
@@ -254,7 +258,8 @@ func (r *Runner) RunWith(ctx context.Context, t *tenants.Tenant, job string, opt
 	}
 	log.Info("run started")
 	rc := &runContext{tenant: t.ID, runID: runID, log: log, store: r.cfg.Store, now: r.cfg.Now,
-		bounds: boundsFor(t, opts), resources: map[string]Counts{}, details: map[string]any{}}
+		bounds: boundsFor(t, opts), resources: map[string]Counts{}, details: map[string]any{},
+		quarantined: r.cfg.Quarantine}
 
 	func() {
 		defer func() {

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"gorm.io/gorm"
-
 	"github.com/syncd-dev/syncd/internal/clients/flex"
 	"github.com/syncd-dev/syncd/internal/clients/rentengine"
 	"github.com/syncd-dev/syncd/internal/models"
@@ -49,8 +47,24 @@ var (
 // the same decoding, content hash and tombstones, so a delivery repeated by the sender changes
 // nothing the second time. An UPDATE's record is laid over the stored record field by field,
 // because webhook records carry only a subset of a record's fields; the next pull replaces the
-// row with the full record. A delivery older than the stored record (by updated_at) is not
-// applied.
+// row with the full record.
+//
+// Ordering. Deliveries are retried and arrive out of order, so each is compared with the stored
+// row under a row lock (models.EditRow: concurrent deliveries for one record apply one after
+// another, each merging over the result of the one before):
+//   - A delivery older than the stored record (by updated_at) overwrites nothing; it only adds
+//     the fields the stored record lacks, so that deliveries racing each other lose no field.
+//   - A tombstone supersedes every version up to its deletion version (the updated_at its
+//     DELETE carried, else when it was tombstoned). A later INSERT or UPDATE that is not newer
+//     than that leaves the row deleted ("stale"); a newer one un-deletes it. An UPDATE without
+//     updated_at cannot be ordered and leaves a tombstone alone; an INSERT without one is a
+//     re-creation and un-deletes.
+//   - A DELETE whose record is older than the stored record (by updated_at) is stale: the record
+//     was updated after the version the DELETE removed, so it is not tombstoned.
+//
+// A record the mirror cannot store as received (models.Unstorable, or a value the database
+// refuses) is quarantined in bad_records and reported with ErrQuarantined: the sender's fault,
+// never worth a retry.
 func ApplyRentEngineChange(ctx context.Context, store *models.Store, tenant string, ch Change, now time.Time) (string, error) {
 	typ := strings.ToUpper(strings.TrimSpace(ch.Type))
 	switch typ {
@@ -58,52 +72,65 @@ func ApplyRentEngineChange(ctx context.Context, store *models.Store, tenant stri
 	default:
 		return "", fmt.Errorf("%w: type %q is not INSERT, UPDATE or DELETE", ErrBadChange, ch.Type)
 	}
-	var table string
-	var apply func(json.RawMessage) (string, error)
 	switch rentengine.Resource(strings.TrimSpace(ch.Table)) {
 	case rentengine.Units:
-		table = "rentengine_units"
-		apply = func(raw json.RawMessage) (string, error) {
-			return applyRecord[models.RentEngineUnit](ctx, store, table, tenant, raw, buildUnit, now)
-		}
+		return applyChange(ctx, store, tenant, "rentengine_units", typ, ch, buildUnit, now)
 	case rentengine.Prospects:
-		table = "rentengine_prospects"
-		apply = func(raw json.RawMessage) (string, error) {
-			return applyRecord[models.RentEngineProspect](ctx, store, table, tenant, raw, buildProspect, now)
-		}
+		return applyChange(ctx, store, tenant, "rentengine_prospects", typ, ch, buildProspect, now)
 	case rentengine.LeasingEvents:
-		table = "rentengine_leasing_events"
-		apply = func(raw json.RawMessage) (string, error) {
-			return applyRecord[models.RentEngineLeasingEvent](ctx, store, table, tenant, raw, buildLeasingEvent, now)
-		}
+		return applyChange(ctx, store, tenant, "rentengine_leasing_events", typ, ch, buildLeasingEvent, now)
 	case "":
 		return "", fmt.Errorf("%w: no table", ErrBadChange)
-	default:
-		return WebhookIgnored, nil
 	}
+	return WebhookIgnored, nil
+}
 
-	if typ == "DELETE" {
-		raw := ch.OldRecord
-		if isNullJSON(raw) {
-			raw = ch.Record
+func applyChange[T any, P interface {
+	*T
+	models.Row[int64]
+}](ctx context.Context, store *models.Store, tenant, table, typ string, ch Change,
+	build func(json.RawMessage) (T, error), now time.Time) (string, error) {
+	if typ != "DELETE" {
+		if isNullJSON(ch.Record) {
+			return "", fmt.Errorf("%w: %s without a record", ErrBadChange, typ)
 		}
-		id, err := rentengine.RecordID(raw)
-		if err != nil {
-			return "", fmt.Errorf("%w: DELETE without a record id: %v", ErrBadChange, err)
+		return applyRecord[T, P](ctx, store, tenant, table, typ, ch.Record, build, now)
+	}
+	raw := ch.OldRecord
+	if isNullJSON(raw) {
+		raw = ch.Record
+	}
+	id, err := webhookID(raw)
+	if err != nil {
+		return "", fmt.Errorf("%w: DELETE without a usable record id: %v", ErrBadChange, err)
+	}
+	var fields map[string]json.RawMessage
+	_ = json.Unmarshal(raw, &fields) // webhookID decoded it; only updated_at is wanted
+	version, hasVersion := versionOf(fields)
+	outcome := WebhookUnchanged
+	res, err := models.EditRow[T, P](ctx, store, tenant, id, now, func(st *models.Stored) (models.Edit[T], error) {
+		if st == nil || st.Deleted {
+			return models.Edit[T]{}, nil
 		}
-		n, err := models.Tombstone[int64](ctx, store, table, tenant, []int64{id}, now)
-		if err != nil {
-			return "", err
+		if hasVersion {
+			var old map[string]json.RawMessage
+			if json.Unmarshal(st.Raw, &old) == nil {
+				if stored, ok := versionOf(old); ok && stored.After(version) {
+					outcome = WebhookStale
+					return models.Edit[T]{}, nil
+				}
+			}
+			return models.Edit[T]{Tombstone: true, DeletedVersion: &version}, nil
 		}
-		if n == 0 {
-			return WebhookUnchanged, nil
-		}
+		return models.Edit[T]{Tombstone: true}, nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("apply DELETE of %s %d: %w", table, id, err)
+	}
+	if res.Tombstoned {
 		return WebhookDeleted, nil
 	}
-	if isNullJSON(ch.Record) {
-		return "", fmt.Errorf("%w: %s without a record", ErrBadChange, typ)
-	}
-	return apply(ch.Record)
+	return outcome, nil
 }
 
 func isNullJSON(raw json.RawMessage) bool {
@@ -111,62 +138,117 @@ func isNullJSON(raw json.RawMessage) bool {
 	return s == "" || s == "null"
 }
 
+// webhookID is the record's id, which must be a positive integer.
+func webhookID(raw json.RawMessage) (int64, error) {
+	id, err := rentengine.RecordID(raw)
+	if err != nil {
+		return 0, err
+	}
+	if id <= 0 {
+		return 0, fmt.Errorf("id %d is not positive", id)
+	}
+	return id, nil
+}
+
+// versionOf is a record's updated_at, if it has a readable one.
+func versionOf(fields map[string]json.RawMessage) (time.Time, bool) {
+	v, ok := fields["updated_at"]
+	if !ok {
+		return time.Time{}, false
+	}
+	var t flex.Time
+	if json.Unmarshal(v, &t) != nil || !t.Valid {
+		return time.Time{}, false
+	}
+	return t.V, true
+}
+
 func applyRecord[T any, P interface {
 	*T
 	models.Row[int64]
-}](ctx context.Context, store *models.Store, table, tenant string, raw json.RawMessage,
+}](ctx context.Context, store *models.Store, tenant, table, typ string, raw json.RawMessage,
 	build func(json.RawMessage) (T, error), now time.Time) (string, error) {
 	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &fields); err != nil {
+	if err := json.Unmarshal(raw, &fields); err != nil || fields == nil {
 		return "", fmt.Errorf("%w: record is not a JSON object", ErrBadChange)
 	}
-	id, err := rentengine.RecordID(raw)
+	id, err := webhookID(raw)
 	if err != nil {
 		return "", fmt.Errorf("%w: record without a usable id: %v", ErrBadChange, err)
 	}
+	if why := models.Unstorable(raw); why != "" {
+		return "", quarantineDelivery(ctx, store, tenant, table, id, raw, why, now)
+	}
+	incoming, hasVersion := versionOf(fields)
 
-	var stored struct{ Raw models.JSON }
-	err = store.DB().WithContext(ctx).Table(table).Select("raw").Where("tenant_id = ? AND id = ?", tenant, id).Take(&stored).Error
-	switch {
-	case errors.Is(err, gorm.ErrRecordNotFound):
-	case err != nil:
-		return "", fmt.Errorf("read stored %s %d: %w", table, id, err)
-	default:
-		var old map[string]json.RawMessage
-		if json.Unmarshal(stored.Raw, &old) == nil {
-			if newer(old["updated_at"], fields["updated_at"]) {
-				return WebhookStale, nil
-			}
-			same := true
-			for k, v := range fields {
-				same = same && sameJSON(old[k], v)
-				old[k] = v
-			}
-			if same {
-				// A repeated delivery, or one the stored record already reflects.
-				return WebhookUnchanged, nil
-			}
-			if raw, err = json.Marshal(old); err != nil {
-				return "", fmt.Errorf("merge %s %d: %w", table, id, err)
+	outcome := ""
+	res, err := models.EditRow[T, P](ctx, store, tenant, id, now, func(st *models.Stored) (models.Edit[T], error) {
+		merged := raw
+		if st != nil && st.Deleted {
+			newer := hasVersion && incoming.After(st.DeletedVersion)
+			recreated := typ == "INSERT" && !hasVersion
+			if !newer && !recreated {
+				outcome = WebhookStale
+				return models.Edit[T]{}, nil
 			}
 		}
-	}
-
-	row, err := build(raw)
-	if err != nil {
-		return "", fmt.Errorf("%w: %s %d: %v", ErrBadRecord, table, id, err)
-	}
-	sys := P(&row).Sys()
-	sys.Raw = models.JSON(raw)
-	sys.ContentHash = models.HashRaw(raw)
-	pc, err := models.UpsertPage[int64, T, P](ctx, store, tenant, []T{row}, now)
-	if err != nil {
+		var old map[string]json.RawMessage
+		if st != nil && json.Unmarshal(st.Raw, &old) == nil && old != nil {
+			stored, ok := versionOf(old)
+			stale := ok && hasVersion && stored.After(incoming)
+			if stale && st.Deleted {
+				outcome = WebhookStale
+				return models.Edit[T]{}, nil
+			}
+			// A stale delivery only fills the stored record's gaps: what it says of a field the
+			// stored record has is older than what is stored.
+			changed := false
+			for k, v := range fields {
+				if prev, had := old[k]; had && (stale || sameJSON(prev, v)) {
+					continue
+				}
+				old[k] = v
+				changed = true
+			}
+			switch {
+			case !changed && stale:
+				outcome = WebhookStale
+				return models.Edit[T]{}, nil
+			case !changed && !st.Deleted:
+				// A repeated delivery, or one the stored record already reflects.
+				outcome = WebhookUnchanged
+				return models.Edit[T]{}, nil
+			}
+			var err error
+			if merged, err = json.Marshal(old); err != nil {
+				return models.Edit[T]{}, fmt.Errorf("merge %s %d: %w", table, id, err)
+			}
+		}
+		row, err := build(merged)
+		if err != nil {
+			return models.Edit[T]{}, fmt.Errorf("%w: %s %d: %v", ErrBadRecord, table, id, err)
+		}
+		sys := P(&row).Sys()
+		sys.Raw = models.JSON(merged)
+		sys.ContentHash = models.HashRaw(merged)
+		return models.Edit[T]{Row: &row}, nil
+	})
+	switch {
+	case err == nil:
+	case errors.Is(err, ErrBadRecord):
 		return "", err
+	case models.IsDataError(err):
+		// Something Unstorable does not foresee; answering 5xx would have it sent forever.
+		return "", quarantineDelivery(ctx, store, tenant, table, id, raw, "the database refused it: "+err.Error(), now)
+	default:
+		return "", fmt.Errorf("apply %s of %s %d: %w", typ, table, id, err)
 	}
 	switch {
-	case pc.Inserted > 0:
+	case outcome != "":
+		return outcome, nil
+	case res.Inserted > 0:
 		return WebhookInserted, nil
-	case pc.Updated > 0:
+	case res.Updated > 0:
 		return WebhookUpdated, nil
 	}
 	return WebhookUnchanged, nil
@@ -182,13 +264,4 @@ func sameJSON(a, b json.RawMessage) bool {
 		return bytes.Equal(a, b)
 	}
 	return bytes.Equal(ca.Bytes(), cb.Bytes())
-}
-
-// newer reports whether the stored updated_at is later than the incoming one (both present).
-func newer(stored, incoming json.RawMessage) bool {
-	var s, in flex.Time
-	if json.Unmarshal(stored, &s) != nil || json.Unmarshal(incoming, &in) != nil || !s.Valid || !in.Valid {
-		return false
-	}
-	return s.V.After(in.V)
 }

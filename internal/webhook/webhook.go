@@ -2,9 +2,12 @@
 // and applies each change to the tenant's mirror at once, between scheduled pulls.
 //
 // RentEngine delivers through a queue that retries anything but a 2xx, so the answer matters: a
-// delivery that can never succeed (malformed, wrong key, undecodable record) gets a 4xx and is not
-// worth retrying; a database failure gets a 503 so the delivery comes back; everything applied,
-// repeated or out of date gets a 200. Repeated deliveries change nothing the second time.
+// delivery that can never succeed (malformed, wrong key, undecodable record, a record quarantined
+// because the mirror cannot store it as received) gets a 4xx and is not worth retrying; only a
+// failure of ours (the database unavailable) gets a 503 so the delivery comes back; everything
+// applied, repeated or out of date gets a 200. Repeated deliveries change nothing the second
+// time. An unknown tenant, a tenant without a webhook and a wrong key all get the same 401, so
+// the answers do not tell which tenant ids exist.
 package webhook
 
 import (
@@ -36,8 +39,12 @@ type Config struct {
 	Tenant func(id string) *tenants.Tenant
 	// Now is the clock (nil = time.Now in UTC).
 	Now func() time.Time
-	// Observe is told each delivery's outcome (nil = none).
+	// Observe is told each delivery's outcome (nil = none). tenant is "" when the path names no
+	// tenant with a webhook (the label must not take whatever a caller puts in the path).
 	Observe func(tenant, table, outcome string)
+	// Quarantined is told of each record quarantined in bad_records, with its mirror table
+	// (nil = none).
+	Quarantined func(tenant, table string)
 }
 
 type handler struct {
@@ -61,27 +68,35 @@ type reply struct {
 	Error  string `json:"error,omitempty"`
 }
 
+// unauthorized is the one answer to a delivery without a valid key, whatever the tenant.
+var unauthorized = reply{Error: "missing or wrong API key"}
+
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("tenant")
-	t := h.cfg.Tenant(id)
+	t := h.cfg.Tenant(r.PathValue("tenant"))
 	if t == nil || !t.IsEnabled() || t.RentEngine == nil || t.RentEngine.Webhook == nil {
-		write(w, http.StatusNotFound, reply{Error: "no RentEngine webhook is configured for this tenant"})
+		// Compare anyway, so that an unknown tenant takes as long as a wrong key.
+		subtle.ConstantTimeCompare([]byte(r.Header.Get("X-API-Key")), []byte("no tenant has this key"))
+		h.observe("", "", "unauthorized")
+		write(w, http.StatusUnauthorized, unauthorized)
 		return
 	}
 	wh := t.RentEngine.Webhook
 	got, want := r.Header.Get(wh.Header), wh.APIKey.Reveal()
 	if want == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
 		h.observe(t.ID, "", "unauthorized")
-		write(w, http.StatusUnauthorized, reply{Error: "missing or wrong API key in " + wh.Header})
+		write(w, http.StatusUnauthorized, unauthorized)
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
+			h.observe(t.ID, "", "too_large")
 			write(w, http.StatusRequestEntityTooLarge, reply{Error: "delivery larger than 1 MiB"})
 			return
 		}
+		// The sender went away or was too slow (the server's read timeout).
+		h.observe(t.ID, "", "unreadable")
 		write(w, http.StatusBadRequest, reply{Error: "could not read the body"})
 		return
 	}
@@ -94,6 +109,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	log := h.log.With(zap.String("tenant", t.ID), zap.String("job", "webhook"),
 		zap.String("table", ch.Table), zap.String("type", ch.Type))
 	outcome, err := syncer.ApplyRentEngineChange(r.Context(), h.cfg.Store, t.ID, ch, h.cfg.Now())
+	var quarantined *syncer.QuarantineError
 	switch {
 	case errors.Is(err, syncer.ErrBadChange):
 		h.observe(t.ID, ch.Table, "malformed")
@@ -102,6 +118,14 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, syncer.ErrBadRecord):
 		h.observe(t.ID, ch.Table, "bad_record")
 		log.Warn("webhook record cannot be stored; rejected", zap.Error(err), zap.String("raw", excerpt(ch.Record)))
+		write(w, http.StatusUnprocessableEntity, reply{Error: err.Error()})
+	case errors.As(err, &quarantined):
+		h.observe(t.ID, ch.Table, "quarantined")
+		if h.cfg.Quarantined != nil {
+			h.cfg.Quarantined(t.ID, quarantined.Table)
+		}
+		log.Warn("webhook record cannot be stored as received; quarantined in bad_records and rejected",
+			zap.String("id", quarantined.ID), zap.String("reason", quarantined.Reason), zap.String("raw", excerpt(ch.Record)))
 		write(w, http.StatusUnprocessableEntity, reply{Error: err.Error()})
 	case err != nil:
 		h.observe(t.ID, ch.Table, "error")

@@ -47,17 +47,24 @@ func TestRentEngineWebhook(t *testing.T) {
 	dbtest.Dialects(t, func(t *testing.T, store *models.Store) {
 		tenant := &tenants.Tenant{ID: "acme", RentEngine: &tenants.RentEngine{
 			Webhook: &tenants.RentEngineWebhook{Header: "X-API-Key", APIKey: tenants.NewSecret(key)}}}
+		// beta is configured, but without a webhook.
+		beta := &tenants.Tenant{ID: "beta", RentEngine: &tenants.RentEngine{}}
 		outcomes := map[string]int{}
+		quarantined := map[string]int{}
 		mux := http.NewServeMux()
 		mux.Handle(webhook.Path, webhook.New(webhook.Config{
 			Store: store,
 			Tenant: func(id string) *tenants.Tenant {
-				if id == tenant.ID {
+				switch id {
+				case tenant.ID:
 					return tenant
+				case beta.ID:
+					return beta
 				}
 				return nil
 			},
-			Observe: func(_, _, outcome string) { outcomes[outcome]++ },
+			Observe:     func(_, _, outcome string) { outcomes[outcome]++ },
+			Quarantined: func(tenant, table string) { quarantined[tenant+"/"+table]++ },
 		}, zap.NewNop()))
 		srv := httptest.NewServer(mux)
 		defer srv.Close()
@@ -65,13 +72,25 @@ func TestRentEngineWebhook(t *testing.T) {
 		insert := `{"type":"INSERT","table":"prospects","record":{"id":501,"name":"Kim Lee","email":" Kim@Example.com ","phone":"(555) 404-1000","status":"New","updated_at":"2026-11-20T10:00:00Z"},"old_record":null}`
 
 		cases := []delivery{
-			{name: "unknown tenant", tenant: "nobody", header: auth, body: insert, status: 404},
+			{name: "unknown tenant", tenant: "nobody", header: auth, body: insert, status: 401},
+			{name: "tenant without a webhook", tenant: "beta", header: auth, body: insert, status: 401},
 			{name: "missing key", header: nil, body: insert, status: 401},
 			{name: "wrong key", header: map[string]string{"X-API-Key": "guess"}, body: insert, status: 401},
 			{name: "not JSON", header: auth, body: `{"type":`, status: 400},
 			{name: "unknown change type", header: auth, body: `{"type":"UPSERT","table":"prospects","record":{"id":1}}`, status: 400},
 			{name: "record without id", header: auth, body: `{"type":"INSERT","table":"prospects","record":{"name":"x"}}`, status: 400},
 			{name: "record not an object", header: auth, body: `{"type":"INSERT","table":"prospects","record":[1,2]}`, status: 400},
+			{name: "id zero", header: auth, body: `{"type":"INSERT","table":"prospects","record":{"id":0,"name":"x"}}`, status: 400},
+			{name: "negative id", header: auth, body: `{"type":"UPDATE","table":"units","record":{"id":"-4","status":"x"}}`, status: 400},
+			{name: "DELETE of id zero", header: auth, body: `{"type":"DELETE","table":"units","old_record":{"id":0}}`, status: 400},
+			{name: "record with \\u0000", header: auth, body: `{"type":"INSERT","table":"prospects","record":{"id":502,"name":"a\u0000b"}}`, status: 422,
+				check: func(t *testing.T, s *models.Store) {
+					if _, ok := prospect(t, s, 502); ok {
+						t.Error("a quarantined record was stored")
+					}
+				}},
+			{name: "record with a lone surrogate", header: auth, body: `{"type":"INSERT","table":"units","record":{"id":503,"status":"\udc00"}}`, status: 422},
+			{name: "record with invalid UTF-8", header: auth, body: "{\"type\":\"INSERT\",\"table\":\"leasing_events\",\"record\":{\"id\":504,\"notes\":\"caf\xe9\"}}", status: 422},
 			{name: "record of the wrong shape", header: auth, body: `{"type":"INSERT","table":"units","record":{"id":9,"bedrooms":{"n":2}}}`, status: 422},
 			{name: "too large", header: auth, body: `{"type":"INSERT","table":"prospects","record":{"id":1,"notes":"` + strings.Repeat("x", webhook.MaxBody) + `"}}`, status: 413},
 			{name: "a table syncd does not mirror", header: auth, body: `{"type":"INSERT","table":"lockboxes","record":{"id":"a"}}`, status: 200, result: "ignored"},
@@ -108,6 +127,7 @@ func TestRentEngineWebhook(t *testing.T) {
 				body:   `{"type":"INSERT","table":"leasing_events","record":{"id":"77","prospect":501,"event_type":"Contacted, Awaiting Information"}}`,
 				status: 200, result: "inserted"},
 		}
+		unauthorized := map[string]int{} // 401 answers by body
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
 				tenantID := tc.tenant
@@ -134,13 +154,27 @@ func TestRentEngineWebhook(t *testing.T) {
 				if strings.Contains(got.Error, key) {
 					t.Error("the answer echoes the key")
 				}
+				if resp.StatusCode == http.StatusUnauthorized {
+					unauthorized[got.Error]++
+				}
 				if tc.check != nil {
 					tc.check(t, store)
 				}
 			})
 		}
-		if outcomes["unauthorized"] != 2 || outcomes["inserted"] != 2 {
+		if outcomes["unauthorized"] != 4 || outcomes["inserted"] != 2 || outcomes["too_large"] != 1 || outcomes["quarantined"] != 3 {
 			t.Errorf("observed outcomes %v", outcomes)
+		}
+		// An unknown tenant, a tenant without a webhook and a wrong key look alike.
+		if len(unauthorized) != 1 {
+			t.Errorf("401 answers differ: %v", unauthorized)
+		}
+		if want := map[string]int{"acme/rentengine_prospects": 1, "acme/rentengine_units": 1, "acme/rentengine_leasing_events": 1}; fmt.Sprint(quarantined) != fmt.Sprint(want) {
+			t.Errorf("quarantines observed %v, want %v", quarantined, want)
+		}
+		recs, err := store.BadRecords(context.Background(), "acme")
+		if err != nil || len(recs) != 3 {
+			t.Errorf("bad_records: %d rows (%v), want 3", len(recs), err)
 		}
 	})
 }
