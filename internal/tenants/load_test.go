@@ -85,6 +85,9 @@ func TestLoadFixtures(t *testing.T) {
 		"BETA_FUNNEL_API_KEY":    "key-beta",
 		"NOID_RENTENGINE_TOKEN":  "tok-noid",
 		"GAMMA_FUNNEL_API_KEY":   "key-gamma",
+		"ACME_FUNNEL_API_KEY":    "key-acme",
+		"ACME_FUNNEL_PASSWORD":   "pw-acme",
+		"COLON_FUNNEL_API_KEY":   "key:with-colon",
 	})
 	tests := []struct {
 		file  string
@@ -115,6 +118,10 @@ func TestLoadFixtures(t *testing.T) {
 			{"", "database.url", "put the password in password_env/password_file or the whole URL in url_env", 3},
 			{"acme", "rentengine.token", "secrets are not allowed in the config file; use token_env or token_file", 8},
 			{"beta", "funnel.api_key", "secrets are not allowed in the config file; use api_key_env or api_key_file", 12},
+		}},
+		{"funnel_basic_credentials.yaml", allTokens, []want{
+			{"acme", "funnel.password_env", "Funnel takes no user name or password", 7},
+			{"beta", "funnel.api_key_env", "the API key contains ':', so it cannot be sent as a Basic user name", 11},
 		}},
 		{"multiple_problems.yaml", allTokens, []want{
 			{"", "database.url", "must start with postgres://, postgresql:// or sqlite:", 3},
@@ -475,6 +482,7 @@ func TestSecretsNeverPrinted(t *testing.T) {
 		"DB_URL2":     "postgres://app:S3CRET-db-url2@db/x",
 		"OK_TOKEN":    "S3CRET-ok-token",
 		"OK_KEY":      "S3CRET-ok-key",
+		"COLON_KEY":   "S3CRET:colon-key",
 	}
 	files := filesOf(map[string]string{"/run/secrets/url": "mysql://app:S3CRET-url-file@db/x"})
 	bad := `
@@ -499,10 +507,11 @@ tenants:
 		}
 	}
 	for name, data := range map[string]string{
-		"bad":              bad,
-		"url_file":         "database: {url_file: /run/secrets/url}\ntenants: []",
-		"password in yaml": "database: {url: 'postgres://app:S3CRET-yaml@db:bad/x'}\ntenants: []",
-		"two passwords":    "database: {url_env: DB_URL2, password_env: DB_PASSWORD}\ntenants: []",
+		"bad":                     bad,
+		"url_file":                "database: {url_file: /run/secrets/url}\ntenants: []",
+		"password in yaml":        "database: {url: 'postgres://app:S3CRET-yaml@db:bad/x'}\ntenants: []",
+		"two passwords":           "database: {url_env: DB_URL2, password_env: DB_PASSWORD}\ntenants: []",
+		"funnel key with a colon": "database: {url: 'sqlite:x.db'}\ntenants:\n  - id: c\n    funnel: {api_key_env: COLON_KEY, communities: ['1']}",
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := Parse([]byte(data), LoadOptions{LookupEnv: envOf(secrets), ReadFile: files})
