@@ -2,12 +2,9 @@ package fakeapi
 
 import (
 	"bytes"
-	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -130,13 +127,8 @@ func (b *Switchboard) DisableWith(endpoint string, status int) {
 
 // TryDisable is DisableWith returning an error instead of panicking.
 func (b *Switchboard) TryDisable(endpoint string, status int) error {
-	if err := b.checkEndpoint(endpoint); err != nil {
+	if err := errors.Join(b.checkEndpoint(endpoint), b.checkStatus(status)); err != nil {
 		return err
-	}
-	switch status {
-	case http.StatusNotFound, http.StatusMethodNotAllowed, http.StatusGone:
-	default:
-		return fmt.Errorf("%s: an endpoint can be disabled with 404, 405 or 410, not %d", b.name, status)
 	}
 	b.mu.Lock()
 	b.off[endpoint] = status
@@ -178,8 +170,8 @@ func (b *Switchboard) SetFieldType(resource, field string, kind FieldKind) {
 
 // TrySetFieldType is SetFieldType returning an error instead of panicking.
 func (b *Switchboard) TrySetFieldType(resource, field string, kind FieldKind) error {
-	if !slices.Contains(FieldKinds(), kind) {
-		return fmt.Errorf("%s: unknown field kind %q (want one of %v)", b.name, kind, FieldKinds())
+	if err := b.checkKind(kind); err != nil {
+		return err
 	}
 	return b.setRule(resource, field, func(v any) any { return convert(v, kind) }, string(kind))
 }
@@ -194,14 +186,10 @@ func (b *Switchboard) MutateField(resource, field string, fn func(any) any) {
 }
 
 func (b *Switchboard) setRule(resource, field string, fn func(any) any, desc string) error {
-	if !slices.Contains(b.resources, resource) {
-		return fmt.Errorf("%s: unknown resource %q (want one of %s)", b.name, resource, strings.Join(b.resources, ", "))
+	if err := b.checkField(resource, field); err != nil {
+		return err
 	}
-	path := strings.Split(field, ".")
-	if slices.Contains(path, "") {
-		return fmt.Errorf("%s: field %q is not a key or a dotted path of keys", b.name, field)
-	}
-	rule := fieldRule{field: field, path: path, fn: fn, desc: desc}
+	rule := fieldRule{field: field, path: strings.Split(field, "."), fn: fn, desc: desc}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	rules := b.fields[resource]
@@ -277,6 +265,31 @@ func (b *Switchboard) Rewrite(resource string, raw []byte) []byte {
 func (b *Switchboard) checkEndpoint(endpoint string) error {
 	if !slices.Contains(b.endpoints, endpoint) {
 		return fmt.Errorf("%s: unknown endpoint %q (want one of %q)", b.name, endpoint, b.endpoints)
+	}
+	return nil
+}
+
+func (b *Switchboard) checkStatus(status int) error {
+	switch status {
+	case http.StatusNotFound, http.StatusMethodNotAllowed, http.StatusGone:
+		return nil
+	}
+	return fmt.Errorf("%s: an endpoint can be disabled with 404, 405 or 410, not %d", b.name, status)
+}
+
+func (b *Switchboard) checkField(resource, field string) error {
+	if !slices.Contains(b.resources, resource) {
+		return fmt.Errorf("%s: unknown resource %q (want one of %s)", b.name, resource, strings.Join(b.resources, ", "))
+	}
+	if slices.Contains(strings.Split(field, "."), "") {
+		return fmt.Errorf("%s: field %q is not a key or a dotted path of keys", b.name, field)
+	}
+	return nil
+}
+
+func (b *Switchboard) checkKind(kind FieldKind) error {
+	if !slices.Contains(FieldKinds(), kind) {
+		return fmt.Errorf("%s: unknown field kind %q (want one of %v)", b.name, kind, FieldKinds())
 	}
 	return nil
 }
@@ -475,132 +488,4 @@ func convert(v any, kind FieldKind) any {
 func isNumber(n json.Number) bool {
 	s := string(n)
 	return s != "" && (s[0] == '-' || '0' <= s[0] && s[0] <= '9')
-}
-
-// AdminPath is where a Host serves its switchboard over HTTP, outside every fake's API paths:
-// GET answers the current AdminState, POST applies a SwitchRequest body and answers the new state.
-// It is unauthenticated (the fakes are test and development tools bound to loopback by default),
-// and its requests are neither recorded, rate limited nor subject to faults.
-//
-//	curl -X POST localhost:8081/_fakeapi/switches -d '{"disable": {"GET /leasing_events": 404}}'
-//	curl -X POST localhost:8081/_fakeapi/switches -d '{"field_types": {"units.bedrooms": "object"}}'
-//	curl -X POST localhost:8081/_fakeapi/switches -d '{"reset": true}'
-const AdminPath = "/_fakeapi/switches"
-
-// SwitchRequest is a batch of switchboard changes: the admin endpoint's POST body, and what
-// cmd/fakeupstream builds from its flags. Apply validates all of it before changing anything, then
-// applies it in field order.
-type SwitchRequest struct {
-	// Reset first switches everything back on and restores every field.
-	Reset bool `json:"reset,omitempty"`
-	// Enable lists endpoints to switch on.
-	Enable []string `json:"enable,omitempty"`
-	// Disable maps endpoints to switch off to the status they answer (0: 404).
-	Disable map[string]int `json:"disable,omitempty"`
-	// RestoreFields lists "resource.field" to serve as stored again.
-	RestoreFields []string `json:"restore_fields,omitempty"`
-	// FieldTypes maps "resource.field" (the field may itself be dotted: "prospects.people.email")
-	// to the kind to serve it as.
-	FieldTypes map[string]FieldKind `json:"field_types,omitempty"`
-}
-
-// AdminState is the admin endpoint's answer: what can be switched and what is.
-type AdminState struct {
-	Endpoints []string `json:"endpoints"`
-	Resources []string `json:"resources"`
-	SwitchState
-}
-
-// SplitResourceField splits "resource.field" at its first dot.
-func SplitResourceField(s string) (resource, field string, err error) {
-	resource, field, ok := strings.Cut(s, ".")
-	if !ok || resource == "" || field == "" {
-		return "", "", fmt.Errorf("%q is not RESOURCE.FIELD", s)
-	}
-	return resource, field, nil
-}
-
-// Apply validates req and, when all of it is valid, applies it; otherwise it changes nothing and
-// returns every problem.
-func (b *Switchboard) Apply(req SwitchRequest) error {
-	var errs []error
-	for _, ep := range req.Enable {
-		errs = append(errs, b.checkEndpoint(ep))
-	}
-	for ep, status := range req.Disable {
-		errs = append(errs, b.checkEndpoint(ep))
-		if status != 0 && status != http.StatusNotFound && status != http.StatusMethodNotAllowed && status != http.StatusGone {
-			errs = append(errs, fmt.Errorf("%s: an endpoint can be disabled with 404, 405 or 410, not %d", b.name, status))
-		}
-	}
-	for _, rf := range req.RestoreFields {
-		if res, _, err := SplitResourceField(rf); err != nil {
-			errs = append(errs, err)
-		} else if !slices.Contains(b.resources, res) {
-			errs = append(errs, fmt.Errorf("%s: unknown resource %q", b.name, res))
-		}
-	}
-	for rf, kind := range req.FieldTypes {
-		res, field, err := SplitResourceField(rf)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if !slices.Contains(b.resources, res) {
-			errs = append(errs, fmt.Errorf("%s: unknown resource %q", b.name, res))
-		}
-		if slices.Contains(strings.Split(field, "."), "") {
-			errs = append(errs, fmt.Errorf("%s: field %q is not a key or a dotted path of keys", b.name, field))
-		}
-		if !slices.Contains(FieldKinds(), kind) {
-			errs = append(errs, fmt.Errorf("%s: unknown field kind %q (want one of %v)", b.name, kind, FieldKinds()))
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
-		return err
-	}
-	if req.Reset {
-		b.Reset()
-	}
-	for _, ep := range req.Enable {
-		b.Enable(ep)
-	}
-	for _, ep := range slices.Sorted(maps.Keys(req.Disable)) {
-		b.DisableWith(ep, cmp.Or(req.Disable[ep], http.StatusNotFound))
-	}
-	for _, rf := range req.RestoreFields {
-		res, field, _ := SplitResourceField(rf)
-		b.RestoreField(res, field)
-	}
-	for _, rf := range slices.Sorted(maps.Keys(req.FieldTypes)) {
-		res, field, _ := SplitResourceField(rf)
-		b.SetFieldType(res, field, req.FieldTypes[rf])
-	}
-	return nil
-}
-
-// AdminHandler serves AdminPath for this switchboard.
-func (b *Switchboard) AdminHandler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.Method {
-		case http.MethodGet:
-		case http.MethodPost:
-			var req SwitchRequest
-			d := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
-			d.DisallowUnknownFields()
-			if err := d.Decode(&req); err != nil {
-				WriteJSON(w, http.StatusBadRequest, map[string]string{"error": "decode switch request: " + err.Error()})
-				return
-			}
-			if err := b.Apply(req); err != nil {
-				WriteJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
-				return
-			}
-		default:
-			w.Header().Set("Allow", "GET, POST")
-			WriteJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "use GET or POST"})
-			return
-		}
-		WriteJSON(w, http.StatusOK, AdminState{Endpoints: b.Endpoints(), Resources: b.Resources(), SwitchState: b.State()})
-	})
 }
