@@ -179,7 +179,8 @@ func (b *Switchboard) TrySetFieldType(resource, field string, kind FieldKind) er
 // MutateField serves field of every resource record as fn returns it, replacing an earlier change
 // of the same field. fn gets the value as encoding/json decodes it with UseNumber (string,
 // json.Number, bool, nil, map[string]any, []any) and returns any value json.Marshal accepts, or
-// Absent to leave the field out. It must not call back into the switchboard. field is as for
+// Absent to leave the field out. It runs while the fake assembles a response, possibly under the
+// fake's own lock, so it must not call into the fake or the switchboard. field is as for
 // SetFieldType. It panics on a resource the fake does not serve.
 func (b *Switchboard) MutateField(resource, field string, fn func(any) any) {
 	must(b.setRule(resource, field, fn, "custom"))
