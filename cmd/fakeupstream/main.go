@@ -12,6 +12,18 @@
 //
 //	FAKE_FUNNEL_API_KEY=dev-key FAKE_RENTENGINE_TOKEN=dev-token fakeupstream
 //	funnel base_url=http://127.0.0.1:8082/api/partners/v1 company_id=3187 communities=1001,P1002-...,partner-id:... ...
+//
+// Either fake can start with endpoints switched off or fields served with another JSON type, to
+// see how syncd copes with an upstream that differs from what it expects (names as in the fakes'
+// Endpoint* constants and resources; see fakeapi.Switchboard):
+//
+//	fakeupstream -rentengine-disable 'GET /leasing_events' -rentengine-field-type units.bedrooms=object \
+//	    -funnel-disable 'GET /community/{community_id}/=410' -funnel-field-type prospects.funnel_renter_id=string
+//
+// The same switches can be changed while it runs, at each fake's admin URL (printed as admin=):
+//
+//	curl -X POST http://127.0.0.1:8081/_fakeapi/switches -d '{"disable": {"GET /units": 404}}'
+//	curl -X POST http://127.0.0.1:8081/_fakeapi/switches -d '{"reset": true}'
 package main
 
 import (
@@ -50,6 +62,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	events := fs.Int("events-per-prospect", 3, "average RentEngine leasing events per prospect")
 	account := fs.String("account-id", rentenginefake.DefaultAccountID, "account_id of the generated units")
 	rateLimit := fs.String("rate-limit", "", `server-side limit per token as REQUESTS/PERIOD, e.g. "20/5s" (default: none)`)
+	var reSwitch, fuSwitch fakeapi.SwitchRequest
+	fs.Var(disableFlag{&reSwitch}, "rentengine-disable", `switch a RentEngine endpoint off, as "METHOD /path" (404) or "METHOD /path=410" (or 405); repeatable`)
+	fs.Var(fieldTypeFlag{&reSwitch}, "rentengine-field-type", `serve a RentEngine field as another JSON type, as RESOURCE.FIELD=KIND (kinds: string, number, bool, object, array, null, absent); repeatable`)
+	fs.Var(disableFlag{&fuSwitch}, "funnel-disable", "as -rentengine-disable, for the Funnel fake")
+	fs.Var(fieldTypeFlag{&fuSwitch}, "funnel-field-type", "as -rentengine-field-type, for the Funnel fake")
 	fu := funnelFlags{
 		addr:         fs.String("funnel-addr", "127.0.0.1:8082", "listen address of the Funnel fake"),
 		key:          fs.String("funnel-api-key", "", "API key the Funnel fake accepts, as Basic user name or Bearer token (default $FAKE_FUNNEL_API_KEY; without one the Funnel fake is not started)"),
@@ -85,6 +102,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 
 	re := rentenginefake.NewUnstarted(rentenginefake.Options{Token: *token, RateLimit: limit, Addr: *reAddr})
+	if err := re.Apply(reSwitch); err != nil {
+		fmt.Fprintf(stderr, "fakeupstream: %v\n", err)
+		return 2
+	}
 	start := time.Now()
 	rentenginefake.Seed(re, rentenginefake.SeedOptions{
 		Seed: *seed, Units: *units, Prospects: *prospects, EventsPerProspect: *events, AccountID: *account,
@@ -94,15 +115,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return 1
 	}
 	defer re.Close()
-	fmt.Fprintf(stdout, "rentengine base_url=%s units=%d prospects=%d leasing_events=%d seeded_in=%s\n",
+	fmt.Fprintf(stdout, "rentengine base_url=%s units=%d prospects=%d leasing_events=%d seeded_in=%s admin=%s\n",
 		re.BaseURL(), re.Count(rentenginefake.Units), re.Count(rentenginefake.Prospects),
-		re.Count(rentenginefake.LeasingEvents), time.Since(start).Round(time.Millisecond))
+		re.Count(rentenginefake.LeasingEvents), time.Since(start).Round(time.Millisecond), re.URL()+fakeapi.AdminPath)
 
 	if *fu.key == "" {
 		*fu.key = getenv("FAKE_FUNNEL_API_KEY")
 	}
 	if *fu.key != "" {
-		f, err := startFunnel(fu, *seed, re, stdout)
+		f, err := startFunnel(fu, fuSwitch, *seed, re, stdout)
+		if errors.Is(err, errUsage) {
+			fmt.Fprintf(stderr, "fakeupstream: %v\n", err)
+			return 2
+		}
 		if err != nil {
 			fmt.Fprintf(stderr, "fakeupstream: %v\n", err)
 			return 1
@@ -126,16 +151,19 @@ type funnelFlags struct {
 // (numeric, syndication, partner-id) so that a config using them exercises all three. Some
 // RentEngine people become Funnel clients too (same name, e-mail and phone, as RentEngine has
 // them), which is what the identity links of the demo find.
-func startFunnel(o funnelFlags, seed int64, re *rentenginefake.Server, stdout io.Writer) (*funnelfake.Server, error) {
+func startFunnel(o funnelFlags, switches fakeapi.SwitchRequest, seed int64, re *rentenginefake.Server, stdout io.Writer) (*funnelfake.Server, error) {
 	var limit *fakeapi.RateLimit
 	if *o.rateLimit != "" {
 		rl, err := parseRateLimit(*o.rateLimit)
 		if err != nil {
-			return nil, fmt.Errorf("-funnel-rate-limit: %w", err)
+			return nil, fmt.Errorf("%w: -funnel-rate-limit: %w", errUsage, err)
 		}
 		limit = &rl
 	}
 	f := funnelfake.NewUnstarted(funnelfake.Options{APIKey: *o.key, CompanyID: *o.company, RateLimit: limit, Addr: *o.addr})
+	if err := f.Apply(switches); err != nil {
+		return nil, fmt.Errorf("%w: %w", errUsage, err)
+	}
 	start := time.Now()
 	var contacts []funnelfake.Contact
 	if n := re.Count(rentenginefake.Prospects); *o.shared > 0 && n > 0 {
@@ -155,9 +183,9 @@ func startFunnel(o funnelFlags, seed int64, re *rentenginefake.Server, stdout io
 			counts[res] += f.Count(c.ID, res)
 		}
 	}
-	fmt.Fprintf(stdout, "funnel base_url=%s company_id=%d communities=%s prospects=%d renewals=%d appointments=%d shared_people=%d seeded_in=%s\n",
+	fmt.Fprintf(stdout, "funnel base_url=%s company_id=%d communities=%s prospects=%d renewals=%d appointments=%d shared_people=%d seeded_in=%s admin=%s\n",
 		f.BaseURL(), f.CompanyID(), strings.Join(forms, ","), counts[funnelfake.Prospects], counts[funnelfake.Renewals],
-		counts[funnelfake.Appointments], len(contacts), time.Since(start).Round(time.Millisecond))
+		counts[funnelfake.Appointments], len(contacts), time.Since(start).Round(time.Millisecond), f.URL()+fakeapi.AdminPath)
 	return f, nil
 }
 
@@ -179,4 +207,49 @@ func parseRateLimit(s string) (fakeapi.RateLimit, error) {
 		return fakeapi.RateLimit{}, fmt.Errorf("%q: period must be a positive duration such as 5s", s)
 	}
 	return fakeapi.RateLimit{Requests: requests, Per: d}, nil
+}
+
+// errUsage marks an error in the flags: exit code 2 rather than 1.
+var errUsage = errors.New("usage")
+
+// disableFlag adds "METHOD /path" or "METHOD /path=STATUS" to a SwitchRequest's Disable. The
+// fake checks the name when the request is applied.
+type disableFlag struct{ req *fakeapi.SwitchRequest }
+
+func (f disableFlag) String() string { return "" }
+
+func (f disableFlag) Set(v string) error {
+	endpoint, status := v, 0
+	if ep, st, ok := strings.Cut(v, "="); ok {
+		n, err := strconv.Atoi(st)
+		if err != nil {
+			return fmt.Errorf("%q: the status after = must be 404, 405 or 410", v)
+		}
+		endpoint, status = ep, n
+	}
+	if f.req.Disable == nil {
+		f.req.Disable = map[string]int{}
+	}
+	f.req.Disable[strings.TrimSpace(endpoint)] = status
+	return nil
+}
+
+// fieldTypeFlag adds "RESOURCE.FIELD=KIND" to a SwitchRequest's FieldTypes.
+type fieldTypeFlag struct{ req *fakeapi.SwitchRequest }
+
+func (f fieldTypeFlag) String() string { return "" }
+
+func (f fieldTypeFlag) Set(v string) error {
+	rf, kind, ok := strings.Cut(v, "=")
+	if !ok {
+		return fmt.Errorf("%q is not RESOURCE.FIELD=KIND", v)
+	}
+	if _, _, err := fakeapi.SplitResourceField(rf); err != nil {
+		return err
+	}
+	if f.req.FieldTypes == nil {
+		f.req.FieldTypes = map[string]fakeapi.FieldKind{}
+	}
+	f.req.FieldTypes[rf] = fakeapi.FieldKind(kind)
+	return nil
 }

@@ -146,3 +146,104 @@ func TestRunServesFunnelWhenGivenAKey(t *testing.T) {
 		t.Errorf("exit code %d", code)
 	}
 }
+
+func TestRunSwitches(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan int)
+	env := func(k string) string {
+		if k == "FAKE_RENTENGINE_TOKEN" {
+			return "tok"
+		}
+		return ""
+	}
+	go func() {
+		done <- run(ctx, []string{"-rentengine-addr", "127.0.0.1:0", "-units", "3", "-prospects", "4",
+			"-rentengine-disable", "GET /leasing_events", "-rentengine-disable", "GET /prospects=410",
+			"-rentengine-field-type", "units.bedrooms=object"}, env, pw, io.Discard)
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields := map[string]string{}
+	for _, f := range strings.Fields(line) {
+		if k, v, ok := strings.Cut(f, "="); ok {
+			fields[k] = v
+		}
+	}
+	get := func(url string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, url, nil)
+		req.Header.Set("Authorization", "Bearer tok")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	if code, _ := get(fields["base_url"] + "/leasing_events"); code != 404 {
+		t.Errorf("GET /leasing_events: %d, want 404", code)
+	}
+	if code, _ := get(fields["base_url"] + "/prospects"); code != 410 {
+		t.Errorf("GET /prospects: %d, want 410", code)
+	}
+	if code, body := get(fields["base_url"] + "/units"); code != 200 || !strings.Contains(body, `"bedrooms":{"value":`) {
+		t.Errorf("GET /units: %d %s", code, body)
+	}
+	// The admin URL printed changes the switches at run time.
+	if !strings.HasSuffix(fields["admin"], fakeapi.AdminPath) {
+		t.Fatalf("printed %q", line)
+	}
+	resp, err := http.Post(fields["admin"], "application/json", strings.NewReader(`{"reset": true}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if code, _ := get(fields["base_url"] + "/leasing_events"); resp.StatusCode != 200 || code != 200 {
+		t.Errorf("after reset over HTTP: admin %d, GET /leasing_events %d", resp.StatusCode, code)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("exit code %d", code)
+	}
+}
+
+func TestRunRejectsBadSwitches(t *testing.T) {
+	env := func(k string) string {
+		switch k {
+		case "FAKE_RENTENGINE_TOKEN":
+			return "tok"
+		case "FAKE_FUNNEL_API_KEY":
+			return "fkey"
+		}
+		return ""
+	}
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-rentengine-disable", "GET /nope"}, `unknown endpoint "GET /nope"`},
+		{[]string{"-rentengine-disable", "GET /units=500"}, "404, 405 or 410"},
+		{[]string{"-rentengine-disable", "GET /units=gone"}, "must be 404, 405 or 410"},
+		{[]string{"-rentengine-field-type", "units.bedrooms"}, "RESOURCE.FIELD=KIND"},
+		{[]string{"-rentengine-field-type", "units.bedrooms=integer"}, `unknown field kind "integer"`},
+		{[]string{"-rentengine-field-type", "renewals.id=string"}, `unknown resource "renewals"`},
+		{[]string{"-funnel-disable", "GET /units"}, `unknown endpoint "GET /units"`},
+		{[]string{"-funnel-field-type", "units.id=string"}, `unknown resource "units"`},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			var errOut bytes.Buffer
+			args := append([]string{"-rentengine-addr", "127.0.0.1:0", "-funnel-addr", "127.0.0.1:0", "-units", "1", "-prospects", "1",
+				"-funnel-communities", "1", "-funnel-prospects", "1", "-funnel-renewals", "0", "-funnel-appointments", "0"}, tt.args...)
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel() // a run that gets past the flags returns at once
+			if code := run(ctx, args, env, io.Discard, &errOut); code != 2 || !strings.Contains(errOut.String(), tt.want) {
+				t.Errorf("code %d, stderr %q, want 2 and %q", code, errOut.String(), tt.want)
+			}
+		})
+	}
+}

@@ -1,11 +1,15 @@
 // Package fakeapi holds the building blocks shared by the in-memory fakes of the upstream APIs
-// (rentenginefake today, a Funnel fake later): request recording, seeded fault injection,
-// server-side rate limiting, a JSON writer and a small test-server helper.
+// (rentenginefake, funnelfake): request recording, seeded fault injection, server-side rate
+// limiting, a Switchboard that switches endpoints off and changes field types at run time, a JSON
+// writer and a small test-server helper.
 //
 // Nothing here knows a concrete API. A fake composes the middlewares around its own router,
 // outermost first: Recorder, RateLimiter, FaultInjector, then its handler, so that every request
 // a client sends is recorded, limited requests never reach fault injection, and faults are
-// injected in front of the fake's own logic.
+// injected in front of the fake's own logic. Host does that composition, and serves the
+// Switchboard's admin endpoint (AdminPath) beside it; the fake's router consults the Switchboard,
+// since only the fake knows which endpoint a request addresses and how its API says "no such
+// route".
 //
 // The middlewares read the wall clock (time.Now) so that tests using testing/synctest get a fake
 // clock for free; the concrete fakes inject their own clock for record timestamps.

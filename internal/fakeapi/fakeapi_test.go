@@ -466,3 +466,31 @@ func TestStartFixedAddr(t *testing.T) {
 		t.Errorf("second Start on the same address succeeded")
 	}
 }
+
+// TestRecorderSeesARequestBeforeItsClientDoes: a body larger than the server's write buffer
+// reaches the client before the handler returns, so a recorder that recorded afterwards raced
+// with a test reading Requests right after the call.
+func TestRecorderSeesARequestBeforeItsClientDoes(t *testing.T) {
+	rec := &Recorder{}
+	big := []byte(`"` + strings.Repeat("x", 64<<10) + `"`)
+	srv, err := Start(rec.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		WriteRawJSON(w, http.StatusOK, big)
+		time.Sleep(time.Millisecond) // the handler is still running when the client has it all
+	})), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	for i := range 20 {
+		resp, err := http.Get(srv.URL + "/p?i=" + strconv.Itoa(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		got := rec.Requests()
+		if len(got) != i+1 || got[i].RawQuery != "i="+strconv.Itoa(i) || got[i].Status != http.StatusOK {
+			t.Fatalf("after request %d the recorder holds %d requests: %+v", i, len(got), got)
+		}
+	}
+}

@@ -19,12 +19,20 @@ type HostConfig struct {
 	Drift DriftFunc
 	// RateLimit enables the server-side rate limit (nil: unlimited).
 	RateLimit *RateLimit
+	// Endpoints names every endpoint the fake serves ("GET /units"), and Resources every kind of
+	// record it serves, for its Switchboard.
+	Endpoints []string
+	Resources []string
 }
 
 // Host serves one fake API over HTTP with the layers every fake shares, outermost first:
 // request recording, the server-side rate limit, fault injection, then the API itself. A fake
-// embeds it for Start, URL, Close and the inspection methods.
+// embeds it for Start, URL, Close, the inspection methods and, through the embedded Switchboard,
+// the run-time switches (Disable, Enable, SetFieldType, MutateField, Reset, ...), which the fake's
+// router consults. AdminPath serves the switchboard over HTTP beside the API.
 type Host struct {
+	*Switchboard
+
 	name     string
 	addr     string
 	recorder *Recorder
@@ -38,7 +46,12 @@ type Host struct {
 
 // NewHost wraps api in the shared layers. It does not listen until Start.
 func NewHost(cfg HostConfig, api http.Handler) *Host {
-	h := &Host{name: cfg.Name, addr: cfg.Addr, recorder: &Recorder{}}
+	h := &Host{
+		Switchboard: NewSwitchboard(cfg.Name, cfg.Endpoints, cfg.Resources),
+		name:        cfg.Name,
+		addr:        cfg.Addr,
+		recorder:    &Recorder{},
+	}
 	var plan FaultPlan
 	if cfg.Faults != nil {
 		plan = *cfg.Faults
@@ -49,7 +62,16 @@ func NewHost(cfg HostConfig, api http.Handler) *Host {
 		h.limiter = NewRateLimiter(*cfg.RateLimit)
 		handler = h.limiter.Middleware(handler)
 	}
-	h.handler = h.recorder.Middleware(handler)
+	handler = h.recorder.Middleware(handler)
+	admin := h.AdminHandler()
+	// Not a ServeMux: it would clean and redirect paths, which is the API's business.
+	h.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == AdminPath {
+			admin.ServeHTTP(w, r)
+			return
+		}
+		handler.ServeHTTP(w, r)
+	})
 	return h
 }
 
@@ -88,8 +110,8 @@ func (h *Host) Close() {
 	h.faults.Close()
 }
 
-// Handler returns the complete handler (recording, rate limit, faults, API) for serving the fake
-// from another server.
+// Handler returns the complete handler (admin endpoint, recording, rate limit, faults, API) for
+// serving the fake from another server.
 func (h *Host) Handler() http.Handler { return h.handler }
 
 // Requests returns the requests received so far.

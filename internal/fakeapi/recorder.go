@@ -30,15 +30,17 @@ type Request struct {
 // and it is safe for concurrent use.
 type Recorder struct {
 	mu   sync.Mutex
-	reqs []Request
+	reqs []*Request
 }
 
-// Middleware records each request as its answer starts, before any of it is sent, so a client
-// holding a response always finds its request recorded; a request answered with nothing (a reset,
-// an aborted handler) is recorded when next returns.
+// Middleware records each request as it arrives, in order of arrival, and its status as the
+// status is written: before any byte of the response leaves, so that a client which has read a
+// response always finds its request recorded with that status. (Recording after the handler
+// returned raced with the client: a body larger than the server's write buffer reaches the client
+// before the handler returns.)
 func (rec *Recorder) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		entry := Request{
+		entry := &Request{
 			Method:   r.Method,
 			Path:     r.URL.Path,
 			RawQuery: r.URL.RawQuery,
@@ -51,19 +53,10 @@ func (rec *Recorder) Middleware(next http.Handler) http.Handler {
 			entry.Body = body
 			r.Body = io.NopCloser(bytes.NewReader(body))
 		}
-		var once sync.Once
-		record := func(status int) {
-			once.Do(func() {
-				entry.Status = status
-				rec.mu.Lock()
-				rec.reqs = append(rec.reqs, entry)
-				rec.mu.Unlock()
-			})
-		}
-		sw := &statusWriter{ResponseWriter: w, answered: record}
-		// Deferred so that a request whose handler aborts (http.ErrAbortHandler) is recorded too.
-		defer func() { record(sw.status) }()
-		next.ServeHTTP(sw, r)
+		rec.mu.Lock()
+		rec.reqs = append(rec.reqs, entry)
+		rec.mu.Unlock()
+		next.ServeHTTP(&statusWriter{ResponseWriter: w, rec: rec, entry: entry}, r)
 	})
 }
 
@@ -72,7 +65,11 @@ func (rec *Recorder) Middleware(next http.Handler) http.Handler {
 func (rec *Recorder) Requests() []Request {
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
-	return append([]Request(nil), rec.reqs...)
+	out := make([]Request, len(rec.reqs))
+	for i, r := range rec.reqs {
+		out[i] = *r
+	}
+	return out
 }
 
 // Reset forgets all recorded requests.
@@ -99,28 +96,33 @@ func FilterRequests(reqs []Request, method, path string) []Request {
 	return out
 }
 
-// statusWriter remembers the status code. It implements Unwrap so that
-// http.ResponseController can still reach Hijack and Flush on the underlying writer.
+// statusWriter records the status in the recorder's entry before passing it on. It implements
+// Unwrap so that http.ResponseController can still reach Hijack and Flush on the underlying
+// writer.
 type statusWriter struct {
 	http.ResponseWriter
-	status int
-	// answered is told the status before it is passed on.
-	answered func(status int)
+	rec   *Recorder
+	entry *Request
+	wrote bool
+}
+
+func (w *statusWriter) record(code int) {
+	if w.wrote {
+		return
+	}
+	w.wrote = true
+	w.rec.mu.Lock()
+	w.entry.Status = code
+	w.rec.mu.Unlock()
 }
 
 func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-		w.answered(code)
-	}
+	w.record(code)
 	w.ResponseWriter.WriteHeader(code)
 }
 
 func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-		w.answered(http.StatusOK)
-	}
+	w.record(http.StatusOK)
 	return w.ResponseWriter.Write(b)
 }
 

@@ -25,8 +25,8 @@ const (
 	errNotAuthenticated  = "NotAuthenticated" // Chosen: the 401 body's error_type is not documented
 	errPermissionDenied  = "PermissionDenied" // Chosen: a company other than the key's
 	errValidation        = "ValidationError"  // as the Customer API names it
-	errNotFound          = "NotFound"         // Chosen: an unknown path
 	errMethodNotAllowed  = "MethodNotAllowed" // Chosen
+	errGone              = "Gone"             // Chosen: only an endpoint switched off with 410
 )
 
 // apiError is the Partner API's error body; Errors carries field messages on 400s.
@@ -44,16 +44,111 @@ func writeValidation(w http.ResponseWriter, errs map[string][]string) {
 	fakeapi.WriteJSON(w, http.StatusBadRequest, apiError{ErrorType: errValidation, Message: "Invalid request.", Errors: errs})
 }
 
-// route dispatches under BasePath. Paths are matched segment by segment on the escaped path, so
-// a community id may contain any character once percent-encoded ("partner-id%3Aa%2Fb").
-// Chosen: authentication comes before routing (an unknown path with a bad key is a 401), and
-// trailing slashes are strict: a documented path written without (or with an extra) slash is a
-// 404 rather than the redirect a Django backend may send, so a client that passes here sends
-// exactly the documented paths.
+// Endpoint names for the switchboard (fake.Disable, fake.Enable): method and path below BasePath,
+// path parameters named as in funnel.md.
+const (
+	EndpointCommunity     = "GET /community/{community_id}/"
+	EndpointProspects     = "GET /community/{community_id}/prospects/"
+	EndpointProspect      = "GET /community/{community_id}/prospects/{prospect_id}"
+	EndpointRenewals      = "GET /community/{community_id}/renewals/"
+	EndpointAppointments  = "GET /community/{community_id}/appointments/booked/"
+	EndpointRenewalStatus = "PUT /community/{community_id}/renters/{funnel_renter_id}/units/{funnel_unit_id}/renewal-status/"
+	EndpointCustomerScore = "POST /company/{company_id}/customer-score/"
+)
+
+// Endpoints lists every endpoint the fake serves.
+func Endpoints() []string {
+	return []string{EndpointCommunity, EndpointProspects, EndpointProspect, EndpointRenewals,
+		EndpointAppointments, EndpointRenewalStatus, EndpointCustomerScore}
+}
+
+// ListEndpoint is the endpoint that lists res.
+func ListEndpoint(res Resource) string {
+	switch res {
+	case Prospects:
+		return EndpointProspects
+	case Renewals:
+		return EndpointRenewals
+	}
+	return EndpointAppointments
+}
+
+// Resource names for the switchboard (fake.SetFieldType, fake.MutateField) besides the
+// per-community lists (Prospects, Renewals, Appointments; a Prospects change applies to the
+// single-prospect GET too): the community detail record and the answers of the two writes.
+const (
+	ResourceCommunity     = "community"
+	ResourceCustomerScore = "customer_score"
+	ResourceRenewalStatus = "renewal_status"
+)
+
+func switchResources() []string {
+	out := []string{ResourceCommunity}
+	for _, r := range Resources() {
+		out = append(out, string(r))
+	}
+	return append(out, ResourceCustomerScore, ResourceRenewalStatus)
+}
+
+// notFoundHTML is the page a Django backend answers for a path no route matches (DEBUG off).
+const notFoundHTML = `<!doctype html>
+<html lang="en">
+<head>
+  <title>Not Found</title>
+</head>
+<body>
+  <h1>Not Found</h1><p>The requested resource was not found on this server.</p>
+</body>
+</html>
+`
+
+// writeHTMLNotFound answers a path no route matches: an HTML page, not the JSON error shape.
+func writeHTMLNotFound(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(len(notFoundHTML)))
+	w.WriteHeader(http.StatusNotFound)
+	_, _ = w.Write([]byte(notFoundHTML))
+}
+
+// route dispatches under BasePath the way the Django/DRF backend Funnel's URLs and errors point to
+// [inferred], so that a client which passes here sends exactly the documented paths:
+//
+//  1. URL resolution. A path that no route matches (or whose endpoint is switched off with 404)
+//     answers an HTML 404 page, whatever the credentials. A GET or HEAD that would match with a
+//     trailing slash added answers 301 to the slashed path with the same query string (Django's
+//     APPEND_SLASH); any other method answers the HTML 404, since a redirect cannot carry a body.
+//     A path with a slash where the documented one has none (GET one prospect) is not matched.
+//  2. Authentication: 401 {"error_type", "message"} (DRF authenticates inside the view).
+//  3. Method: 405 for a method the path does not take (or an endpoint switched off with 405), 410
+//     for one switched off with 410, both in the JSON error shape.
+//
+// Paths are matched segment by segment on the escaped path, so a community id may contain any
+// character once percent-encoded ("partner-id%3Aa%2Fb").
 func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	rest, ok := strings.CutPrefix(r.URL.EscapedPath(), BasePath)
 	if !ok || (rest != "" && rest[0] != '/') {
-		writeError(w, http.StatusNotFound, errNotFound, "Not found.")
+		writeHTMLNotFound(w)
+		return
+	}
+	segs, ok := splitPath(rest)
+	if !ok {
+		writeHTMLNotFound(w)
+		return
+	}
+	m := s.resolve(segs)
+	if m.kind == "" {
+		get := r.Method == http.MethodGet || r.Method == http.MethodHead
+		if get && !strings.HasSuffix(rest, "/") && s.resolve(append(segs, "")).kind != "" {
+			loc := BasePath + rest + "/"
+			if r.URL.RawQuery != "" {
+				loc += "?" + r.URL.RawQuery
+			}
+			w.Header().Set("Location", loc)
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.WriteHeader(http.StatusMovedPermanently)
+			return
+		}
+		writeHTMLNotFound(w)
 		return
 	}
 	if !s.authorized(r) {
@@ -61,24 +156,16 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 			"We were unable to authenticate your request with the provided API key.")
 		return
 	}
-	segs := strings.Split(strings.TrimPrefix(rest, "/"), "/")
-	for i, seg := range segs {
-		u, err := url.PathUnescape(seg)
-		if err != nil {
-			writeError(w, http.StatusNotFound, errNotFound, "Not found.")
-			return
+	status, off := s.Disabled(m.endpoint())
+	if r.Method != m.method || off && status == http.StatusMethodNotAllowed {
+		if !off {
+			w.Header().Set("Allow", m.method)
 		}
-		segs[i] = u
-	}
-
-	m := match(segs)
-	if m.kind == "" {
-		writeError(w, http.StatusNotFound, errNotFound, "Not found.")
+		writeError(w, http.StatusMethodNotAllowed, errMethodNotAllowed, "Method \""+r.Method+"\" not allowed.")
 		return
 	}
-	if r.Method != m.method {
-		w.Header().Set("Allow", m.method)
-		writeError(w, http.StatusMethodNotAllowed, errMethodNotAllowed, "Method \""+r.Method+"\" not allowed.")
+	if off { // 410; a 404 never resolved
+		writeError(w, http.StatusGone, errGone, "This endpoint is no longer available.")
 		return
 	}
 	if m.kind == "customer-score" {
@@ -103,7 +190,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusNotFound, errCommunityNotFound, "Community not found.")
 			return
 		}
-		fakeapi.WriteRawJSON(w, http.StatusOK, raw)
+		fakeapi.WriteRawJSON(w, http.StatusOK, s.Rewrite(ResourceCommunity, raw))
 	case "list":
 		page, perPage, errs := parsePaging(r.URL.Query())
 		if len(errs) > 0 {
@@ -118,10 +205,36 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusNotFound, errProspectNotFound, "Prospect not found.")
 			return
 		}
-		fakeapi.WriteRawJSON(w, http.StatusOK, raw)
+		fakeapi.WriteRawJSON(w, http.StatusOK, s.Rewrite(string(Prospects), raw))
 	case "renewal-status":
 		s.putRenewalStatus(w, r, cid, m.renter, m.unit)
 	}
+}
+
+// splitPath splits the escaped path below BasePath into unescaped segments; a trailing slash
+// leaves a last empty segment.
+func splitPath(rest string) ([]string, bool) {
+	segs := strings.Split(strings.TrimPrefix(rest, "/"), "/")
+	for i, seg := range segs {
+		u, err := url.PathUnescape(seg)
+		if err != nil {
+			return nil, false
+		}
+		segs[i] = u
+	}
+	return segs, true
+}
+
+// resolve is match with the endpoints switched off with 404 taken out, as if they were never
+// routed.
+func (s *Server) resolve(segs []string) matched {
+	m := match(segs)
+	if m.kind != "" {
+		if status, off := s.Disabled(m.endpoint()); off && status == http.StatusNotFound {
+			return matched{}
+		}
+	}
+	return m
 }
 
 // matched is a recognised route.
@@ -132,6 +245,23 @@ type matched struct {
 	prospect     string
 	renter, unit string
 	company      string
+}
+
+// endpoint is the switchboard name of the route.
+func (m matched) endpoint() string {
+	switch m.kind {
+	case "community":
+		return EndpointCommunity
+	case "list":
+		return ListEndpoint(m.res)
+	case "prospect":
+		return EndpointProspect
+	case "renewal-status":
+		return EndpointRenewalStatus
+	case "customer-score":
+		return EndpointCustomerScore
+	}
+	return ""
 }
 
 // match recognises the documented paths; segs is the path below BasePath, split on "/" and
@@ -216,7 +346,7 @@ func (s *Server) page(communityID int64, res Resource, page, perPage int) []byte
 			if i > 0 {
 				body = append(body, ',')
 			}
-			body = append(body, t.recs[id].raw...)
+			body = append(body, s.Rewrite(string(res), t.recs[id].raw)...)
 		}
 	})
 	return append(body, "]}"...)

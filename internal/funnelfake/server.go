@@ -1,15 +1,27 @@
 // Package funnelfake is a stateful, in-memory fake of the Funnel Leasing Partner API served over
 // real HTTP, for tests, the demo and benchmarks. It follows ../shared/reference/CONTRACT.md and
-// funnel.md: the key as Basic user name or Bearer token, communities addressable by all three id
-// forms (1234, P1234-567, partner-id:abc), {"data": [...]} pages with page/per_page, typed
-// {"error_type", "message"} errors (CommunityNotFound, ProspectNotFound, RenterNotFound,
-// LeaseNotFound), POST customer-score matched by e-mail or phone, and PUT renewal-status.
+// funnel.md: the key as Basic user name (with an empty password) or Bearer token, communities
+// addressable by all three id forms (1234, P1234-567, partner-id:abc), {"data": [...]} pages with
+// page/per_page, typed {"error_type", "message"} errors (CommunityNotFound, ProspectNotFound,
+// RenterNotFound, LeaseNotFound), POST customer-score matched by e-mail or phone, and PUT
+// renewal-status.
+//
+// It is at least as strict as the reference, so that a client passing here passes upstream:
+// trailing slashes exactly as documented (a GET without one is redirected, anything else is an
+// HTML 404), no Basic password, and customer-score bodies typed as documented. See route and
+// postCustomerScore.
 //
 // Records are kept as their encoded JSON, so what a client receives is byte for byte what the
 // fake stores. Tests change the upstream state with the mutation helpers (InsertCommunity,
 // Insert, Update, Delete) and inspect it with Get, Raw, All, IDs, Count, CustomerScores and
 // RenewalCard; every request is recorded; faults and a server-side rate limit come from
 // internal/fakeapi and can be switched on through Options or Faults().
+//
+// Any endpoint can be switched off and any field of the served records can change its JSON type
+// at run time, through the embedded fakeapi.Switchboard: fake.Disable(EndpointCommunity),
+// fake.SetFieldType("prospects", "funnel_renter_id", fakeapi.FieldString), fake.Reset().
+// Endpoint names are the Endpoint* constants; resource names are the Resource values plus
+// ResourceCommunity, ResourceCustomerScore and ResourceRenewalStatus.
 //
 // Where the public docs are silent the fake makes one choice and says so in a comment starting
 // "Chosen:" so that each is easy to find and change.
@@ -105,7 +117,8 @@ func NewUnstarted(opts Options) *Server {
 		s.now = time.Now
 	}
 	s.Host = fakeapi.NewHost(fakeapi.HostConfig{Name: "funnelfake", Addr: opts.Addr, Faults: opts.Faults,
-		Drift: s.drift, RateLimit: opts.RateLimit}, http.HandlerFunc(s.route))
+		Drift: s.drift, RateLimit: opts.RateLimit, Endpoints: Endpoints(), Resources: switchResources()},
+		http.HandlerFunc(s.route))
 	return s
 }
 
@@ -120,11 +133,16 @@ func (s *Server) BaseURL() string {
 // CompanyID is the company whose clients the fake holds.
 func (s *Server) CompanyID() int64 { return s.companyID }
 
-// authorized accepts the key as the Basic user name (any password: Funnel documents an empty
-// one) or as a Bearer token.
+// authorized accepts the key as the Basic user name with an empty password, or as a Bearer token
+// [documented]. A Basic password that is not empty is rejected: the docs describe the password as
+// empty, and a client that sends anything else (say, the key a second time) depends on a lenient
+// server. Chosen: the 401 does not say which part was wrong, as the documented message does not.
 func (s *Server) authorized(r *http.Request) bool {
 	got := ""
-	if user, _, ok := r.BasicAuth(); ok {
+	if user, pass, ok := r.BasicAuth(); ok {
+		if pass != "" {
+			return false
+		}
 		got = user
 	} else if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
 		got = strings.TrimSpace(tok)

@@ -2,6 +2,7 @@ package funnelfake
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
@@ -57,6 +58,9 @@ func setup(t *testing.T, opts ...func(*Options)) *bundle {
 	return &bundle{s: s, clock: c, com: CommunityIDs{ID: id, Syndication: "P1234-567", Partner: "apts/12:b"}}
 }
 
+// noRedirects shows a test the redirect itself rather than where it leads.
+var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
 type response struct {
 	status int
 	header http.Header
@@ -84,7 +88,7 @@ func (b *bundle) do(t *testing.T, method, path string, body any, auth ...string)
 	} else if auth[0] != "" {
 		req.Header.Set("Authorization", auth[0])
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := noRedirects.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,10 +100,16 @@ func (b *bundle) do(t *testing.T, method, path string, body any, auth ...string)
 	return response{status: resp.StatusCode, header: resp.Header, body: raw}
 }
 
-// errorType returns the body's error_type (and fails the test on a body that is not the
-// documented error shape).
+// htmlNotFound is what errorType returns for the HTML 404 page of a path no route matches.
+const htmlNotFound = "(HTML 404)"
+
+// errorType returns the body's error_type, or htmlNotFound (and fails the test on a body that is
+// neither the documented error shape nor the HTML 404 page).
 func (r response) errorType(t *testing.T) string {
 	t.Helper()
+	if r.isHTMLNotFound() {
+		return htmlNotFound
+	}
 	var e struct {
 		ErrorType string `json:"error_type"`
 		Message   string `json:"message"`
@@ -108,6 +118,12 @@ func (r response) errorType(t *testing.T) string {
 		t.Fatalf("error body %s is not {error_type, message}", r.body)
 	}
 	return e.ErrorType
+}
+
+// isHTMLNotFound reports whether r is the HTML 404 page of a path no route matches.
+func (r response) isHTMLNotFound() bool {
+	return r.status == 404 && strings.HasPrefix(r.header.Get("Content-Type"), "text/html") &&
+		strings.Contains(string(r.body), "<h1>Not Found</h1>")
 }
 
 func (r response) data(t *testing.T) []map[string]any {
@@ -138,7 +154,10 @@ func TestAuth(t *testing.T) {
 		want       int
 	}{
 		{"basic, empty password", user(testKey, ""), 200},
-		{"basic, any password", user(testKey, "x"), 200},
+		{"basic, a password", user(testKey, "x"), 401},
+		{"basic, the key as password too", user(testKey, testKey), 401},
+		{"basic, a space as password", user(testKey, " "), 401},
+		{"basic without a colon", "Basic " + base64.StdEncoding.EncodeToString([]byte(testKey)), 401},
 		{"bearer", "Bearer " + testKey, 200},
 		{"wrong basic", user("other", ""), 401},
 		{"wrong bearer", "Bearer other", 401},
@@ -177,14 +196,13 @@ func TestRoutesAndCommunityForms(t *testing.T) {
 		{"GET", base + "partner-id%3A/", 404, errCommunityNotFound},
 		{"GET", base + "9999/prospects/", 404, errCommunityNotFound},
 		{"GET", base + "P1-1/appointments/booked/", 404, errCommunityNotFound},
-		{"GET", base + "1234", 404, errNotFound},                     // no trailing slash
-		{"GET", base + "1234/prospects", 404, errNotFound},           // no trailing slash
-		{"GET", base + "1234/appointments/booked", 404, errNotFound}, // no trailing slash
-		{"GET", base + "1234/prospects/1/", 404, errNotFound},        // the one path without a slash
+		{"GET", base + "1234/prospects/1/", 404, htmlNotFound}, // the one path without a slash
 		{"GET", base + "1234/prospects/42", 404, errProspectNotFound},
 		{"GET", base + "1234/prospects/abc", 404, errProspectNotFound},
-		{"GET", base + "1234/units/", 404, errNotFound},
-		{"GET", "/api/partners/v2/community/1234/", 404, errNotFound},
+		{"GET", base + "1234/units/", 404, htmlNotFound},
+		{"GET", base + "1234/units", 404, htmlNotFound}, // no redirect to a path that does not exist either
+		{"GET", "/api/partners/v2/community/1234/", 404, htmlNotFound},
+		{"GET", BasePath + "x/community/1234/", 404, htmlNotFound},
 		{"POST", base + "1234/prospects/", 405, errMethodNotAllowed},
 		{"GET", BasePath + "/company/3187/customer-score/", 405, errMethodNotAllowed},
 	}
@@ -419,7 +437,7 @@ func TestRenewalStatus(t *testing.T) {
 		{"unknown community", path("4321", "51", "77"), map[string]any{}, 404, errCommunityNotFound},
 		{"bad alert type", path("1234", "51", "77"), map[string]any{"renewal_alert_type": "URGENT"}, 400, errValidation},
 		{"bool as text", path("1234", "51", "77"), map[string]any{"renewal_card_status": "yes"}, 400, errValidation},
-		{"no trailing slash", strings.TrimSuffix(path("1234", "51", "77"), "/"), map[string]any{}, 404, errNotFound},
+		{"no trailing slash", strings.TrimSuffix(path("1234", "51", "77"), "/"), map[string]any{}, 404, htmlNotFound},
 	}
 	var statusID any
 	for _, tt := range tests {

@@ -35,9 +35,29 @@ func writeError(w http.ResponseWriter, status int, msg string, details ...errorD
 	fakeapi.WriteJSON(w, status, apiError{Error: msg, Details: details})
 }
 
+// Endpoint names for the switchboard (fake.Disable, fake.Enable): method and path below BasePath.
+const (
+	EndpointUnits             = "GET /units"
+	EndpointProspects         = "GET /prospects"
+	EndpointLeasingEvents     = "GET /leasing_events"
+	EndpointPostLeasingEvents = "POST /leasing_events"
+)
+
+// Endpoints lists every endpoint the fake serves.
+func Endpoints() []string {
+	return []string{EndpointUnits, EndpointProspects, EndpointLeasingEvents, EndpointPostLeasingEvents}
+}
+
+// ListEndpoint is the endpoint that lists res.
+func ListEndpoint(res Resource) string { return "GET /" + string(res) }
+
 // route dispatches under BasePath: anything else is 404, then auth, then the endpoint. Chosen:
 // auth comes before routing, so an unknown path under BasePath with a bad token is a 401.
 // GET /leasing_events is itself chosen (CONTRACT.md); its only parameters are limit and page_number.
+//
+// An endpoint switched off answers as a path the API does not have (404 {"error": "Not Found"}),
+// or with the 405 or 410 it was switched off with; a 405's Allow header lists the path's methods
+// still on.
 func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	rest, ok := strings.CutPrefix(r.URL.Path, BasePath)
 	if !ok || (rest != "" && rest[0] != '/') {
@@ -60,9 +80,24 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "Not Found")
 		return
 	}
-	if !slices.Contains(allowed, r.Method) {
-		w.Header().Set("Allow", strings.Join(allowed, ", "))
+	on := slices.DeleteFunc(slices.Clone(allowed), func(m string) bool {
+		_, off := s.Disabled(m + " " + rest)
+		return off
+	})
+	status, off := s.Disabled(r.Method + " " + rest)
+	switch {
+	case len(on) == 0 && (!off || status == http.StatusNotFound):
+		writeError(w, http.StatusNotFound, "Not Found") // every method of the path is gone
+		return
+	case !slices.Contains(allowed, r.Method) || off && status == http.StatusMethodNotAllowed:
+		w.Header().Set("Allow", strings.Join(on, ", "))
 		writeError(w, http.StatusMethodNotAllowed, "Method Not Allowed")
+		return
+	case off && status == http.StatusGone:
+		writeError(w, http.StatusGone, "Gone")
+		return
+	case off:
+		writeError(w, http.StatusNotFound, "Not Found")
 		return
 	}
 	res := Resource(rest[1:])
@@ -347,7 +382,7 @@ func (s *Server) page(res Resource, q listQuery) []byte {
 			if i > 0 {
 				body = append(body, ',')
 			}
-			body = append(body, t.recs[id].raw...)
+			body = append(body, s.Rewrite(string(res), t.recs[id].raw)...)
 		}
 		body = append(body, ']')
 	})

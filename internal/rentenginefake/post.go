@@ -82,7 +82,7 @@ func (s *Server) postLeasingEvents(w http.ResponseWriter, r *http.Request) {
 		if i > 0 {
 			out = append(out, ',')
 		}
-		out = append(out, s.tables[LeasingEvents].recs[id].raw...)
+		out = append(out, s.Rewrite(string(LeasingEvents), s.tables[LeasingEvents].recs[id].raw)...)
 	}
 	s.mu.Unlock()
 	out = append(out, ']')

@@ -10,6 +10,12 @@
 // IDs and Count; every request is recorded; faults and a server-side rate limit can be switched on
 // through Options or Faults().
 //
+// Any endpoint can be switched off and any field of the served records can change its JSON type
+// at run time, through the embedded fakeapi.Switchboard: fake.Disable(EndpointLeasingEvents),
+// fake.SetFieldType("units", "bedrooms", fakeapi.FieldObject), fake.Reset(). Endpoint names are
+// the Endpoint* constants; resource names are the Resource values ("units", "prospects",
+// "leasing_events"), and a leasing_events change applies to the events a POST answers too.
+//
 // Where the public docs are silent the fake makes one choice and says so in a comment starting
 // "Chosen:" so that each is easy to find and change.
 package rentenginefake
@@ -93,8 +99,12 @@ func NewUnstarted(opts Options) *Server {
 	for _, r := range Resources() {
 		s.tables[r] = newTable()
 	}
+	resources := make([]string, 0, len(Resources()))
+	for _, r := range Resources() {
+		resources = append(resources, string(r))
+	}
 	s.Host = fakeapi.NewHost(fakeapi.HostConfig{Name: "rentenginefake", Addr: opts.Addr, Faults: opts.Faults,
-		Drift: s.drift, RateLimit: opts.RateLimit}, http.HandlerFunc(s.route))
+		Drift: s.drift, RateLimit: opts.RateLimit, Endpoints: Endpoints(), Resources: resources}, http.HandlerFunc(s.route))
 	return s
 }
 

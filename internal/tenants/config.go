@@ -258,7 +258,9 @@ type Funnel struct {
 	// Exactly one of APIKeyEnv (a variable name) and APIKeyFile (a path) names the API key.
 	APIKeyEnv  string `yaml:"api_key_env"`
 	APIKeyFile string `yaml:"api_key_file"`
-	// Auth is how the key is sent: "basic" (key as username, default) or "bearer".
+	// Auth is how the key is sent: "basic" (the key as user name with an empty password, default)
+	// or "bearer". There is no password setting: Funnel rejects a non-empty one, and a key with a
+	// ':' is a problem under basic, since the rest of it would be read as the password.
 	Auth string `yaml:"auth"`
 	// CompanyID is the Funnel company id used for customer scores (0 = none).
 	CompanyID int64 `yaml:"company_id"`

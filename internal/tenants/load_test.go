@@ -86,6 +86,8 @@ func TestLoadFixtures(t *testing.T) {
 		"NOID_RENTENGINE_TOKEN":  "tok-noid",
 		"GAMMA_FUNNEL_API_KEY":   "key-gamma",
 		"ACME_FUNNEL_API_KEY":    "key-acme",
+		"ACME_FUNNEL_PASSWORD":   "pw-acme",
+		"COLON_FUNNEL_API_KEY":   "key:with-colon",
 	})
 	tests := []struct {
 		file  string
@@ -122,6 +124,10 @@ func TestLoadFixtures(t *testing.T) {
 			{"acme", "funnel.communities[1]", `community id "P1234-\t567" contains the control character U+0009`, 10},
 			{"acme", "funnel.communities[2]", `community id "partner-id:abc\a" contains the control character U+0007`, 11},
 			{"acme", "funnel.communities[3]", `community id "line\nbreak" contains the control character U+000A`, 12},
+		}},
+		{"funnel_basic_credentials.yaml", allTokens, []want{
+			{"acme", "funnel.password_env", "Funnel takes no user name or password", 7},
+			{"beta", "funnel.api_key_env", "the API key contains ':', so it cannot be sent as a Basic user name", 11},
 		}},
 		{"multiple_problems.yaml", allTokens, []want{
 			{"", "database.url", "must start with postgres://, postgresql:// or sqlite:", 3},
@@ -482,6 +488,7 @@ func TestSecretsNeverPrinted(t *testing.T) {
 		"DB_URL2":     "postgres://app:S3CRET-db-url2@db/x",
 		"OK_TOKEN":    "S3CRET-ok-token",
 		"OK_KEY":      "S3CRET-ok-key",
+		"COLON_KEY":   "S3CRET:colon-key",
 	}
 	files := filesOf(map[string]string{"/run/secrets/url": "mysql://app:S3CRET-url-file@db/x"})
 	bad := `
@@ -506,10 +513,11 @@ tenants:
 		}
 	}
 	for name, data := range map[string]string{
-		"bad":              bad,
-		"url_file":         "database: {url_file: /run/secrets/url}\ntenants: []",
-		"password in yaml": "database: {url: 'postgres://app:S3CRET-yaml@db:bad/x'}\ntenants: []",
-		"two passwords":    "database: {url_env: DB_URL2, password_env: DB_PASSWORD}\ntenants: []",
+		"bad":                     bad,
+		"url_file":                "database: {url_file: /run/secrets/url}\ntenants: []",
+		"password in yaml":        "database: {url: 'postgres://app:S3CRET-yaml@db:bad/x'}\ntenants: []",
+		"two passwords":           "database: {url_env: DB_URL2, password_env: DB_PASSWORD}\ntenants: []",
+		"funnel key with a colon": "database: {url: 'sqlite:x.db'}\ntenants:\n  - id: c\n    funnel: {api_key_env: COLON_KEY, communities: ['1']}",
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := Parse([]byte(data), LoadOptions{LookupEnv: envOf(secrets), ReadFile: files})

@@ -279,6 +279,16 @@ func (s scope) funnel(f *Funnel, d *Defaults, fuRate RateLimit, enabled bool) {
 	}
 	if v, ok := s.secret(enabled, "funnel", "API key", "api_key_env", f.APIKeyEnv, "api_key_file", f.APIKeyFile); ok {
 		f.APIKey = NewSecret(v)
+		// A Basic user name cannot hold a colon (RFC 7617): the rest of the key would be read as
+		// a password, which Funnel rejects. The message must not show the key.
+		if f.Auth == FunnelAuthBasic && strings.Contains(v, ":") {
+			field := "funnel.api_key_file"
+			if f.APIKeyEnv != "" {
+				field = "funnel.api_key_env"
+			}
+			s.problem(field, "the API key contains ':', so it cannot be sent as a Basic user name (the rest would be "+
+				"read as a password, which Funnel rejects); set funnel.auth: bearer")
+		}
 	}
 }
 

@@ -251,9 +251,19 @@ var secretKeys = map[reflect.Type]map[string]string{
 	reflect.TypeFor[Database]():   {"password": "use password_env or password_file"},
 }
 
+// funnelNoPassword are the keys people reach for to give Funnel Basic credentials. They are unknown
+// keys with a message of their own: Funnel takes the API key as the Basic user name with an empty
+// password [documented], and rejects any other password.
+var funnelNoPassword = map[string]bool{"password": true, "password_env": true, "password_file": true,
+	"basic_password": true, "username": true, "user": true}
+
 func unknownKeyMessage(t reflect.Type, key string, fields map[string]yamlField) string {
 	if hint, ok := secretKeys[t][key]; ok {
 		return "secrets are not allowed in the config file; " + hint
+	}
+	if t == reflect.TypeFor[Funnel]() && funnelNoPassword[key] {
+		return "Funnel takes no user name or password: the API key (api_key_env or api_key_file) is sent as " +
+			"the Basic user name with an empty password, or as a bearer token with auth: bearer"
 	}
 	var names []string
 	// Suggest only near misses: 2 edits, 3 for long keys.

@@ -69,6 +69,11 @@ func New(cfg Config, log *zap.Logger) (*Client, error) {
 	uc.BaseURL = cfg.BaseURL
 	switch cfg.Auth {
 	case "", AuthBasic:
+		// The key is the user name and the password is empty [documented]. A user name cannot
+		// hold a colon (RFC 7617): the server would read what follows it as a password.
+		if strings.Contains(key, ":") {
+			return nil, errors.New("funnel: the API key contains ':', so it cannot be sent as a Basic user name; use bearer auth")
+		}
 		uc.Authorize = func(r *http.Request) { r.SetBasicAuth(key, "") }
 	case AuthBearer:
 		uc.Authorize = func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+key) }
@@ -154,7 +159,8 @@ func object(dst *json.RawMessage) upstream.DecodeFunc {
 }
 
 // CustomerScore is one score to set on a client of the configured company. Email and Phone
-// identify the client; Funnel matches on either.
+// identify the client; Funnel matches on either, so at least one is required, as are Name and
+// SubmittedAt. Value and Maximum are sent as JSON integers, the documented type.
 type CustomerScore struct {
 	Name        string
 	Value       int
@@ -192,7 +198,15 @@ func (c *Client) PostCustomerScore(ctx context.Context, s CustomerScore) (Custom
 	if c.cfg.CompanyID <= 0 {
 		return CustomerScoreResult{}, errors.New("post customer score: no Funnel company id configured")
 	}
-	if s.Email == "" && s.Phone == "" {
+	// What Funnel requires of the body [documented fields; see funnelfake for the validation],
+	// checked here so that a write that cannot succeed is never sent.
+	if strings.TrimSpace(s.Name) == "" {
+		return CustomerScoreResult{}, errors.New("post customer score: the score name is empty")
+	}
+	if s.SubmittedAt.IsZero() {
+		return CustomerScoreResult{}, fmt.Errorf("post customer score %q: submitted_at is required", s.Name)
+	}
+	if strings.TrimSpace(s.Email) == "" && strings.TrimSpace(s.Phone) == "" {
 		return CustomerScoreResult{}, errors.New("post customer score: an e-mail or a phone is required to match the client")
 	}
 	body := customerScoreBody{

@@ -139,6 +139,13 @@ func TestAuthSchemes(t *testing.T) {
 	if _, err := funnel.New(funnel.Config{}, nil); err == nil {
 		t.Error("New accepted an empty key")
 	}
+	// A colon would turn the rest of the key into a Basic password, which Funnel rejects.
+	if _, err := funnel.New(funnel.Config{APIKey: "abc:def", Auth: funnel.AuthBasic}, nil); err == nil {
+		t.Error("New accepted a key with a colon for Basic auth")
+	}
+	if _, err := funnel.New(funnel.Config{APIKey: "abc:def", Auth: funnel.AuthBearer}, nil); err != nil {
+		t.Errorf("a key with a colon as bearer token: %v", err)
+	}
 }
 
 func TestCommunityIDForms(t *testing.T) {
@@ -295,7 +302,7 @@ func TestPostCustomerScore(t *testing.T) {
 		t.Errorf("stored scores %+v", got)
 	}
 	noCompany, _ := funnel.New(funnel.Config{BaseURL: b.fake.BaseURL(), APIKey: key}, nil)
-	if _, err := noCompany.PostCustomerScore(context.Background(), funnel.CustomerScore{Email: "a@b.c"}); err == nil {
+	if _, err := noCompany.PostCustomerScore(context.Background(), funnel.CustomerScore{Name: "s", SubmittedAt: at, Email: "a@b.c"}); err == nil {
 		t.Error("posted a score without a company id")
 	}
 }
@@ -373,7 +380,7 @@ func TestRetryRules(t *testing.T) {
 				t.Fatal(err)
 			}
 			if tt.method == http.MethodPost {
-				_, err = c.PostCustomerScore(context.Background(), funnel.CustomerScore{Name: "s", Email: "a@b.c"})
+				_, err = c.PostCustomerScore(context.Background(), funnel.CustomerScore{Name: "s", SubmittedAt: time.Now(), Email: "a@b.c"})
 			} else {
 				_, err = c.SetRenewalStatus(context.Background(), "1", 2, 3, funnel.RenewalCard{})
 			}

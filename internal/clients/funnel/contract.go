@@ -128,7 +128,9 @@ func (r Resource) segment() string {
 }
 
 // Paths. Trailing slashes are exactly as documented: the Django-style backend may 301 or 404
-// otherwise. Community ids are escaped here; every other path parameter is an integer.
+// otherwise (funnelfake does both, and TestEveryCallSendsTheDocumentedPath checks that no call
+// relies on the redirect). Community ids are escaped here; every other path parameter is an
+// integer.
 
 func communityPath(community string) string {
 	return "/community/" + escapeSegment(community) + "/"
