@@ -25,6 +25,10 @@ func TestValidate(t *testing.T) {
 		{"bad cron", "../tenants/testdata/bad_cron.yaml", nil, 1, []string{"schedules."}},
 		{"duplicate tenant", "../tenants/testdata/duplicate_tenant.yaml", nil, 1, []string{"duplicate tenant id"}},
 		{"missing file", "testdata/nope.yaml", nil, 1, []string{"nope.yaml"}},
+		{"unknown score stage warns", "../tenants/testdata/score_stages.yaml", exampleEnv, 0,
+			[]string{"OK (1 tenants", `warning: tenant "acme": push.customer_scores.stages.Showing Rescheduled: "Showing Rescheduled" is not a RentEngine leasing event type syncd knows`, "(line 17)"}},
+		{"misspelled score stage", "../tenants/testdata/score_stage_typo.yaml", exampleEnv, 1,
+			[]string{`tenant "acme": push.customer_scores.stages.Prescreen Rejected:`, `"Prescreen Rejected - ID Verification"`, "(line 16)"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
