@@ -30,6 +30,10 @@ type resource[K models.Key, T any, P interface {
 	// key returns, so the engine takes the id from the built row and calls key only for a record
 	// that build rejects: decoding every record twice was a tenth of a pull's CPU.
 	keyedByBuild bool
+	// keep, when set, says whether a built row belongs in the tenant's mirror (the RentEngine
+	// account filter). A row it rejects is counted as filtered, is not written, and is not seen:
+	// a copy stored earlier is tombstoned by a complete pass, like any record no longer listed.
+	keep func(ctx context.Context, row *T) (bool, error)
 }
 
 // puller is a resource with its types erased.
@@ -99,10 +103,22 @@ func (r resource[K, T, P]) pull(ctx context.Context, rc *runContext) (Counts, er
 						zap.Int("page", p.Number), zap.Error(err), zap.String("raw", excerpt(raw)))
 					continue
 				}
-				seen.add(k)
 				if !r.keyedByBuild {
 					row, buildErr = r.build(raw)
 				}
+				if buildErr == nil && r.keep != nil {
+					ok, err := r.keep(ctx, &row)
+					if err != nil {
+						return fmt.Errorf("filter page %d of %s: %w", p.Number, r.name, err)
+					}
+					if !ok {
+						if report {
+							c.Filtered++
+						}
+						continue
+					}
+				}
+				seen.add(k)
 				if err := buildErr; err != nil {
 					if !report {
 						continue
@@ -227,6 +243,10 @@ type Counts struct {
 	BadRecords int64    `json:"bad_records"`
 	Passes     int      `json:"passes,omitempty"`
 	Notes      []string `json:"notes,omitempty"`
+
+	// Filtered counts records left out because they belong to another account than the
+	// tenant's (see rentEngineResources); they are fetched, not bad.
+	Filtered int64 `json:"filtered,omitempty"`
 }
 
 func (c *Counts) add(o Counts) {
@@ -237,4 +257,5 @@ func (c *Counts) add(o Counts) {
 	c.Unchanged += o.Unchanged
 	c.Deleted += o.Deleted
 	c.BadRecords += o.BadRecords
+	c.Filtered += o.Filtered
 }
