@@ -133,8 +133,15 @@ func newFlags(name, summary string, env Env) *flag.FlagSet {
 	return fs
 }
 
+// loadConfig loads the config file and prints its warnings, if any, on stderr.
 func (c *common) loadConfig(env Env) (*tenants.Config, error) {
-	return tenants.Load(c.config, tenants.LoadOptions{LookupEnv: env.LookupEnv})
+	cfg, err := tenants.Load(c.config, tenants.LoadOptions{LookupEnv: env.LookupEnv})
+	if err == nil {
+		for _, w := range cfg.Warnings {
+			fmt.Fprintf(env.Stderr, "%s: warning: %s\n", c.config, w)
+		}
+	}
+	return cfg, err
 }
 
 func (c *common) logger(cfg *tenants.Config, env Env) (*zap.Logger, error) {

@@ -28,6 +28,10 @@ func TestValidate(t *testing.T) {
 			map[string]string{"ACME_FUNNEL_API_KEY": "b"}, 1,
 			[]string{"4 problem(s)", `tenant "acme": funnel.communities[0]: community id "12\x0034" contains the control character U+0000`}},
 		{"missing file", "testdata/nope.yaml", nil, 1, []string{"nope.yaml"}},
+		{"unknown score stage warns", "../tenants/testdata/score_stages.yaml", exampleEnv, 0,
+			[]string{"OK (1 tenants", `warning: tenant "acme": push.customer_scores.stages.Showing Rescheduled: "Showing Rescheduled" is not a RentEngine leasing event type syncd knows`, "(line 17)"}},
+		{"misspelled score stage", "../tenants/testdata/score_stage_typo.yaml", exampleEnv, 1,
+			[]string{`tenant "acme": push.customer_scores.stages.Prescreen Rejected:`, `"Prescreen Rejected - ID Verification"`, "(line 16)"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

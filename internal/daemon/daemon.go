@@ -317,6 +317,10 @@ func (d *Daemon) reload(why string) {
 	d.metrics.Reload(true)
 	d.metrics.SetTenants(countEnabled(cfg))
 	d.log.Info("config reloaded", zap.String("trigger", why), zap.Int("tenants", countEnabled(cfg)))
+	for _, w := range cfg.Warnings {
+		d.log.Warn("config warning", zap.String("tenant", w.Tenant), zap.String("field", w.Field),
+			zap.Int("line", w.Line), zap.String("warning", w.Message))
+	}
 }
 
 // Config returns the running config.

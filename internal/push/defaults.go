@@ -4,6 +4,7 @@ import (
 	"maps"
 
 	"github.com/syncd-dev/syncd/internal/clients/funnel"
+	"github.com/syncd-dev/syncd/internal/clients/rentengine"
 	"github.com/syncd-dev/syncd/internal/tenants"
 )
 
@@ -13,30 +14,67 @@ const DefaultScoreName = "RentEngine leasing stage"
 // DefaultMaximumScore is sent as maximum_score when the tenant sets none.
 const DefaultMaximumScore = 100
 
-// DefaultStages scores every known RentEngine prospect status (a leasing event type) from 0 to
-// 100 by how close the prospect is to a signed lease. A tenant's push.customer_scores.stages
-// override these status by status; statuses in neither are not scored (and are reported).
+// DefaultStages scores RentEngine prospect statuses (leasing event types, keyed by the exact
+// strings of rentengine.EventTypes) from 0 to 100 by how close the prospect is to a signed lease.
+// Every status-bearing type has an entry here or is in UnscoredStages (a test holds this); README
+// shows the table. A tenant's push.customer_scores.stages override these status by status;
+// statuses in neither are not scored (and are reported in the plan as "status without a score").
+//
+// "Blocklist Prospect" is not a status-bearing event (a derived status skips it), but prospect
+// records have been seen carrying it as their status [third-party], so such a record scores 0.
 var DefaultStages = map[string]int{
-	"New":                             10,
-	"Contacted, Awaiting Information": 20,
-	"Ghosting":                        10,
-	"Unit of Interest Unavailable":    15,
-	"Showing Desired":                 35,
-	"Showing Scheduled":               50,
-	"Showing Canceled":                25,
-	"Missed Showing":                  20,
-	"Showing Complete":                60,
-	"Still Deciding":                  55,
-	"Application Sent to Prospect":    70,
-	"Application Received":            80,
-	"Application Approved":            90,
-	"Lease Signed":                    100,
-	"Moved In":                        100,
-	"Prescreen Rejected":              5,
-	"Not Interested":                  0,
-	"Withdrawn":                       0,
-	"Blocklist Prospect":              0,
+	// First contact.
+	rentengine.EventNew:                          10,
+	rentengine.EventGhosting:                     10,
+	rentengine.EventLookingTooEarly:              15,
+	rentengine.EventUnitOfInterestUnavailable:    15,
+	rentengine.EventContactedAwaitingInformation: 20,
+	// Showings; a showing that did not happen leaves a lead still worth following up.
+	rentengine.EventMissedShowing:      20,
+	rentengine.EventShowingFailed:      25,
+	rentengine.EventShowingCanceled:    25,
+	rentengine.EventShowingDesired:     35,
+	rentengine.EventPrescreenSubmitted: 40,
+	rentengine.EventShowingPending:     45,
+	rentengine.EventPrescreenApproved:  45,
+	rentengine.EventShowingScheduled:   50,
+	rentengine.EventShowingConfirmed:   52,
+	rentengine.EventArrivedForShowing:  55,
+	rentengine.EventShowingStarted:     55,
+	rentengine.EventStillDeciding:      55,
+	rentengine.EventShowingComplete:    60,
+	// Applications, then the HOA's approval where the unit needs one.
+	rentengine.EventApplicationSentToProspect:    70,
+	rentengine.EventApplicationReceived:          80,
+	rentengine.EventApplicationPending:           82,
+	rentengine.EventApplicationInOwnerReview:     85,
+	rentengine.EventApplicationApproved:          90,
+	rentengine.EventHOAApplicationSentToProspect: 91,
+	rentengine.EventHOAApplicationSubmitted:      92,
+	rentengine.EventHOAApplicationApproved:       93,
+	// The lease.
+	rentengine.EventLeaseOutForSigning: 95,
+	rentengine.EventLeaseSigned:        100,
+	rentengine.EventDepositReceived:    100,
+	rentengine.EventMoveInScheduled:    100,
+	rentengine.EventMovedIn:            100,
+	// Rejected or gone.
+	rentengine.EventPrescreenRejectedCredit:         5,
+	rentengine.EventPrescreenRejectedIncome:         5,
+	rentengine.EventPrescreenRejectedIDVerification: 5,
+	rentengine.EventApplicationRejected:             5,
+	rentengine.EventHOAApplicationRejected:          5,
+	rentengine.EventNotInterested:                   0,
+	rentengine.EventWithdrawn:                       0,
+	rentengine.EventBlocklistProspect:               0,
 }
+
+// UnscoredStages are status-bearing types deliberately left without a default score.
+//   - "Duplicate Lead": the record duplicates another prospect of the same person and says nothing
+//     about that person's stage. A score from it (even 0) would be pushed under the duplicate's
+//     own contact details, which Funnel may match to the same client as the real lead, replacing
+//     that lead's score.
+var UnscoredStages = []string{rentengine.EventDuplicateLead}
 
 // stages merges a tenant's overrides onto the defaults.
 func stages(cs *tenants.CustomerScores) map[string]int {

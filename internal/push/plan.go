@@ -322,7 +322,7 @@ func latestStatuses(ctx context.Context, store *models.Store, tenant string) (ma
 	err := store.DB().WithContext(ctx).Table("rentengine_leasing_events").
 		Select("prospect_id, event_type").
 		Where("tenant_id = ? AND deleted_at IS NULL AND prospect_id IS NOT NULL AND event_type IS NOT NULL AND event_type NOT IN ? AND (deleted IS NULL OR deleted = ?)",
-			tenant, rentengine.ActionEventTypes, false).
+			tenant, rentengine.NonStatusEventTypes, false).
 		Order("prospect_id, created_at, id").Scan(&evs).Error
 	if err != nil {
 		return nil, fmt.Errorf("read latest leasing events: %w", err)

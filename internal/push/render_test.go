@@ -73,19 +73,3 @@ func TestLimit(t *testing.T) {
 		}
 	}
 }
-
-func TestDefaultStagesCoverEveryStatusTheReferenceLists(t *testing.T) {
-	for _, st := range []string{"New", "Contacted, Awaiting Information", "Showing Desired", "Showing Scheduled",
-		"Showing Canceled", "Missed Showing", "Application Sent to Prospect", "Application Received",
-		"Application Approved", "Prescreen Rejected", "Still Deciding", "Not Interested", "Withdrawn",
-		"Blocklist Prospect", "Unit of Interest Unavailable", "Ghosting", "Moved In", "Showing Complete", "Lease Signed"} {
-		if _, ok := DefaultStages[st]; !ok {
-			t.Errorf("no default score for status %q", st)
-		}
-	}
-	for _, st := range []string{"not-started", "offered", "pending", "signed", "declined", "notice-given"} {
-		if _, ok := DefaultTemplates[st]; !ok {
-			t.Errorf("no default card for renewal status %q", st)
-		}
-	}
-}

@@ -24,7 +24,7 @@ type SeedOptions struct {
 // surrounding spaces, phones in four formats, about 10% of people appearing as 2-3 prospects
 // (same name and phone digits, different unit of interest), unit_of_interest as an integer, a
 // numeric string or null, event types including "Contacted, Awaiting Information", Assign to
-// User events with assignedToUserIds, and prospect as a string on a few events. Each prospect's
+// User events with assignedToUserIds, Log Notes, and prospect as a string on a few events. Each prospect's
 // status is the type of its latest non-action event ("New" without one).
 //
 // Records are written as JSON bytes directly into large shared buffers, without maps, so a
@@ -328,9 +328,13 @@ func (g *seeder) planEvents(out []seedEvent, created time.Time) []seedEvent {
 		case i == 0:
 			typ = EventNew
 		case g.chance(15):
-			typ = EventAssignToUser
-			if g.chance(20) {
+			switch n := g.rng.IntN(10); {
+			case n < 2:
 				typ = EventReassignShowing
+			case n < 4:
+				typ = EventLogNote
+			default:
+				typ = EventAssignToUser
 			}
 		case exited:
 			typ = EventStillDeciding

@@ -130,6 +130,7 @@ func TestSeed(t *testing.T) {
 		"phone (555) 123-4567", "phone 555-123-4567", "phone +15551234567", "phone 5551234567",
 		"unit_of_interest string", "unit_of_interest null", "created_at micro Z",
 		"event " + EventContactedAwaitingInfo, "event " + EventAssignToUser, "event " + EventReassignShowing,
+		"event " + EventLogNote,
 		"prospect as string", "assign with user ids", "event unit",
 	} {
 		if quirks[q] == 0 {

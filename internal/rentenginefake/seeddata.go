@@ -8,7 +8,8 @@ package rentenginefake
 // DefaultAccountID is the account that Seed puts units in when SeedOptions.AccountID is empty.
 const DefaultAccountID = "3f6c2a9e-5b7d-4e51-9a0c-2d8e4f7b1c35"
 
-// Leasing event types (§6.1). The list is not exhaustive upstream (40+ and growing).
+// Leasing event types (§6.1) that the fake generates or treats specially; the client's
+// contract.go has the complete documented list. Upstream adds types over time.
 const (
 	EventNew                   = "New"
 	EventContactedAwaitingInfo = "Contacted, Awaiting Information" // one value, comma included
@@ -22,7 +23,9 @@ const (
 	EventMovedIn               = "Moved In"
 	EventShowingCanceled       = "Showing Canceled"
 	EventMissedShowing         = "Missed Showing"
-	EventPrescreenRejected     = "Prescreen Rejected"
+	EventPrescreenRejectedCred = "Prescreen Rejected - Credit" // one type per reason, no bare "Prescreen Rejected"
+	EventPrescreenRejectedInc  = "Prescreen Rejected - Income"
+	EventPrescreenRejectedID   = "Prescreen Rejected - ID Verification"
 	EventStillDeciding         = "Still Deciding"
 	EventNotInterested         = "Not Interested"
 	EventWithdrawn             = "Withdrawn"
@@ -31,6 +34,8 @@ const (
 	EventGhosting              = "Ghosting"
 	EventAssignToUser          = "Assign to User"
 	EventReassignShowing       = "Reassign Showing"
+	EventLogNote               = "Log Note"
+	EventUnblockProspect       = "Unblock Prospect"
 )
 
 // happyPath is the order a prospect usually moves through; seeded prospects advance along it.
@@ -42,9 +47,9 @@ var happyPath = []string{
 
 // sideExits end or stall a prospect's progress.
 var sideExits = []string{
-	EventShowingCanceled, EventMissedShowing, EventPrescreenRejected, EventStillDeciding,
-	EventNotInterested, EventWithdrawn, EventBlocklistProspect, EventUnitOfInterestUnavail,
-	EventGhosting,
+	EventShowingCanceled, EventMissedShowing, EventPrescreenRejectedCred, EventStillDeciding,
+	EventNotInterested, EventWithdrawn, EventPrescreenRejectedInc, EventUnitOfInterestUnavail,
+	EventGhosting, EventPrescreenRejectedID,
 }
 
 // Unit statuses (§6.3), with the weights Seed uses: without a statuses filter, /units returns

@@ -39,10 +39,12 @@ func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
 func hasUpdatedAt(res Resource) bool { return res != LeasingEvents }
 
 // isActionEventType reports whether an event type is an action rather than a status: such events
-// are recorded but do not become the prospect's status. This is the one place that set lives.
+// are recorded but do not become the prospect's status. Every other type does, unknown ones
+// included. This is the one place that set lives in the fake; it matches the client's
+// rentengine.NonStatusEventTypes (a test checks).
 func isActionEventType(eventType string) bool {
 	switch eventType {
-	case EventAssignToUser, EventReassignShowing:
+	case EventAssignToUser, EventReassignShowing, EventLogNote, EventBlocklistProspect, EventUnblockProspect:
 		return true
 	}
 	return false
@@ -297,7 +299,7 @@ func (s *Server) IDs(res Resource) []int64 {
 }
 
 // AddEvent records a leasing event of eventType for a prospect at the given time and returns its
-// id. Unless the type is an action (Assign to User, Reassign Showing), the prospect's status
+// id. Unless the type is an action (see isActionEventType), the prospect's status
 // becomes eventType and its updated_at is bumped to now, since a prospect's status is the type of
 // its latest leasing event. An event for a prospect that does not exist is still recorded, with a
 // null unit, as upstream keeps events of deleted prospects.

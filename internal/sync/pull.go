@@ -33,6 +33,10 @@ type resource[K models.Key, T any, P interface {
 	// key returns, so the engine takes the id from the built row and calls key only for a record
 	// that build rejects: decoding every record twice was a tenth of a pull's CPU.
 	keyedByBuild bool
+	// keep, when set, says whether a built row belongs in the tenant's mirror (the RentEngine
+	// account filter). A row it rejects is counted as filtered, is not written, and is not seen:
+	// a copy stored earlier is tombstoned by a complete pass, like any record no longer listed.
+	keep func(ctx context.Context, row *T) (bool, error)
 }
 
 // puller is a resource with its types erased.
@@ -114,15 +118,27 @@ func (r resource[K, T, P]) pull(ctx context.Context, rc *runContext) (Counts, er
 						zap.Int("page", p.Number), zap.Error(err), zap.String("raw", excerpt(raw)))
 					continue
 				}
+				if !r.keyedByBuild {
+					row, buildErr = r.build(raw)
+				}
+				if buildErr == nil && r.keep != nil {
+					ok, err := r.keep(ctx, &row)
+					if err != nil {
+						return fmt.Errorf("filter page %d of %s: %w", p.Number, r.name, err)
+					}
+					if !ok {
+						if report {
+							c.Filtered++
+						}
+						continue
+					}
+				}
 				seen.add(k)
 				if why := models.Unstorable(raw); why != "" {
 					if err := rc.quarantine(ctx, r.table, k, raw, why, p.Number, report, &c); err != nil {
 						return fmt.Errorf("store page %d of %s: %w", p.Number, r.name, err)
 					}
 					continue
-				}
-				if !r.keyedByBuild {
-					row, buildErr = r.build(raw)
 				}
 				if err := buildErr; err != nil {
 					if !report {
@@ -301,6 +317,10 @@ type Counts struct {
 
 	// Quarantined counts the bad records put in bad_records (see quarantine.go).
 	Quarantined int64 `json:"quarantined,omitempty"`
+
+	// Filtered counts records left out because they belong to another account than the
+	// tenant's (see rentEngineResources); they are fetched, not bad.
+	Filtered int64 `json:"filtered,omitempty"`
 }
 
 func (c *Counts) add(o Counts) {
@@ -313,4 +333,5 @@ func (c *Counts) add(o Counts) {
 	c.BadRecords += o.BadRecords
 	c.HeldDeletes += o.HeldDeletes
 	c.Quarantined += o.Quarantined
+	c.Filtered += o.Filtered
 }

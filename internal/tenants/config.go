@@ -33,6 +33,11 @@ type Config struct {
 	Defaults Defaults `yaml:"defaults"`
 	// Tenants must be present in the file; an empty list is allowed.
 	Tenants []Tenant `yaml:"tenants"`
+
+	// Warnings are settings that are valid but probably not what was meant (a score stage that
+	// is no known RentEngine type, for example). They never stop a load; `syncd validate` and
+	// every command that loads the file print them.
+	Warnings []Problem `yaml:"-"`
 }
 
 // Tenant returns the tenant with the given id, or nil.

@@ -62,6 +62,8 @@ func Parse(data []byte, opts LoadOptions) (*Config, error) {
 		sort.SliceStable(p.problems, func(i, j int) bool { return p.problems[i].Line < p.problems[j].Line })
 		return nil, &ValidationError{Problems: p.problems}
 	}
+	sort.SliceStable(p.warnings, func(i, j int) bool { return p.warnings[i].Line < p.warnings[j].Line })
+	cfg.Warnings = p.warnings
 	return cfg, nil
 }
 
@@ -79,6 +81,8 @@ type parser struct {
 	broken map[int]bool
 
 	problems []Problem
+	// warnings do not fail the load; see Config.Warnings.
+	warnings []Problem
 	// reported holds tenant+field pairs that already have a problem: the first one (usually the
 	// more precise type error from the walk) is kept and follow-on ones are dropped.
 	reported map[string]bool

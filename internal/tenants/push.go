@@ -1,10 +1,14 @@
 package tenants
 
 import (
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"text/template"
+	"unicode"
+
+	"github.com/syncd-dev/syncd/internal/clients/rentengine"
 )
 
 // Push configures what the push job sends back upstream. Each kind is on unless disabled.
@@ -113,6 +117,7 @@ func (s scope) push(t *Tenant) {
 			max = 100
 		}
 		for _, st := range sortedKeys(cs.Stages) {
+			s.stage("push.customer_scores.stages."+st, st)
 			if v := cs.Stages[st]; v < 0 || v > max {
 				s.problem("push.customer_scores.stages."+st, "score %d is outside 0–%d (maximum_score)", v, max)
 			}
@@ -147,6 +152,75 @@ func (s scope) push(t *Tenant) {
 			s.problem("agents."+email, "%q is not a RentEngine user UUID", user)
 		}
 	}
+}
+
+// stage checks a push.customer_scores.stages key against the RentEngine leasing-event types,
+// which prospect statuses are matched against exactly. A key that looks like a misspelling of a
+// known type (another case, other punctuation, a word short, a letter off) is an error naming the
+// right spelling: such a key silently scores nobody. Any other unknown key is accepted with a
+// warning, since RentEngine adds types and a tenant may want to score a new one before syncd
+// knows it. A known type that never becomes a status is accepted with a warning too.
+func (s scope) stage(field, key string) {
+	switch {
+	case rentengine.KnownEventType(key) && (rentengine.StatusEvent(key) || key == rentengine.EventBlocklistProspect):
+	case rentengine.KnownEventType(key):
+		s.warn(field, "%q records an action, not a stage: it never becomes a prospect's status, so this entry scores nobody", key)
+	default:
+		if near := nearEventTypes(key); len(near) > 0 {
+			s.problem(field, "%q is not a RentEngine leasing event type (they are matched exactly); did you mean %s?",
+				key, quoteList(near))
+			return
+		}
+		s.warn(field, "%q is not a RentEngine leasing event type syncd knows; it scores only prospects whose status "+
+			"RentEngine sends as exactly this text", key)
+	}
+}
+
+// nearEventTypes returns the known types that key plausibly misspells.
+func nearEventTypes(key string) []string {
+	k := foldType(key)
+	var out []string
+	for _, typ := range append(slices.Clone(rentengine.EventTypes), rentengine.ExtraEventTypes...) {
+		t := foldType(typ)
+		switch d := editDistance(k, t); {
+		case k == "":
+		// Two edits between names of the same length are a swap or two slips, not a new word:
+		// "Showing Schedueld" is a typo, "Showing Rescheduled" may be a new type.
+		case k == t, strings.HasPrefix(t, k+" "), d <= 1, d <= 2 && len(k) == len(t):
+			out = append(out, typ)
+		}
+	}
+	return out
+}
+
+// foldType lower-cases a type name and reduces punctuation and runs of spaces to single spaces,
+// so "Prescreen Rejected – credit" and "Prescreen Rejected - Credit" compare equal.
+func foldType(s string) string {
+	var b strings.Builder
+	space := false
+	for _, r := range strings.ToLower(s) {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			if space && b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			space = false
+			b.WriteRune(r)
+			continue
+		}
+		space = true
+	}
+	return b.String()
+}
+
+func quoteList(list []string) string {
+	q := make([]string, len(list))
+	for i, s := range list {
+		q[i] = strconv.Quote(s)
+	}
+	if len(q) == 1 {
+		return q[0]
+	}
+	return "one of " + strings.Join(q, ", ")
 }
 
 func uuidLike(s string) bool {

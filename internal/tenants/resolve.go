@@ -50,6 +50,16 @@ func (s scope) problem(field, format string, args ...any) {
 	s.p.tenant(s.tenant, field, format, args...)
 }
 
+// warn records a warning about a field of the tenant (see Config.Warnings).
+func (s scope) warn(field, format string, args ...any) {
+	label, path := "", field
+	if s.tenant >= 0 {
+		label, path = s.p.label(s.tenant), tenantPath(s.tenant, field)
+	}
+	s.p.warnings = append(s.p.warnings, Problem{Tenant: label, Field: field, Line: s.p.line(path),
+		Message: fmt.Sprintf(format, args...)})
+}
+
 // resolve applies defaults, validates and resolves secrets, recording every problem.
 func (p *parser) resolve(c *Config) {
 	global := scope{p: p, tenant: -1}

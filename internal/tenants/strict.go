@@ -88,6 +88,15 @@ func (p *parser) walk(n *yaml.Node, t reflect.Type, c cursor) {
 			p.walkProblem(c, n, "expected a whole number, got %s", describe(n))
 		}
 	default:
+		if t.Kind() == reflect.Map && n.Kind == yaml.MappingNode {
+			// Remember where each key is, so a problem with one entry (a score stage, a
+			// template, an agent) points at its line.
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if k := n.Content[i]; k.Kind == yaml.ScalarNode {
+					p.lines[c.key(k.Value).full] = k.Line
+				}
+			}
+		}
 		// A kind without a tailored message (config.go may grow one): let the decoder judge.
 		if err := n.Decode(reflect.New(t).Interface()); err != nil {
 			p.walkProblem(c, n, "%s", strings.TrimPrefix(err.Error(), "yaml: unmarshal errors:\n  "))
