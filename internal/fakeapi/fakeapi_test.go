@@ -26,6 +26,18 @@ type bundle struct {
 
 const okBody = `[{"id":1,"name":"a"},{"id":2,"name":"b"},{"id":3,"name":"c"}]`
 
+// Answers of other shapes, served on their own paths, for the faults that rewrite lists.
+var otherBodies = map[string]struct {
+	status int
+	body   string
+}{
+	"/envelope": {200, `{"data": [ {"id": "7", "community_id": "c1", "name": "x", "n": 1} ,{"id":8,"tags":["t"],"name":"y"}], "page": {"has_more": false}}`},
+	"/ids-only": {200, `[{"id":"1","unit_id":"2"},{"id":3}]`},
+	"/empty":    {200, `[]`},
+	"/one":      {200, `{"id":1,"name":"a"}`},
+	"/missing":  {404, `{"error":"not found"}`},
+}
+
 func setup(t *testing.T, plan FaultPlan) *bundle {
 	t.Helper()
 	b := &bundle{rec: &Recorder{}, drifts: &atomic.Int64{}}
@@ -41,6 +53,10 @@ func setup(t *testing.T, plan FaultPlan) *bundle {
 		if r.Method == http.MethodPost {
 			body, _ := io.ReadAll(r.Body)
 			WriteRawJSON(w, http.StatusCreated, body) // echo, to prove the body was replayed
+			return
+		}
+		if other, ok := otherBodies[r.URL.Path]; ok {
+			WriteRawJSON(w, other.status, []byte(other.body))
 			return
 		}
 		WriteRawJSON(w, http.StatusOK, []byte(okBody))
@@ -186,6 +202,25 @@ func TestFaultKinds(t *testing.T) {
 				t.Errorf("got %d %s err=%v, want 401 echoing the credentials", status, body, err)
 			}
 		}},
+		{FaultPoisonRecord, func(t *testing.T, status int, h http.Header, body []byte, err error) {
+			// One record's name gains one escape; every other byte is as served.
+			var poisoned int
+			for _, p := range poisons {
+				for _, name := range []string{"a", "b", "c"} {
+					if strings.Replace(string(body), `"`+name+p+`"`, `"`+name+`"`, 1) == okBody {
+						poisoned++
+					}
+				}
+			}
+			if err != nil || status != 200 || !isJSON(body) || poisoned != 1 || h.Get("Content-Length") != strconv.Itoa(len(body)) {
+				t.Errorf("got %d %s err=%v, want 200 with one record's name poisoned", status, body, err)
+			}
+		}},
+		{FaultEmptyList, func(t *testing.T, status int, h http.Header, body []byte, err error) {
+			if err != nil || status != 200 || string(body) != "[]" || h.Get("Content-Length") != "2" {
+				t.Errorf("got %d %q err=%v, want 200 []", status, body, err)
+			}
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.kind), func(t *testing.T) {
@@ -205,6 +240,101 @@ func TestFaultKinds(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The list faults rewrite only the list of a list answer, in either shape, never touch an id,
+// and leave every other answer alone: it is served as it is, not counted, and a scripted fault
+// waits for the next answer it can rewrite.
+func TestListFaults(t *testing.T) {
+	t.Run("envelope", func(t *testing.T) {
+		b := setup(t, FaultPlan{})
+		b.faults.Script(nil, FaultEmptyList, 1)
+		b.faults.Script(nil, FaultPoisonRecord, 1)
+		_, _, empty, err := b.get(t, "/envelope")
+		if want := `{"data": [], "page": {"has_more": false}}`; err != nil || string(empty) != want {
+			t.Errorf("empty list: got %q err=%v, want %s", empty, err, want)
+		}
+		_, _, poisoned, err := b.get(t, "/envelope")
+		env := otherBodies["/envelope"].body
+		var ok bool
+		for _, p := range poisons {
+			for _, name := range []string{"x", "y"} {
+				ok = ok || strings.Replace(string(poisoned), `"`+name+p+`"`, `"`+name+`"`, 1) == env
+			}
+		}
+		if err != nil || !ok || !json.Valid(poisoned) {
+			t.Errorf("poison record: got %s err=%v, want a name poisoned and nothing else changed", poisoned, err)
+		}
+	})
+	t.Run("not rewritable", func(t *testing.T) {
+		for _, kind := range []FaultKind{FaultEmptyList, FaultPoisonRecord} {
+			b := setup(t, FaultPlan{})
+			b.faults.Script(nil, kind, 1)
+			paths := []string{"/empty", "/one", "/missing"}
+			if kind == FaultPoisonRecord {
+				paths = append(paths, "/ids-only") // its only strings are ids
+			}
+			for _, path := range paths {
+				status, _, body, err := b.get(t, path)
+				if want := otherBodies[path]; err != nil || status != want.status || string(body) != want.body {
+					t.Errorf("%s on %s: got %d %s err=%v, want it as served", kind, path, status, body, err)
+				}
+			}
+			req, _ := http.NewRequest(http.MethodPost, b.srv.URL+"/v1/units", strings.NewReader(`[{"id":1,"name":"a"}]`))
+			resp, err := b.client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			echo, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if string(echo) != `[{"id":1,"name":"a"}]` {
+				t.Errorf("%s on a POST: got %s, want it as served", kind, echo)
+			}
+			if n := b.faults.Injected()[kind]; n != 0 {
+				t.Errorf("%s counted %d times on answers it did not rewrite", kind, n)
+			}
+			// The script is still there for the first list it can rewrite.
+			if _, _, body, _ := b.get(t, "/v1/units"); string(body) == okBody {
+				t.Errorf("%s: the script did not fire on the first list", kind)
+			}
+			if n := b.faults.Injected()[kind]; n != 1 {
+				t.Errorf("Injected()[%s] = %d, want 1", kind, n)
+			}
+		}
+	})
+	t.Run("poison varies", func(t *testing.T) {
+		b := setup(t, FaultPlan{Seed: 9})
+		b.faults.Script(nil, FaultPoisonRecord, -1)
+		seen := map[string]bool{}
+		for range 30 {
+			_, _, body, err := b.get(t, "/v1/units")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range poisons {
+				for _, name := range []string{"a", "b", "c"} {
+					if strings.Contains(string(body), `"`+name+p+`"`) {
+						seen[name+p] = true
+					}
+				}
+			}
+		}
+		if len(seen) < 4 {
+			t.Errorf("30 poisoned answers used only %v; want both escapes on several records", seen)
+		}
+	})
+	t.Run("no retry cap", func(t *testing.T) {
+		// They answer 200, so like page drift they never make a request fail and are not capped.
+		for _, kind := range []FaultKind{FaultEmptyList, FaultPoisonRecord} {
+			b := setup(t, FaultPlan{Probability: map[FaultKind]float64{kind: 1}, MaxConsecutive: 1})
+			for range 3 {
+				b.get(t, "/v1/units?page_number=1")
+			}
+			if n := b.faults.Injected()[kind]; n != 3 {
+				t.Errorf("Injected()[%s] = %d after 3 requests at probability 1, want 3", kind, n)
+			}
+		}
+	})
 }
 
 func TestFaultServerErrorBodiesVary(t *testing.T) {

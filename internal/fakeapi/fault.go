@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"math"
@@ -11,7 +12,9 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -54,7 +57,23 @@ const (
 	// upstreams and proxies do: the Authorization header as received, its Basic credential
 	// decoded, and the header URL-escaped.
 	FaultEchoSecret FaultKind = "echoed_secret"
+	// FaultPoisonRecord serves the real answer with one record of its list poisoned: the first
+	// string field of the record that is not an id ("id", "…_id") gains the JSON escape \u0000 or
+	// an unpaired surrogate \ud800, both of which Postgres refuses. The record keeps its id and
+	// every other byte, and the fake's data is not changed, so the next clean answer converges.
+	FaultPoisonRecord FaultKind = "poison_record"
+	// FaultEmptyList answers a list request 200 with the list emptied in the answer's own shape
+	// ([] or {"data":[]}), as a broken upstream does: a pass that trusted it would find every
+	// record deleted. The fake's data is not changed.
+	FaultEmptyList FaultKind = "empty_list"
 )
+
+// Poison records and empty lists rewrite a 2xx answer to a GET that holds a list (a bare array,
+// or the "data" array of an envelope) with at least one record, and for a poison record one with
+// a string field to poison. Any other answer is served as it is and not counted, and a scripted
+// fault is given back for the next matching request, as a declined page drift is. These two kinds
+// do not fail the request (the answer is a 200 the client accepts), so like page drift they do not
+// count towards MaxConsecutive.
 
 // FaultKinds lists every kind in a fixed order; random selection walks probabilities in this
 // order, which is part of what makes a seeded plan reproducible.
@@ -62,6 +81,7 @@ func FaultKinds() []FaultKind {
 	return []FaultKind{
 		FaultRateLimit, FaultRateLimitNoHeader, FaultRateLimitDate, FaultServerError,
 		FaultSlow, FaultReset, FaultTruncated, FaultPageDrift, FaultRedirect, FaultEchoSecret,
+		FaultPoisonRecord, FaultEmptyList,
 	}
 }
 
@@ -78,8 +98,9 @@ type FaultPlan struct {
 	// and must not call back into the injector.
 	Match func(*http.Request) bool
 	// MaxConsecutive caps the random faults injected in a row for the same path and query, so a
-	// client that retries always gets through (0: default 2; negative: no cap). Page drift does
-	// not count, since it does not fail the request; scripted faults ignore the cap.
+	// client that retries always gets through (0: default 2; negative: no cap). Page drift, poison
+	// records and empty lists do not count, since they do not fail the request; scripted faults
+	// ignore the cap.
 	MaxConsecutive int
 	// RetryAfter is the wait advertised by rate-limit faults (0: default 1s; rounded up to seconds).
 	RetryAfter time.Duration
@@ -248,7 +269,7 @@ func (f *FaultInjector) decide(r *http.Request) decision {
 				break
 			}
 		}
-		if d.kind != "" && d.kind != FaultPageDrift &&
+		if d.kind != "" && failsRequest(d.kind) &&
 			f.plan.MaxConsecutive > 0 && f.consec[key] >= f.plan.MaxConsecutive {
 			d.kind = ""
 		}
@@ -256,7 +277,7 @@ func (f *FaultInjector) decide(r *http.Request) decision {
 	if d.kind == FaultPageDrift && f.drift == nil {
 		d.kind = ""
 	}
-	if d.kind == "" || d.kind == FaultPageDrift {
+	if d.kind == "" || !failsRequest(d.kind) {
 		delete(f.consec, key)
 	} else {
 		f.consec[key]++
@@ -268,6 +289,16 @@ func (f *FaultInjector) decide(r *http.Request) decision {
 	}
 	d.plan = f.plan
 	return d
+}
+
+// failsRequest reports whether a fault makes the request fail (an error status, a broken or
+// missing answer), which a client retries, rather than change what a successful answer says.
+func failsRequest(kind FaultKind) bool {
+	switch kind {
+	case FaultPageDrift, FaultPoisonRecord, FaultEmptyList:
+		return false
+	}
+	return true
 }
 
 func (f *FaultInjector) count(kind FaultKind) {
@@ -345,6 +376,19 @@ func (f *FaultInjector) Middleware(next http.Handler) http.Handler {
 		case FaultEchoSecret:
 			f.count(d.kind)
 			writeEchoSecret(w, r)
+		case FaultPoisonRecord, FaultEmptyList:
+			rewrite := emptyList
+			if d.kind == FaultPoisonRecord {
+				rewrite = func(body []byte) ([]byte, bool) { return poisonRecord(body, d.rng) }
+			}
+			if r.Method == http.MethodGet && serveRewritten(w, r, next, rewrite) {
+				f.count(d.kind)
+				return
+			}
+			f.refund(d.scripted)
+			if r.Method != http.MethodGet {
+				next.ServeHTTP(w, r)
+			}
 		case FaultPageDrift:
 			if f.drift(r, d.rng) {
 				f.count(d.kind)
@@ -448,6 +492,139 @@ func serveTruncated(w http.ResponseWriter, r *http.Request, next http.Handler, r
 	w.WriteHeader(status)
 	_, _ = w.Write(body[:len(body)/2])
 	return true
+}
+
+// serveRewritten runs next into a buffer and sends its answer, with the body passed through
+// rewrite when the answer is a 2xx. It reports whether rewrite changed the body.
+func serveRewritten(w http.ResponseWriter, r *http.Request, next http.Handler, rewrite func([]byte) ([]byte, bool)) bool {
+	buf := &bufferWriter{header: http.Header{}}
+	next.ServeHTTP(buf, r)
+	status := cmp.Or(buf.status, http.StatusOK)
+	for k, v := range buf.header {
+		w.Header()[k] = v
+	}
+	body, ok := buf.body.Bytes(), false
+	if status >= 200 && status <= 299 {
+		var out []byte
+		if out, ok = rewrite(body); ok {
+			body = out
+			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		}
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+	return ok
+}
+
+// span is a byte range [start, end) of a body.
+type span struct{ start, end int }
+
+// listRecords finds the list in a list answer, a bare array or the "data" array of an envelope
+// object, and returns the span of that array and of each record in it. ok is false when the body
+// holds no such list.
+func listRecords(body []byte) (list span, recs []span, ok bool) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	tok, err := dec.Token()
+	if err != nil {
+		return span{}, nil, false
+	}
+	if tok == json.Delim('{') {
+		for {
+			if !dec.More() {
+				return span{}, nil, false // an object without "data"
+			}
+			key, err := dec.Token()
+			if err != nil {
+				return span{}, nil, false
+			}
+			if key == "data" {
+				break
+			}
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return span{}, nil, false
+			}
+		}
+		if tok, err = dec.Token(); err != nil {
+			return span{}, nil, false
+		}
+	}
+	if tok != json.Delim('[') {
+		return span{}, nil, false
+	}
+	// InputOffset is the end of the token or value last read; a value decoded as RawMessage
+	// holds exactly its own bytes, so it starts len bytes before that.
+	list.start = int(dec.InputOffset()) - 1
+	for dec.More() {
+		var rec json.RawMessage
+		if err := dec.Decode(&rec); err != nil {
+			return span{}, nil, false
+		}
+		end := int(dec.InputOffset())
+		recs = append(recs, span{end - len(rec), end})
+	}
+	if _, err := dec.Token(); err != nil { // the closing ]
+		return span{}, nil, false
+	}
+	list.end = int(dec.InputOffset())
+	return list, recs, true
+}
+
+// emptyList replaces the list in a list answer with [], keeping the rest of the body.
+func emptyList(body []byte) ([]byte, bool) {
+	list, recs, ok := listRecords(body)
+	if !ok || len(recs) == 0 {
+		return nil, false
+	}
+	return slices.Concat(body[:list.start], []byte("[]"), body[list.end:]), true
+}
+
+// poisons are the escapes a poison record gains: JSON that decodes, but that Postgres refuses in
+// jsonb (and, decoded, in text).
+var poisons = [...]string{`\u0000`, `\ud800`}
+
+// poisonRecord poisons one record of a list answer, drawn from rng among those with a string
+// field to poison, by adding an escape from poisons at the end of that field's value.
+func poisonRecord(body []byte, rng *rand.Rand) ([]byte, bool) {
+	_, recs, ok := listRecords(body)
+	if !ok {
+		return nil, false
+	}
+	var sites []int
+	for _, rec := range recs {
+		if at, ok := poisonSite(body[rec.start:rec.end]); ok {
+			sites = append(sites, rec.start+at)
+		}
+	}
+	if len(sites) == 0 {
+		return nil, false
+	}
+	at := sites[rng.IntN(len(sites))]
+	return slices.Concat(body[:at], []byte(poisons[rng.IntN(len(poisons))]), body[at:]), true
+}
+
+// poisonSite returns the offset in rec of the closing quote of rec's first top-level string field
+// that is not an id: poisoning an id would change which record it is.
+func poisonSite(rec []byte) (int, bool) {
+	dec := json.NewDecoder(bytes.NewReader(rec))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return 0, false
+	}
+	for dec.More() {
+		key, err := dec.Token()
+		if err != nil {
+			return 0, false
+		}
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return 0, false
+		}
+		name, _ := key.(string)
+		if len(v) > 0 && v[0] == '"' && name != "id" && !strings.HasSuffix(name, "_id") {
+			return int(dec.InputOffset()) - 1, true
+		}
+	}
+	return 0, false
 }
 
 type bufferWriter struct {
