@@ -221,6 +221,16 @@ func TestFaultKinds(t *testing.T) {
 				t.Errorf("got %d %q err=%v, want 200 []", status, body, err)
 			}
 		}},
+		{FaultOKHTML, func(t *testing.T, status int, h http.Header, body []byte, err error) {
+			if err != nil || status != 200 || !strings.HasPrefix(h.Get("Content-Type"), "text/html") || !strings.Contains(string(body), "<html>") {
+				t.Errorf("got %d %s %q err=%v, want 200 with an HTML page", status, h.Get("Content-Type"), body, err)
+			}
+		}},
+		{FaultOKHTMLApplied, func(t *testing.T, status int, h http.Header, body []byte, err error) {
+			if err != nil || status != 200 || !strings.HasPrefix(h.Get("Content-Type"), "text/html") || !strings.Contains(string(body), "<html>") {
+				t.Errorf("got %d %s %q err=%v, want 200 with an HTML page", status, h.Get("Content-Type"), body, err)
+			}
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.kind), func(t *testing.T) {
@@ -622,5 +632,55 @@ func TestRecorderSeesARequestBeforeItsClientDoes(t *testing.T) {
 		if len(got) != i+1 || got[i].RawQuery != "i="+strconv.Itoa(i) || got[i].Status != http.StatusOK {
 			t.Fatalf("after request %d the recorder holds %d requests: %+v", i, len(got), got)
 		}
+	}
+}
+
+// TestOKHTMLFaultsAndWrites: ok_html answers a write without the fake seeing it; ok_html_applied
+// lets the fake apply it and hides its answer, and passes a failed answer through untouched (the
+// scripted fault then waits for the next request).
+func TestOKHTMLFaultsAndWrites(t *testing.T) {
+	var applied atomic.Int32
+	faults := NewFaultInjector(FaultPlan{}, nil)
+	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/missing" {
+			WriteJSON(w, http.StatusNotFound, map[string]string{"error": "not found"})
+			return
+		}
+		applied.Add(1)
+		WriteJSON(w, http.StatusCreated, map[string]int{"id": 1})
+	})
+	srv, err := Start(faults.Middleware(api), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	post := func(path string) (int, string) {
+		t.Helper()
+		resp, err := http.Post(srv.URL+path, "application/json", strings.NewReader(`{}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+
+	faults.Script(nil, FaultOKHTML, 1)
+	if status, body := post("/events"); status != 200 || !strings.Contains(body, "<html>") || applied.Load() != 0 {
+		t.Errorf("ok_html: %d %q, applied %d times; want the page and nothing applied", status, body, applied.Load())
+	}
+	faults.Script(nil, FaultOKHTMLApplied, 1)
+	if status, body := post("/events"); status != 200 || !strings.Contains(body, "<html>") || applied.Load() != 1 {
+		t.Errorf("ok_html_applied: %d %q, applied %d times; want the page and the write applied once", status, body, applied.Load())
+	}
+	faults.Script(nil, FaultOKHTMLApplied, 1)
+	if status, body := post("/missing"); status != 404 || !strings.Contains(body, "not found") {
+		t.Errorf("ok_html_applied on a 404: %d %q, want the 404 as the fake answered it", status, body)
+	}
+	if status, body := post("/events"); status != 200 || !strings.Contains(body, "<html>") || applied.Load() != 2 {
+		t.Errorf("the fault given back by the 404: %d %q, applied %d times", status, body, applied.Load())
+	}
+	if got := faults.Injected(); got[FaultOKHTML] != 1 || got[FaultOKHTMLApplied] != 2 {
+		t.Errorf("Injected() = %v", got)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"maps"
 	"math"
 	"math/rand/v2"
@@ -66,6 +67,15 @@ const (
 	// ([] or {"data":[]}), as a broken upstream does: a pass that trusted it would find every
 	// record deleted. The fake's data is not changed.
 	FaultEmptyList FaultKind = "empty_list"
+	// FaultOKHTML answers 200 with an HTML page instead of letting the fake answer: what a captive
+	// portal, a firewall's challenge page or a load balancer's maintenance page does to an API
+	// call. The request never reaches the fake, so a write is not applied.
+	FaultOKHTML FaultKind = "ok_html"
+	// FaultOKHTMLApplied lets the fake handle the request, so a write is applied, then replaces
+	// its answer with the same 200 HTML page, as a proxy that rewrites answers does: the client
+	// cannot tell that the write landed. Only 2xx answers are replaced; any other is passed
+	// through and not counted.
+	FaultOKHTMLApplied FaultKind = "ok_html_applied"
 )
 
 // Poison records and empty lists rewrite a 2xx answer to a GET that holds a list (a bare array,
@@ -81,7 +91,7 @@ func FaultKinds() []FaultKind {
 	return []FaultKind{
 		FaultRateLimit, FaultRateLimitNoHeader, FaultRateLimitDate, FaultServerError,
 		FaultSlow, FaultReset, FaultTruncated, FaultPageDrift, FaultRedirect, FaultEchoSecret,
-		FaultPoisonRecord, FaultEmptyList,
+		FaultPoisonRecord, FaultEmptyList, FaultOKHTML, FaultOKHTMLApplied,
 	}
 }
 
@@ -389,6 +399,23 @@ func (f *FaultInjector) Middleware(next http.Handler) http.Handler {
 			if r.Method != http.MethodGet {
 				next.ServeHTTP(w, r)
 			}
+		case FaultOKHTML:
+			f.count(d.kind)
+			writeOKHTML(w)
+		case FaultOKHTMLApplied:
+			buf := &bufferWriter{header: http.Header{}}
+			next.ServeHTTP(buf, r)
+			if status := cmp.Or(buf.status, http.StatusOK); status < 200 || status > 299 {
+				for k, v := range buf.header {
+					w.Header()[k] = v
+				}
+				w.WriteHeader(status)
+				_, _ = w.Write(buf.body.Bytes())
+				f.refund(d.scripted)
+				return
+			}
+			f.count(d.kind)
+			writeOKHTML(w)
 		case FaultPageDrift:
 			if f.drift(r, d.rng) {
 				f.count(d.kind)
@@ -440,6 +467,17 @@ func writeServerError(w http.ResponseWriter, rng *rand.Rand) {
 		_, _ = w.Write([]byte("<html>\r\n<head><title>" + text + "</title></head>\r\n<body>\r\n<center><h1>" +
 			text + "</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"))
 	}
+}
+
+// okHTML is the page FaultOKHTML and FaultOKHTMLApplied serve.
+const okHTML = "<!DOCTYPE html>\r\n<html>\r\n<head><title>Scheduled maintenance</title></head>\r\n" +
+	"<body>\r\n<h1>We'll be back soon</h1>\r\n<p>The service is undergoing maintenance.</p>\r\n</body>\r\n</html>\r\n"
+
+func writeOKHTML(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(len(okHTML)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = io.WriteString(w, okHTML)
 }
 
 func writeEchoSecret(w http.ResponseWriter, r *http.Request) {

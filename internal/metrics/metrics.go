@@ -86,7 +86,7 @@ func New() *Metrics {
 			Buckets: []float64{0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30},
 		}),
 		pushes: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "syncd_pushes_total", Help: "Pushes by tenant, kind and outcome (pushed, failed, unmatched, planned).",
+			Name: "syncd_pushes_total", Help: "Pushes by tenant, kind and outcome: pushed, failed, unverified (a failure: answered 2xx without the documented answer, so the write may or may not have landed), unmatched.",
 		}, []string{"tenant", "kind", "outcome"}),
 		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "syncd_webhooks_total", Help: "RentEngine webhook deliveries by tenant, table and outcome (inserted, updated, unchanged, deleted, stale, ignored, malformed, bad_record, quarantined, unauthorized, too_large, unreadable, error).",

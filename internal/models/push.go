@@ -21,6 +21,13 @@ const (
 	PushUnmatched = "unmatched"
 )
 
+// PushUnverified is an attempt's outcome (push_attempts.outcome, the syncd_pushes_total outcome
+// label), never a ledger state: the upstream answered 2xx with something other than the
+// documented answer (an HTML page, an empty body, JSON of another shape, an echo that differs),
+// so the write may or may not have landed. The ledger records it as PushFailed, with the reason in
+// last_error, and the push retry rules apply as to any failure.
+const PushUnverified = "unverified"
+
 // PushLedger is the state of one push target: what syncd wants it to be, what it last pushed
 // successfully, and how the last attempt went. The intent is written before each call and the
 // outcome after, so a crash at any point leaves a row that tells the next run what to do.
@@ -58,9 +65,12 @@ type PushAttempt struct {
 	AttemptedAt time.Time
 	Payload     JSON
 	StatusCode  *int
-	// Outcome is pushed, failed or unmatched.
-	Outcome  string
-	Error    *string
+	// Outcome is pushed, failed, unverified (a failure whose 2xx answer did not prove the
+	// write) or unmatched.
+	Outcome string
+	Error   *string
+	// Response is the decoded answer of a pushed call; for an unverified one, what came back
+	// instead: {"content_type", "body"} (an excerpt, scrubbed of credentials).
 	Response JSON
 }
 

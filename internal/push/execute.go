@@ -1,6 +1,7 @@
 package push
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -56,7 +57,8 @@ type Env struct {
 	Renewals RenewalSender
 	Assign   Assigner
 	Hooks    *Hooks
-	// Observe is told each outcome ("pushed", "failed", "unmatched") per kind.
+	// Observe is told each attempt's outcome ("pushed", "failed", "unverified", "unmatched") per
+	// kind. An unverified push is a failure (see models.PushUnverified).
 	Observe func(kind, outcome string)
 }
 
@@ -65,6 +67,8 @@ type Result struct {
 	Pushed    map[string]int `json:"pushed"`
 	Failed    map[string]int `json:"failed"`
 	Unmatched map[string]int `json:"unmatched"`
+	// Unverified counts, among Failed, the pushes answered 2xx without the documented answer.
+	Unverified map[string]int `json:"unverified,omitempty"`
 	// Confirmed counts earlier attempts with an unknown outcome that the mirror showed landed.
 	Confirmed int `json:"confirmed,omitempty"`
 }
@@ -113,6 +117,12 @@ func Execute(ctx context.Context, env Env, plan *Plan) (Result, error) {
 			res.Pushed[c.Kind]++
 		case models.PushUnmatched:
 			res.Unmatched[c.Kind]++
+		case models.PushUnverified:
+			res.Failed[c.Kind]++
+			if res.Unverified == nil {
+				res.Unverified = map[string]int{}
+			}
+			res.Unverified[c.Kind]++
 		default:
 			res.Failed[c.Kind]++
 		}
@@ -126,8 +136,15 @@ func Execute(ctx context.Context, env Env, plan *Plan) (Result, error) {
 	return res, nil
 }
 
-// execOne pushes one change and records its outcome. It returns the outcome, the call's failure
-// (already recorded) and a failure to record.
+// execOne pushes one change and records its outcome. It returns the attempt's outcome (pushed,
+// failed, unverified or unmatched), the call's failure (already recorded) and a failure to
+// record.
+//
+// An unverified answer (a 2xx that is not the documented answer, upstream.KindUnverified) is a
+// failure whose write may have landed. The ledger records it as failed, like any failure after
+// the request was sent, so the same rules decide what happens next: a score or card is sent
+// again by the next run, an assignment only once a later RentEngine pull still does not show it.
+// Nothing is repeated within the run: the upstream layer never retries such an answer.
 func execOne(ctx context.Context, env Env, c Change, now func() time.Time) (string, error, error) {
 	log := env.Log.With(zap.String("kind", c.Kind), zap.String("target", c.Target))
 	if err := writeIntent(ctx, env, c, c.Target, now()); err != nil {
@@ -164,7 +181,9 @@ func execOne(ctx context.Context, env Env, c Change, now func() time.Time) (stri
 		env.Hooks.AfterCall(ctx, c, callErr)
 	}
 
-	outcome := models.PushPushed
+	// outcome is the ledger's state; attempt is push_attempts' outcome, which tells an
+	// unverified answer apart from other failures.
+	outcome, attempt := models.PushPushed, ""
 	var status *int
 	var ue *upstream.Error
 	if errors.As(callErr, &ue) && ue.Status != 0 {
@@ -178,10 +197,16 @@ func execOne(ctx context.Context, env Env, c Change, now func() time.Time) (stri
 	case funnel.IsRenterNotFound(callErr) || funnel.IsLeaseNotFound(callErr):
 		outcome = models.PushUnmatched
 		log.Info("push target not found upstream; recorded as unmatched", zap.Error(callErr))
+	case upstream.KindOf(callErr) == upstream.KindUnverified:
+		outcome, attempt = models.PushFailed, models.PushUnverified
+		response = map[string]string{"content_type": ue.ContentType, "body": ue.Body}
+		log.Warn("push answered without the documented answer, so it may or may not have been applied; recorded as failed",
+			zap.Error(callErr))
 	default:
 		outcome = models.PushFailed
 		log.Warn("push failed", zap.Error(callErr))
 	}
+	attempt = cmp.Or(attempt, outcome)
 	// The outcome is written even when the run's context has just ended: the call is over, and
 	// the ledger must say how it went.
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
@@ -209,12 +234,13 @@ func execOne(ctx context.Context, env Env, c Change, now func() time.Time) (stri
 			}
 		}
 		att := models.PushAttempt{TenantID: env.Tenant, Kind: c.Kind, TargetKey: c.Target, RunID: env.RunID,
-			AttemptedAt: now(), StatusCode: status, Outcome: outcome}
+			AttemptedAt: now(), StatusCode: status, Outcome: attempt}
 		att.Payload = mustJSON(sent)
 		if callErr != nil {
 			msg := callErr.Error()
 			att.Error = &msg
-		} else {
+		}
+		if callErr == nil || attempt == models.PushUnverified {
 			att.Response = mustJSON(response)
 		}
 		if err := tx.Create(&att).Error; err != nil {
@@ -225,7 +251,7 @@ func execOne(ctx context.Context, env Env, c Change, now func() time.Time) (stri
 	if err != nil {
 		return "", nil, err
 	}
-	return outcome, callErr, nil
+	return attempt, callErr, nil
 }
 
 // writeIntent records, before the call, that syncd is about to push this payload.

@@ -181,7 +181,7 @@ type customerScoreBody struct {
 
 // CustomerScoreResult is Funnel's answer: the matched client and the score as stored.
 type CustomerScoreResult struct {
-	ClientID    flex.Int    `json:"id"`
+	ClientID    flex.ID     `json:"id"`
 	Name        flex.String `json:"customer_score_name"`
 	Value       flex.Int    `json:"customer_score_value"`
 	Maximum     flex.Int    `json:"customer_score_maximum"`
@@ -190,6 +190,10 @@ type CustomerScoreResult struct {
 
 // PostCustomerScore sets a customer score on the client matching s.Email or s.Phone. No client
 // matching gives an error for which IsRenterNotFound is true.
+//
+// It succeeds only on a 2xx whose answer is the documented echo of the score as sent (see
+// checkScoreAnswer); any other 2xx answer fails it with an upstream.Error of KindUnverified,
+// since it does not prove the score was set.
 //
 // The call creates state upstream and has no idempotency key, so the upstream layer retries it
 // only when Funnel certainly did not process it (429, or a connection that failed before the
@@ -214,16 +218,16 @@ func (c *Client) PostCustomerScore(ctx context.Context, s CustomerScore) (Custom
 		SubmittedAt: s.SubmittedAt.UTC().Format(ScoreTimeLayout),
 		Email:       s.Email, Phone: s.Phone,
 	}
-	var raw []byte
+	var out CustomerScoreResult
+	verify := upstream.VerifyFunc(func(a upstream.Answer) (err error) {
+		out, err = checkScoreAnswer(a.Body, body)
+		return err
+	})
 	err := c.up.Do(ctx, upstream.Request{Method: http.MethodPost, Path: customerScorePath(c.cfg.CompanyID),
-		Body: body, Op: opCustomerScore}, &raw)
+		Body: body, Op: opCustomerScore}, verify)
 	if err != nil {
 		return CustomerScoreResult{}, fmt.Errorf("post customer score %q: %w", s.Name, err)
 	}
-	// The 2xx says the score was set: an unreadable body must not turn that into a failure a
-	// caller might repeat, so it only leaves the result empty.
-	var out CustomerScoreResult
-	_ = json.Unmarshal(raw, &out)
 	return out, nil
 }
 
@@ -244,21 +248,22 @@ type RenewalCard struct {
 
 // SetRenewalStatus sets the renewal card of the active lease of renter and unit in a community
 // and returns Funnel's renewal_status_id. No such lease gives an error for which
-// IsLeaseNotFound is true. The call is a PUT of the card's state, so it is safe to repeat and the
-// upstream layer retries it on transient failures.
+// IsLeaseNotFound is true. It succeeds only on a 2xx answered with the documented
+// {"renewal_status_id": n} (see checkRenewalAnswer); any other 2xx answer fails it with an
+// upstream.Error of KindUnverified. The call is a PUT of the card's state, so it is safe to
+// repeat and the upstream layer retries it on transient failures (not on an unverified answer).
 func (c *Client) SetRenewalStatus(ctx context.Context, community string, renterID, unitID int64, card RenewalCard) (int64, error) {
-	var raw []byte
+	var id int64
+	verify := upstream.VerifyFunc(func(a upstream.Answer) (err error) {
+		id, err = checkRenewalAnswer(a.Body)
+		return err
+	})
 	err := c.up.Do(ctx, upstream.Request{Method: http.MethodPut, Path: renewalStatusPath(community, renterID, unitID),
-		Body: card, Op: opRenewalStatus}, &raw)
+		Body: card, Op: opRenewalStatus}, verify)
 	if err != nil {
 		return 0, fmt.Errorf("set renewal status of renter %d unit %d in community %s: %w", renterID, unitID, community, err)
 	}
-	// As for scores: the 2xx is what counts; the id is informative (0 when unreadable).
-	var out struct {
-		ID flex.Int `json:"renewal_status_id"`
-	}
-	_ = json.Unmarshal(raw, &out)
-	return out.ID.V, nil
+	return id, nil
 }
 
 // IsCommunityNotFound reports whether err is Funnel's CommunityNotFound.

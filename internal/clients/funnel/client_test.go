@@ -294,7 +294,7 @@ func TestPostCustomerScore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.ClientID.V != id || res.Name.V != "syncd-fit" || res.Value.V != 7 || res.Maximum.V != 10 || !res.SubmittedAt.V.Equal(at) {
+	if res.ClientID.Int != id || res.Name.V != "syncd-fit" || res.Value.V != 7 || res.Maximum.V != 10 || !res.SubmittedAt.V.Equal(at) {
 		t.Errorf("result %+v", res)
 	}
 	got := b.fake.CustomerScores(id)
@@ -371,7 +371,9 @@ func TestRetryRules(t *testing.T) {
 					io.WriteString(w, `{"error_type":"Oops","message":"try later"}`)
 					return
 				}
-				io.WriteString(w, `{"id": 5, "renewal_status_id": 9}`)
+				// The documented answer of either call (each ignores the other's fields).
+				io.WriteString(w, `{"id": 5, "customer_score_name": "s", "customer_score_value": 0, "customer_score_maximum": 0,
+					"customer_score_submitted_at": "2025-06-05T00:34:00", "renewal_status_id": 9}`)
 			}))
 			t.Cleanup(srv.Close)
 			c, err := funnel.New(funnel.Config{BaseURL: srv.URL, APIKey: key, CompanyID: 1, Upstream: upstream.Config{

@@ -1,9 +1,16 @@
 package funnel
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
+
+	"github.com/syncd-dev/syncd/internal/clients/flex"
+	"github.com/syncd-dev/syncd/internal/clients/upstream"
 )
 
 // Everything below is what ../shared/reference/CONTRACT.md and funnel.md fix for the Funnel
@@ -163,6 +170,96 @@ const (
 )
 
 func listOp(r Resource) string { return "GET /community/{id}/" + r.segment() + "/" }
+
+// Write answers [documented, funnel.md §6.4–6.5]. A write counts as applied only when its 2xx
+// answer is the documented one; anything else (an HTML page, an empty body, JSON of another
+// shape, an echo that differs from what was sent) fails the call as unverified. The fields that
+// prove the write must be present and agree; they decode as tolerantly as every record
+// (numbers as strings, the client id as a number or a string), and unknown fields are ignored.
+
+// checkScoreAnswer reads the customer-score echo {"id", "customer_score_name",
+// "customer_score_value", "customer_score_maximum", "customer_score_submitted_at"}: the matched
+// client's id must be present, and the name, value and maximum must be those sent.
+// customer_score_submitted_at is kept when readable but not compared [chosen: Funnel may store
+// the naive date-time in another layout or zone].
+func checkScoreAnswer(raw []byte, sent customerScoreBody) (CustomerScoreResult, error) {
+	var a struct {
+		ID          json.RawMessage `json:"id"`
+		Name        json.RawMessage `json:"customer_score_name"`
+		Value       json.RawMessage `json:"customer_score_value"`
+		Maximum     json.RawMessage `json:"customer_score_maximum"`
+		SubmittedAt json.RawMessage `json:"customer_score_submitted_at"`
+	}
+	if err := answerObject(raw, &a); err != nil {
+		return CustomerScoreResult{}, fmt.Errorf("not the documented customer-score echo: %w", err)
+	}
+	var out CustomerScoreResult
+	var bad []string
+	if out.ClientID.UnmarshalJSON(a.ID) != nil || !out.ClientID.Valid() {
+		bad = append(bad, "id "+shown(a.ID)+", want the matched client's id")
+	}
+	if out.Name.UnmarshalJSON(a.Name) != nil || !out.Name.Valid || out.Name.V != strings.TrimSpace(sent.ScoreName) {
+		bad = append(bad, fmt.Sprintf("customer_score_name %s, sent %q", shown(a.Name), sent.ScoreName))
+	}
+	if out.Value.UnmarshalJSON(a.Value) != nil || !out.Value.Valid || out.Value.V != int64(sent.ScoreValue) {
+		bad = append(bad, fmt.Sprintf("customer_score_value %s, sent %d", shown(a.Value), sent.ScoreValue))
+	}
+	if out.Maximum.UnmarshalJSON(a.Maximum) != nil || !out.Maximum.Valid || out.Maximum.V != int64(sent.MaximumScore) {
+		bad = append(bad, fmt.Sprintf("customer_score_maximum %s, sent %d", shown(a.Maximum), sent.MaximumScore))
+	}
+	if len(bad) > 0 {
+		return CustomerScoreResult{}, fmt.Errorf("not the documented customer-score echo: %s", strings.Join(bad, "; "))
+	}
+	if out.SubmittedAt.UnmarshalJSON(a.SubmittedAt) != nil {
+		out.SubmittedAt = flex.Time{}
+	}
+	return out, nil
+}
+
+// checkRenewalAnswer reads {"renewal_status_id": n}, n an integer (a numeric string too).
+func checkRenewalAnswer(raw []byte) (int64, error) {
+	var a struct {
+		ID json.RawMessage `json:"renewal_status_id"`
+	}
+	if err := answerObject(raw, &a); err != nil {
+		return 0, fmt.Errorf("not the documented renewal-status answer: %w", err)
+	}
+	var id flex.Int
+	if id.UnmarshalJSON(a.ID) != nil || !id.Valid {
+		return 0, fmt.Errorf("not the documented renewal-status answer: renewal_status_id %s, want an integer", shown(a.ID))
+	}
+	return id.V, nil
+}
+
+// answerObject decodes a write's answer that must be one JSON object into dst.
+func answerObject(raw []byte, dst any) error {
+	if err := upstream.CheckJSONBody(raw); err != nil {
+		return err
+	}
+	if raw = bytes.TrimSpace(raw); raw[0] != '{' {
+		return fmt.Errorf("the body is JSON but not an object: %s", shown(raw))
+	}
+	return json.Unmarshal(raw, dst)
+}
+
+// shown is a field of an answer as a reason quotes it: "absent", or its JSON cut short on a rune
+// boundary, as valid UTF-8 (the reason is stored in a text column).
+func shown(raw json.RawMessage) string {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return "absent"
+	}
+	const most = 40
+	s := string(raw)
+	if len(s) > most {
+		n := most
+		for n > 0 && !utf8.RuneStart(s[n]) {
+			n--
+		}
+		s = s[:n] + "…"
+	}
+	return strings.ToValidUTF8(s, "\uFFFD")
+}
 
 // PartnerCommunityID returns the community id form for a partner's own id ("partner-id:abc").
 func PartnerCommunityID(partnerID string) string { return PartnerIDPrefix + partnerID }

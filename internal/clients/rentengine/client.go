@@ -5,6 +5,7 @@
 package rentengine
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -124,6 +125,10 @@ type assignContext struct {
 // The call is not idempotent, so it is retried only when the upstream certainly did not process
 // it; callers check the mirror before repeating it. It returns the created events, accepting a
 // single object or an array.
+//
+// It succeeds only on a 2xx whose answer holds the created "Assign to User" event for the
+// prospect (see checkAssignAnswer). Any other 2xx answer fails it with an upstream.Error of
+// KindUnverified: the event may or may not have been created, so the outcome is unknown.
 func (c *Client) AssignToUser(ctx context.Context, a Assignment) ([]LeasingEvent, error) {
 	body := assignBody{Events: []assignEvent{{
 		ProspectID: a.ProspectID,
@@ -132,21 +137,22 @@ func (c *Client) AssignToUser(ctx context.Context, a Assignment) ([]LeasingEvent
 		Notes:      a.Notes,
 		Context:    assignContext{AssignedToUserIDs: a.UserIDs, ApplyActionInBulk: a.ApplyInBulk},
 	}}}
-	var raw []byte
+	var evs []LeasingEvent
+	verify := upstream.VerifyFunc(func(ans upstream.Answer) (err error) {
+		evs, err = checkAssignAnswer(ans.Body, a.ProspectID)
+		return err
+	})
 	err := c.up.Do(ctx, upstream.Request{Method: http.MethodPost, Path: LeasingEvents.path(), Body: body,
-		Op: "POST /leasing_events"}, &raw)
+		Op: "POST /leasing_events"}, verify)
 	if err != nil {
 		return nil, fmt.Errorf("assign prospect %d to user: %w", a.ProspectID, err)
-	}
-	evs, err := decodeEvents(raw)
-	if err != nil {
-		return nil, fmt.Errorf("assign prospect %d to user: decode response: %w", a.ProspectID, err)
 	}
 	return evs, nil
 }
 
 // decodeEvents accepts an array, a single object, or a {"data": ...} envelope.
 func decodeEvents(raw []byte) ([]LeasingEvent, error) {
+	raw = bytes.TrimSpace(raw)
 	recs, _, err := upstream.DecodeList(raw)
 	if err == nil && len(recs) == 0 && len(raw) > 0 && raw[0] == '{' {
 		var env struct {

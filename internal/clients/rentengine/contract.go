@@ -1,8 +1,11 @@
 package rentengine
 
 import (
+	"fmt"
 	"slices"
 	"time"
+
+	"github.com/syncd-dev/syncd/internal/clients/upstream"
 )
 
 // Everything below is what ../shared/reference/CONTRACT.md fixes for RentEngine, including the
@@ -149,4 +152,28 @@ func (r Resource) path() string { return "/" + string(r) }
 // account of the unit they reference instead (see internal/sync).
 var accountParam = map[Resource]string{
 	Units: "accountId",
+}
+
+// checkAssignAnswer reads the answer to POST /leasing_events: the created event(s), with the
+// fields of the documented 201 (`id`, `prospect`, `event_type`, ...). Whether they come back as
+// one object or an array is not documented, so both are accepted, and a {"data": ...} envelope
+// too [chosen]. The answer proves the assignment when every event decodes (an id each) and one
+// of them is an "Assign to User" event for the prospect sent; with applyActionInBulk the others
+// are the prospects sharing its phone. The prospect may be spelled `prospect` (documented) or
+// `prospect_id`, and as a number or a numeric string.
+func checkAssignAnswer(raw []byte, prospectID int64) ([]LeasingEvent, error) {
+	if err := upstream.CheckJSONBody(raw); err != nil {
+		return nil, err
+	}
+	evs, err := decodeEvents(raw)
+	if err != nil {
+		return nil, fmt.Errorf("not the documented leasing-event answer: %w", err)
+	}
+	for _, ev := range evs {
+		if p := ev.ProspectRef(); p.Valid && p.V == prospectID && ev.EventType.V == EventAssignToUser {
+			return evs, nil
+		}
+	}
+	return nil, fmt.Errorf("not the documented leasing-event answer: no %q event for prospect %d among %d created",
+		EventAssignToUser, prospectID, len(evs))
 }

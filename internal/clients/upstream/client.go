@@ -16,6 +16,12 @@
 // A 2xx body is read up to Config.MaxBodyBytes; a larger one fails the attempt, unretried, before
 // it is read in full. Every error that leaves a Client is scrubbed of the credentials it holds
 // (see scrubber) and carries only a short excerpt of the upstream's body.
+//
+// A write counts only when its answer proves it: a caller passes a VerifyFunc, and a 2xx whose
+// declared Content-Type is not JSON, or whose body the VerifyFunc rejects, fails the call with
+// KindUnverified. Such an answer says nothing about whether the write landed (a proxy's HTML page
+// may stand in front of an upstream that never saw it, or replace the answer of one that applied
+// it), so it is never retried.
 package upstream
 
 import (
@@ -26,6 +32,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net"
 	"net/http"
 	"net/url"
@@ -192,8 +199,50 @@ func (r Request) read() bool { return r.Method == http.MethodGet || r.Method == 
 // retried like any other transport fault.
 type DecodeFunc func(body []byte) error
 
+// Answer is a 2xx answer as a VerifyFunc sees it.
+type Answer struct {
+	Status int
+	// ContentType is the declared Content-Type ("" when none was declared).
+	ContentType string
+	Body        []byte
+}
+
+// VerifyFunc checks that a 2xx answer to a write is the documented answer for that call, and so
+// proves the write was applied; it returns why not otherwise. It runs only on an answer whose
+// Content-Type is JSON or not declared (any other declared type fails the call before it runs),
+// and its error fails the call with KindUnverified, unretried.
+type VerifyFunc func(Answer) error
+
+// CheckJSONBody says what is wrong with an answer's body that is not JSON at all, for a
+// VerifyFunc's reason: it is empty, or it is not JSON (an HTML page, text).
+func CheckJSONBody(body []byte) error {
+	body = bytes.TrimSpace(body)
+	switch {
+	case len(body) == 0:
+		return errors.New("not the documented answer: the body is empty")
+	case !json.Valid(body):
+		return errors.New("not the documented answer: the body is not JSON")
+	}
+	return nil
+}
+
+// jsonContentType reports whether a declared Content-Type is JSON: application/json, a +json
+// type such as application/problem+json, or text/json. An undeclared type passes: the body
+// decides.
+func jsonContentType(ct string) bool {
+	if strings.TrimSpace(ct) == "" {
+		return true
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return false
+	}
+	return mt == "application/json" || mt == "text/json" || strings.HasSuffix(mt, "+json")
+}
+
 // Do performs the request with retries and decodes a 2xx JSON body into out (unless out is nil).
-// out may be *[]byte or *json.RawMessage to receive the raw body, or a DecodeFunc.
+// out may be *[]byte or *json.RawMessage to receive the raw body, a DecodeFunc, or, for a write,
+// a VerifyFunc.
 func (c *Client) Do(ctx context.Context, req Request, out any) error {
 	op := cmp.Or(req.Op, req.Method+" "+req.Path)
 	var body []byte
@@ -293,6 +342,9 @@ func (c *Client) retryable(req Request, e *Error) bool {
 	case KindDecode:
 		// A truncated 2xx body on a read is a transport fault; a write may have landed.
 		return req.read()
+	case KindUnverified:
+		// The write may have landed: repeating it blindly could apply it twice.
+		return false
 	}
 	return false
 }
@@ -345,6 +397,17 @@ func (c *Client) attempt(ctx context.Context, req Request, op, target string, bo
 		return nil
 	}
 	switch o := out.(type) {
+	case VerifyFunc:
+		ct := resp.Header.Get("Content-Type")
+		err := errors.New("not the documented answer: the content type is not JSON")
+		if jsonContentType(ct) {
+			err = o(Answer{Status: resp.StatusCode, ContentType: ct, Body: raw})
+		}
+		if err != nil {
+			return &Error{API: c.cfg.API, Op: op, Status: resp.StatusCode, Kind: KindUnverified,
+				ContentType: ct, Body: window(raw), Err: err}
+		}
+		return nil
 	case DecodeFunc:
 		if err := o(raw); err != nil {
 			return &Error{API: c.cfg.API, Op: op, Status: resp.StatusCode, Kind: KindDecode, Body: window(raw), Err: err}

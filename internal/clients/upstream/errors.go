@@ -23,12 +23,17 @@ const (
 	KindInvalid          // 400/409/422: the request itself is wrong
 	KindPermanent        // any other non-2xx
 	KindDecode           // a 2xx whose body could not be decoded
+	// KindUnverified: a 2xx answer to a write that is not the documented answer (HTML, an empty
+	// body, JSON of another shape, an echo that differs from what was sent), so it does not prove
+	// the write was applied. The write may or may not have landed: it is never retried here, and a
+	// caller treats its outcome as unknown.
+	KindUnverified
 )
 
 var kindNames = map[Kind]string{
 	KindUnknown: "unknown", KindTransient: "transient", KindRateLimited: "rate_limited",
 	KindAuth: "auth", KindNotFound: "not_found", KindInvalid: "invalid",
-	KindPermanent: "permanent", KindDecode: "decode",
+	KindPermanent: "permanent", KindDecode: "decode", KindUnverified: "unverified",
 }
 
 func (k Kind) String() string { return kindNames[k] }
@@ -77,6 +82,9 @@ type Error struct {
 	Body string
 	// Location is where a redirect that was not followed pointed (query left out).
 	Location string
+	// ContentType is the response's Content-Type as declared, for a 2xx answer that could not be
+	// decoded or verified ("" when none was declared).
+	ContentType string
 	// Err is the underlying network or decode error, if any.
 	Err error
 
@@ -91,6 +99,9 @@ func (e *Error) Error() string {
 		return msg + e.Err.Error()
 	case e.Kind == KindDecode:
 		return fmt.Sprintf("%sdecode %d response: %v", msg, e.Status, e.Err)
+	case e.Kind == KindUnverified:
+		// Quoted, so that an HTML page's line breaks keep the reason on one line.
+		return fmt.Sprintf("%sunverified %d answer: %v; content type %q; body %q", msg, e.Status, e.Err, e.ContentType, e.Body)
 	}
 	msg += fmt.Sprintf("%d %s", e.Status, http.StatusText(e.Status))
 	if e.Code != "" {

@@ -184,6 +184,7 @@ func (c *Client) seal(err error) error {
 	e.Message = excerpt([]byte(c.scrub.text(e.Message)))
 	e.Body = excerpt([]byte(c.scrub.text(e.Body)))
 	e.Location = c.scrub.text(e.Location)
+	e.ContentType = excerpt([]byte(c.scrub.text(e.ContentType)))
 	e.Err = c.scrub.error(e.Err)
 	return err
 }
