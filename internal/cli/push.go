@@ -181,22 +181,19 @@ func runSummary(tenant string, run *models.SyncRun) string {
 }
 
 // unavailableText says which resources a run found unavailable upstream: "leasing_events
-// unavailable (kept current by webhooks)", with each reason when withReasons; "" for none.
+// unavailable, kept current by webhooks", with each reason in parentheses when withReasons; ""
+// for none.
 func unavailableText(u map[string]models.Unavailable, withReasons bool) string {
 	var parts []string
 	for _, name := range slices.Sorted(maps.Keys(u)) {
 		part := name + " unavailable"
-		var notes []string
 		if withReasons {
-			notes = append(notes, u[name].Reason)
+			part += " (" + u[name].Reason + ")"
 		}
 		if u[name].KeptCurrentByWebhooks {
-			notes = append(notes, "kept current by webhooks")
-		}
-		if len(notes) > 0 {
-			part += " (" + strings.Join(notes, "; ") + ")"
+			part += ", kept current by webhooks"
 		}
 		parts = append(parts, part)
 	}
-	return strings.Join(parts, ", ")
+	return strings.Join(parts, "; ")
 }
