@@ -225,13 +225,15 @@ func openStore(ctx context.Context, cfg *tenants.Config, log *zap.Logger) (*mode
 
 func cmdSync(ctx context.Context, env Env, args []string) int {
 	fs := newFlags("sync", "Run one pass of a tenant's job(s) now. Exit status 0 means every job succeeded "+
-		"(a run held by the mass-delete guard is not a success).", env)
+		"(a run held by the mass-delete guard is not a success, nor is a partial run unless --allow-partial).", env)
 	var c common
 	c.register(fs, env)
 	tenant := fs.String("tenant", "", "tenant id (required)")
 	job := fs.String("job", "", "job to run: rentengine, funnel or push (default: every pull job the tenant has, then push)")
 	allowDeletes := fs.Bool("allow-deletes", false, "lift the mass-delete guard for this one run, after checking upstream that "+
 		"the deletions a held run reported are real (needs --job)")
+	allowPartial := fs.Bool("allow-partial", false, "exit 0 after a partial run (a resource unavailable upstream, "+
+		"everything else synced); it is still recorded as partial")
 	if fs.Parse(args) != nil {
 		return 2
 	}
@@ -301,7 +303,11 @@ func cmdSync(ctx context.Context, env Env, args []string) int {
 		if run != nil {
 			fmt.Fprintln(env.Stdout, runSummary(t.ID, run))
 		}
-		if err != nil {
+		switch {
+		case err == nil:
+		case *allowPartial && errors.As(err, new(*syncer.PartialError)):
+			fmt.Fprintf(env.Stderr, "syncd sync: %v (allowed by --allow-partial)\n", err)
+		default:
 			fmt.Fprintf(env.Stderr, "syncd sync: %v\n", err)
 			status = 1
 		}

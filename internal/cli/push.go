@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/syncd-dev/syncd/internal/models"
@@ -90,7 +93,7 @@ func cmdPush(ctx context.Context, env Env, args []string) int {
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
 		_ = enc.Encode(map[string]any{"tenant": t.ID, "changes": p.Changes, "targets": p.Targets,
-			"unchanged": p.Unchanged, "skipped": p.Skipped, "unmapped_agents": p.Unmapped, "limit": limit})
+			"unchanged": p.Unchanged, "skipped": p.Skipped, "unmapped_agents": p.Unmapped, "blocked": p.Blocked, "limit": limit})
 		return 0
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
@@ -129,17 +132,22 @@ func cmdPush(ctx context.Context, env Env, args []string) int {
 func runSummary(tenant string, run *models.SyncRun) string {
 	head := fmt.Sprintf("%s %s: %s in %s", tenant, run.Job, run.Status, runDuration(run))
 	if run.Job != tenants.JobPush {
-		return fmt.Sprintf("%s — pages %d, fetched %d, inserted %d, updated %d, unchanged %d, deleted %d, bad %d",
+		line := fmt.Sprintf("%s — pages %d, fetched %d, inserted %d, updated %d, unchanged %d, deleted %d, bad %d",
 			head, run.Pages, run.Fetched, run.Inserted, run.Updated, run.Unchanged, run.Deleted, run.BadRecords)
+		if u := unavailableText(run.Unavailable(), true); u != "" {
+			line += "; " + u
+		}
+		return line
 	}
 	var d struct {
 		Push struct {
-			Targets   int            `json:"targets"`
-			Unchanged int            `json:"unchanged"`
-			Changes   map[string]int `json:"changes"`
-			Unmapped  map[string]int `json:"unmapped_agents"`
-			DryRun    bool           `json:"dry_run"`
-			Aborted   bool           `json:"aborted"`
+			Targets   int               `json:"targets"`
+			Unchanged int               `json:"unchanged"`
+			Changes   map[string]int    `json:"changes"`
+			Unmapped  map[string]int    `json:"unmapped_agents"`
+			Blocked   map[string]string `json:"blocked"`
+			DryRun    bool              `json:"dry_run"`
+			Aborted   bool              `json:"aborted"`
 			Result    struct {
 				Pushed, Failed, Unmatched map[string]int
 			} `json:"result"`
@@ -166,5 +174,26 @@ func runSummary(tenant string, run *models.SyncRun) string {
 	if n := len(p.Unmapped); n > 0 {
 		line += fmt.Sprintf("; %d unmapped agent(s)", n)
 	}
+	for _, kind := range slices.Sorted(maps.Keys(p.Blocked)) {
+		line += fmt.Sprintf("; %s skipped: %s", kind, p.Blocked[kind])
+	}
 	return line
+}
+
+// unavailableText says which resources a run found unavailable upstream: "leasing_events
+// unavailable, kept current by webhooks", with each reason in parentheses when withReasons; ""
+// for none.
+func unavailableText(u map[string]models.Unavailable, withReasons bool) string {
+	var parts []string
+	for _, name := range slices.Sorted(maps.Keys(u)) {
+		part := name + " unavailable"
+		if withReasons {
+			part += " (" + u[name].Reason + ")"
+		}
+		if u[name].KeptCurrentByWebhooks {
+			part += ", kept current by webhooks"
+		}
+		parts = append(parts, part)
+	}
+	return strings.Join(parts, "; ")
 }

@@ -38,8 +38,8 @@ type jobStatus struct {
 	LastRun            *runStatus `json:"last_run"`
 	LastSuccessAt      *time.Time `json:"last_success_at"`
 	LastSuccessAgeSecs *float64   `json:"last_success_age_seconds"`
-	// LastError is the error of the most recent failed, held or abandoned run, whether or not a
-	// success followed it; LastErrorAt is when that run started.
+	// LastError is the error of the most recent failed, held, partial or abandoned run, whether
+	// or not a success followed it; LastErrorAt is when that run started.
 	LastError   string     `json:"last_error,omitempty"`
 	LastErrorAt *time.Time `json:"last_error_at,omitempty"`
 }
@@ -64,7 +64,11 @@ type runStatus struct {
 	// HeldDeletes maps each resource the mass-delete guard held (status "held", or "failed" when
 	// another resource failed) to the rows it would have tombstoned.
 	HeldDeletes map[string]int64 `json:"held_deletes,omitempty"`
-	Error       string           `json:"error,omitempty"`
+	// Unavailable maps each resource the run found unavailable upstream (status "partial", or
+	// "failed" or "held" when those took precedence) to the reason, and whether the tenant's
+	// webhooks keep its rows current meanwhile.
+	Unavailable map[string]models.Unavailable `json:"unavailable,omitempty"`
+	Error       string                        `json:"error,omitempty"`
 }
 
 // State values.
@@ -209,7 +213,8 @@ func newJobStatus(tenant, job, schedule, state string, rec *models.JobStatus, no
 	js.LastRun = &runStatus{
 		RunID: r.RunID, Status: r.Status, StartedAt: r.StartedAt.UTC(), FinishedAt: utcPtr(r.FinishedAt), Host: r.Host,
 		Pages: r.Pages, Fetched: r.Fetched, Inserted: r.Inserted, Updated: r.Updated, Unchanged: r.Unchanged,
-		Deleted: r.Deleted, BadRecords: r.BadRecords, Retries: r.Retries, HeldDeletes: r.HeldDeletes(), Error: deref(r.Error),
+		Deleted: r.Deleted, BadRecords: r.BadRecords, Retries: r.Retries, HeldDeletes: r.HeldDeletes(), Unavailable: r.Unavailable(),
+		Error: deref(r.Error),
 	}
 	switch {
 	case r.FinishedAt != nil:
@@ -249,13 +254,21 @@ func writeStatusTable(w io.Writer, rows []jobStatus, now time.Time) error {
 		if lr := r.LastRun; lr != nil {
 			lastRun = ago(now.Sub(lr.StartedAt))
 			outcome = lr.Status
+			// "held (units 130)", "partial (leasing_events unavailable)": what the guard kept and
+			// what upstream did not serve, without reading the error.
+			var notes []string
 			if len(lr.HeldDeletes) > 0 {
-				// "held (units 130)": what the guard kept, without reading the error.
 				var parts []string
 				for _, name := range slices.Sorted(maps.Keys(lr.HeldDeletes)) {
 					parts = append(parts, fmt.Sprintf("%s %d", name, lr.HeldDeletes[name]))
 				}
-				outcome += " (" + strings.Join(parts, ", ") + ")"
+				notes = append(notes, strings.Join(parts, ", "))
+			}
+			if u := unavailableText(lr.Unavailable, false); u != "" {
+				notes = append(notes, u)
+			}
+			if len(notes) > 0 {
+				outcome += " (" + strings.Join(notes, "; ") + ")"
 			}
 			if lr.DurationSecs != nil {
 				took = fmtDuration(time.Duration(*lr.DurationSecs * float64(time.Second)))

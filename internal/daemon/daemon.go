@@ -172,10 +172,11 @@ func Run(ctx context.Context, opts Options) error {
 		}
 	}
 	if statuses, err := store.JobStatuses(ctx, ""); err != nil {
-		log.Warn("could not read the latest runs from sync_runs; the held-deletes gauge starts empty", zap.Error(err))
+		log.Warn("could not read the latest runs from sync_runs; the held-deletes and resource-available gauges start empty", zap.Error(err))
 	} else {
 		for _, st := range statuses {
 			m.SetHeldDeletes(st.TenantID, st.Job, st.Last.HeldDeletes())
+			m.SetResourceAvailability(&st.Last)
 		}
 	}
 	runner := syncer.NewRunner(syncer.Config{

@@ -147,6 +147,8 @@ func TestMetricsAndLogsOfARun(t *testing.T) {
 				{"syncd_upstream_retries_total", map[string]string{"api": "rentengine"}, float64(run.Retries)},
 				{"syncd_run_start_delay_seconds", nil, 1},
 				{"syncd_tenants", nil, 1},
+				{"syncd_resource_available", map[string]string{"tenant": "acme", "api": "rentengine", "resource": "leasing_events"}, 1},
+				{"syncd_resource_available", map[string]string{"tenant": "acme", "api": "rentengine"}, 3},
 				{"go_sql_open_connections", map[string]string{"db_name": "mirror"}, -1},
 				{"go_goroutines", nil, -1},
 			}
@@ -184,6 +186,44 @@ func TestMetricsAndLogsOfARun(t *testing.T) {
 			}
 			if !sawRetry {
 				t.Errorf("no retry line among the run's log lines: %v", messages(runLines))
+			}
+		})
+	}
+}
+
+// A restart does not hide an unavailable resource: the daemon seeds syncd_resource_available
+// from each job's latest run before any run of its own.
+func TestResourceAvailabilitySeededAtStart(t *testing.T) {
+	for _, tc := range []struct {
+		dialect string
+		dsn     func(testing.TB) string
+	}{{models.Postgres, dbtest.PostgresDSN}, {models.SQLite, dbtest.SQLiteDSN}} {
+		t.Run(tc.dialect, func(t *testing.T) {
+			t.Parallel()
+			dsn := tc.dsn(t)
+			store := dbtest.Open(t, dsn)
+			ctx := t.Context()
+			start := time.Now().UTC()
+			run := models.SyncRun{RunID: "before-restart", TenantID: "acme", Job: tenants.JobRentEngine, StartedAt: start}
+			if err := store.StartRun(ctx, &run, nil); err != nil {
+				t.Fatal(err)
+			}
+			run.Status, run.FinishedAt = models.RunPartial, &start
+			run.Details = models.JSON(`{"resources":{"units":{},"prospects":{},"leasing_events":{}},` +
+				`"unavailable":{"leasing_events":"GET /leasing_events: 404 Not Found"}}`)
+			if err := store.FinishRun(ctx, &run); err != nil {
+				t.Fatal(err)
+			}
+			path := configPath(t)
+			writeConfig(t, path, configData{DSN: dsn, BaseURL: "http://127.0.0.1:1", Listen: "127.0.0.1:0",
+				Tenants: []testTenant{{ID: "acme"}}})
+			d := startDaemon(t, daemon.Options{ConfigPath: path, WatchInterval: -1})
+			fams := scrape(t, d.Addr().String())
+			for res, want := range map[string]float64{"units": 1, "prospects": 1, "leasing_events": 0} {
+				got, ok := value(fams, "syncd_resource_available", map[string]string{"tenant": "acme", "api": "rentengine", "resource": res})
+				if !ok || got != want {
+					t.Errorf("syncd_resource_available{%s} = %g (present %v), want %g", res, got, ok, want)
+				}
 			}
 		})
 	}

@@ -24,6 +24,7 @@ type Metrics struct {
 	rows         *prometheus.CounterVec
 	lastSuccess  *prometheus.GaugeVec
 	heldDeletes  *prometheus.GaugeVec
+	available    *prometheus.GaugeVec
 	badRecords   *prometheus.CounterVec
 	quarantined  *prometheus.CounterVec
 	requests     *prometheus.CounterVec
@@ -44,7 +45,7 @@ func New() *Metrics {
 	m := &Metrics{
 		Registry: r,
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "syncd_runs_total", Help: "Job runs by tenant, job and outcome (succeeded, failed, held).",
+			Name: "syncd_runs_total", Help: "Job runs by tenant, job and outcome (succeeded, failed, held, partial).",
 		}, []string{"tenant", "job", "outcome"}),
 		runDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "syncd_run_duration_seconds", Help: "Duration of job runs.",
@@ -59,6 +60,9 @@ func New() *Metrics {
 		heldDeletes: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "syncd_held_deletes", Help: "Rows the latest run of a tenant's job would have tombstoned but the mass-delete guard held, per resource (absent when not held). Release with syncd sync --allow-deletes.",
 		}, []string{"tenant", "job", "resource"}),
+		available: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "syncd_resource_available", Help: "Whether the latest run of a tenant's pull job could list a resource (1) or found it unavailable upstream (0: the list answered 404, 405, 410 or a body that is not a JSON list; its rows were left as they were). api is the pull job's upstream (rentengine, funnel).",
+		}, []string{"tenant", "api", "resource"}),
 		badRecords: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "syncd_bad_records_total", Help: "Upstream records that could not be decoded or stored.",
 		}, []string{"tenant", "job"}),
@@ -98,7 +102,7 @@ func New() *Metrics {
 			Name: "syncd_tenants", Help: "Enabled tenants in the running config.",
 		}),
 	}
-	r.MustRegister(m.runs, m.runDuration, m.rows, m.lastSuccess, m.heldDeletes, m.badRecords, m.quarantined, m.requests, m.requestTime,
+	r.MustRegister(m.runs, m.runDuration, m.rows, m.lastSuccess, m.heldDeletes, m.available, m.badRecords, m.quarantined, m.requests, m.requestTime,
 		m.retries, m.rateWait, m.skipped, m.startDelay, m.pushes, m.reloads, m.webhooks, m.tenantsGauge,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -126,6 +130,25 @@ func (m *Metrics) RunFinished(run *models.SyncRun, took time.Duration) {
 		m.SetLastSuccess(run.TenantID, run.Job, *run.FinishedAt)
 	}
 	m.SetHeldDeletes(run.TenantID, run.Job, run.HeldDeletes())
+	m.SetResourceAvailability(run)
+}
+
+// SetResourceAvailability sets syncd_resource_available for each resource a pull run pulled or
+// tried to pull: 0 for those it found unavailable upstream, 1 for the others (a resource that
+// failed for another reason, such as a 500, is there; the run's outcome says it failed). The
+// api label is the pull job's upstream, which the job is named after. Resources the run never
+// reached (it stopped at a rejected credential) keep the value of the run that last reached
+// them. The daemon seeds it from each job's latest run at start, so a restart does not hide an
+// unavailable resource.
+func (m *Metrics) SetResourceAvailability(run *models.SyncRun) {
+	unavailable := run.Unavailable()
+	for _, resource := range run.PulledResources() {
+		v := 1.0
+		if _, ok := unavailable[resource]; ok {
+			v = 0
+		}
+		m.available.WithLabelValues(run.TenantID, run.Job, resource).Set(v)
+	}
 }
 
 // SetHeldDeletes replaces the held-deletes gauges of a tenant's job with those of its latest run
@@ -150,6 +173,7 @@ func (m *Metrics) SetLastSuccess(tenant, job string, at time.Time) {
 func (m *Metrics) ForgetTenant(tenant string) {
 	m.lastSuccess.DeletePartialMatch(prometheus.Labels{"tenant": tenant})
 	m.heldDeletes.DeletePartialMatch(prometheus.Labels{"tenant": tenant})
+	m.available.DeletePartialMatch(prometheus.Labels{"tenant": tenant})
 }
 
 // ObserveRequest implements upstream.Observer.

@@ -117,6 +117,36 @@ func TestObserversFeedMetrics(t *testing.T) {
 			},
 		},
 		{
+			name: "resource availability after every pull run; a run that stopped early keeps what it did not reach",
+			feed: func(m *metrics.Metrics) {
+				m.RunFinished(&models.SyncRun{TenantID: "acme", Job: "rentengine", Status: models.RunPartial, FinishedAt: &finished,
+					Details: models.JSON(`{"resources":{"units":{},"prospects":{},"leasing_events":{}},` +
+						`"unavailable":{"leasing_events":"GET /leasing_events: 404 Not Found"}}`)}, time.Second)
+				m.RunFinished(&models.SyncRun{TenantID: "acme", Job: "funnel", Status: models.RunPartial, FinishedAt: &finished,
+					Details: models.JSON(`{"resources":{"communities":{},"prospects":{}},"unavailable":{"communities":"x"}}`)}, time.Second)
+				// The next funnel run lists communities again, then stops before prospects.
+				m.RunFinished(&models.SyncRun{TenantID: "acme", Job: "funnel", Status: models.RunFailed, FinishedAt: &finished,
+					Details: models.JSON(`{"resources":{"communities":{}}}`)}, time.Second)
+				m.RunFinished(&models.SyncRun{TenantID: "acme", Job: "push", Status: models.RunSucceeded, FinishedAt: &finished,
+					Details: models.JSON(`{"push":{}}`)}, time.Second)
+				m.RunFinished(&models.SyncRun{TenantID: "gone", Job: "rentengine", Status: models.RunPartial, FinishedAt: &finished,
+					Details: models.JSON(`{"resources":{"units":{}},"unavailable":{"units":"x"}}`)}, time.Second)
+				m.ForgetTenant("gone")
+			},
+			want: map[string]float64{
+				"syncd_runs_total{job=rentengine,outcome=partial,tenant=acme}":                 1,
+				"syncd_resource_available{api=rentengine,resource=units,tenant=acme}":          1,
+				"syncd_resource_available{api=rentengine,resource=prospects,tenant=acme}":      1,
+				"syncd_resource_available{api=rentengine,resource=leasing_events,tenant=acme}": 0,
+				"syncd_resource_available{api=funnel,resource=communities,tenant=acme}":        1,
+				"syncd_resource_available{api=funnel,resource=prospects,tenant=acme}":          1,
+			},
+			absent: []string{
+				"syncd_last_success_timestamp_seconds{job=rentengine,tenant=acme}",
+				"syncd_resource_available{api=rentengine,resource=units,tenant=gone}",
+			},
+		},
+		{
 			name: "upstream requests, retries and rate-limit waits",
 			feed: func(m *metrics.Metrics) {
 				m.ObserveRequest("rentengine", "GET /units", 200, 10*time.Millisecond)

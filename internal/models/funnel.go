@@ -1,6 +1,7 @@
 package models
 
 import (
+	"context"
 	"database/sql/driver"
 	"fmt"
 	"time"
@@ -177,3 +178,28 @@ type IdentityLink struct {
 }
 
 func (IdentityLink) TableName() string { return "identity_links" }
+
+// RelabelFunnelCommunity moves a tenant's Funnel list rows (prospects, renewals, appointments)
+// stored under the community id from to the id to, and returns how many it moved. A pull labels
+// a community's rows with the id as configured while the community's own details cannot be
+// fetched; once they can, the rows take the canonical id. Rows are keyed by their own ids, so
+// this changes one column and never creates or merges rows. raw and content_hash are untouched:
+// the record is the same, only syncd's label of it changed.
+func (s *Store) RelabelFunnelCommunity(ctx context.Context, tenant, from, to string, now time.Time) (int64, error) {
+	if from == to {
+		return 0, nil
+	}
+	var n int64
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		for _, table := range []string{FunnelProspect{}.TableName(), FunnelRenewal{}.TableName(), FunnelAppointment{}.TableName()} {
+			res := tx.Table(table).Where("tenant_id = ? AND community_id = ?", tenant, from).
+				Updates(map[string]any{"community_id": to, "synced_at": now})
+			if res.Error != nil {
+				return fmt.Errorf("relabel community %s as %s in %s: %w", from, to, table, res.Error)
+			}
+			n += res.RowsAffected
+		}
+		return nil
+	})
+	return n, err
+}

@@ -68,3 +68,53 @@ func TestDateRoundTrip(t *testing.T) {
 		}
 	})
 }
+
+// RelabelFunnelCommunity moves only the tenant's list rows under the old label, and neither
+// adds nor merges rows.
+func TestRelabelFunnelCommunity(t *testing.T) {
+	dbtest.Dialects(t, func(t *testing.T, store *models.Store) {
+		ctx := context.Background()
+		now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+		sys := models.System{Raw: models.JSON(`{}`), ContentHash: "h"}
+		for _, tenant := range []string{"a", "b"} {
+			prospects := []models.FunnelProspect{{ID: 1, CommunityID: "P1234-567", System: sys}, {ID: 2, CommunityID: "99", System: sys}}
+			renewals := []models.FunnelRenewal{{ID: 1, CommunityID: "P1234-567", System: sys}}
+			appts := []models.FunnelAppointment{{ID: 1, CommunityID: "P1234-567", System: sys}}
+			for _, err := range []error{
+				first(models.UpsertPage[int64](ctx, store, tenant, prospects, now)),
+				first(models.UpsertPage[int64](ctx, store, tenant, renewals, now)),
+				first(models.UpsertPage[int64](ctx, store, tenant, appts, now)),
+			} {
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		n, err := store.RelabelFunnelCommunity(ctx, "a", "P1234-567", "1234", now.Add(time.Hour))
+		if err != nil || n != 3 {
+			t.Fatalf("relabelled %d rows (%v), want 3", n, err)
+		}
+		labels := func(tenant string) []string {
+			var out []string
+			for _, table := range []string{"funnel_prospects", "funnel_renewals", "funnel_appointments"} {
+				var ls []string
+				if err := store.DB().Table(table).Where("tenant_id = ?", tenant).Order("id").Pluck("community_id", &ls).Error; err != nil {
+					t.Fatal(err)
+				}
+				out = append(out, ls...)
+			}
+			return out
+		}
+		if got := labels("a"); !slices.Equal(got, []string{"1234", "99", "1234", "1234"}) {
+			t.Errorf("tenant a: %v", got)
+		}
+		if got := labels("b"); !slices.Equal(got, []string{"P1234-567", "99", "P1234-567", "P1234-567"}) {
+			t.Errorf("tenant b was relabelled: %v", got)
+		}
+		if n, err := store.RelabelFunnelCommunity(ctx, "a", "1234", "1234", now); n != 0 || err != nil {
+			t.Errorf("relabel to itself: %d, %v", n, err)
+		}
+	})
+}
+
+func first[T any](_ T, err error) error { return err }

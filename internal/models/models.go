@@ -12,6 +12,8 @@ import (
 	"database/sql/driver"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -156,6 +158,15 @@ const (
 	// tombstoning (details.held_deletes has the would-be count per resource); everything else of
 	// the run was stored as usual.
 	RunHeld = "held"
+	// RunPartial marks a pull run in which at least one resource was unavailable upstream (its
+	// list answered 404, 405 or 410, or a body that is not a JSON list, before any page of it
+	// arrived): that resource's rows were left as they were, everything else of the run was
+	// stored and tombstoned as usual (details.unavailable has the reason per resource).
+	//
+	// Precedence when a run has several of these: failed > held > partial > succeeded. A resource
+	// that genuinely failed makes the run failed, and a held resource makes it held, whatever
+	// else was unavailable; details keep every resource's state either way.
+	RunPartial = "partial"
 	// RunAbandoned marks a run whose process died; set by the next run of the same job.
 	RunAbandoned = "abandoned"
 )
@@ -188,6 +199,50 @@ type SyncRun struct {
 }
 
 func (SyncRun) TableName() string { return "sync_runs" }
+
+// Unavailable is what a run recorded of one resource it could not list (details.unavailable).
+type Unavailable struct {
+	// Reason is the upstream's answer ("GET /leasing_events: 404 Not Found").
+	Reason string `json:"reason"`
+	// KeptCurrentByWebhooks: the tenant's webhooks carry this resource's changes, so its rows
+	// stay current without the pull (details.kept_current_by_webhooks).
+	KeptCurrentByWebhooks bool `json:"kept_current_by_webhooks,omitempty"`
+}
+
+// Unavailable returns the resources the run found unavailable upstream (details.unavailable),
+// nil when there were none.
+func (r *SyncRun) Unavailable() map[string]Unavailable {
+	if len(r.Details) == 0 {
+		return nil
+	}
+	var d struct {
+		Unavailable map[string]string `json:"unavailable"`
+		Webhooks    []string          `json:"kept_current_by_webhooks"`
+	}
+	if json.Unmarshal(r.Details, &d) != nil || len(d.Unavailable) == 0 {
+		return nil
+	}
+	out := make(map[string]Unavailable, len(d.Unavailable))
+	for name, reason := range d.Unavailable {
+		out[name] = Unavailable{Reason: reason, KeptCurrentByWebhooks: slices.Contains(d.Webhooks, name)}
+	}
+	return out
+}
+
+// PulledResources returns the resources the run pulled or tried to pull (the keys of
+// details.resources), sorted; none for a push run or a run that stopped before its first pull.
+func (r *SyncRun) PulledResources() []string {
+	if len(r.Details) == 0 {
+		return nil
+	}
+	var d struct {
+		Resources map[string]json.RawMessage `json:"resources"`
+	}
+	if json.Unmarshal(r.Details, &d) != nil || len(d.Resources) == 0 {
+		return nil
+	}
+	return slices.Sorted(maps.Keys(d.Resources))
+}
 
 // HeldDeletes returns, per resource, how many rows the mass-delete guard kept the run from
 // tombstoning (details.held_deletes); nil when it held nothing.

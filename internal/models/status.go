@@ -16,7 +16,7 @@ type JobStatus struct {
 	Last SyncRun
 	// LastSuccess is the most recent succeeded run (nil: none recorded).
 	LastSuccess *SyncRun
-	// LastFailure is the most recent failed, held or abandoned run (nil: none recorded).
+	// LastFailure is the most recent failed, held, partial or abandoned run (nil: none recorded).
 	LastFailure *SyncRun
 }
 
@@ -32,7 +32,7 @@ func (s *Store) JobStatuses(ctx context.Context, tenant string) ([]JobStatus, er
 	if err != nil {
 		return nil, err
 	}
-	bad, err := s.latestRuns(ctx, tenant, RunFailed, RunHeld, RunAbandoned)
+	bad, err := s.latestRuns(ctx, tenant, RunFailed, RunHeld, RunPartial, RunAbandoned)
 	if err != nil {
 		return nil, err
 	}
@@ -48,6 +48,19 @@ func (s *Store) JobStatuses(ctx context.Context, tenant string) ([]JobStatus, er
 		return out[i].Job < out[j].Job
 	})
 	return out, nil
+}
+
+// RecentRuns returns up to limit finished runs (not running, not abandoned) of a tenant's job,
+// newest first: what the pulls last knew, for the runs that follow (the push plan, the Funnel
+// community directory).
+func (s *Store) RecentRuns(ctx context.Context, tenant, job string, limit int) ([]SyncRun, error) {
+	var runs []SyncRun
+	err := s.db.WithContext(ctx).Where("tenant_id = ? AND job = ? AND status NOT IN ?", tenant, job,
+		[]string{RunRunning, RunAbandoned}).Order("id DESC").Limit(limit).Find(&runs).Error
+	if err != nil {
+		return nil, fmt.Errorf("read recent %s runs of %s: %w", job, tenant, err)
+	}
+	return runs, nil
 }
 
 // LastSuccesses returns when each tenant job last finished successfully.

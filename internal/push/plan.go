@@ -63,6 +63,10 @@ type Plan struct {
 	Skipped map[string]int
 	// Unmapped counts linked prospects whose Funnel agent has no entry in the agents table.
 	Unmapped map[string]int
+	// Blocked names each kind skipped entirely because it depends on a resource the latest pull
+	// found unavailable upstream, with the reason (see dependencies.go). Its targets are counted
+	// in Skipped under the same reason.
+	Blocked map[string]string
 	// confirmed are in-flight assignments the mirror now shows landed.
 	confirmed []ledgerKey
 }
@@ -99,7 +103,7 @@ func hashOf(v any) (json.RawMessage, string) {
 
 // Compute builds the tenant's plan from the mirror and the ledger. It calls no API.
 func Compute(ctx context.Context, store *models.Store, t *tenants.Tenant) (*Plan, error) {
-	p := &Plan{Skipped: map[string]int{}, Unmapped: map[string]int{}}
+	p := newPlan()
 	cfg := t.Push
 	if cfg == nil {
 		return p, nil
@@ -108,22 +112,43 @@ func Compute(ctx context.Context, store *models.Store, t *tenants.Tenant) (*Plan
 	if err != nil {
 		return nil, err
 	}
-	if cs := cfg.CustomerScores; cs == nil || tenants.KindEnabled(cs.Enabled) {
-		if err := planScores(ctx, store, t, ledger, p); err != nil {
-			return nil, err
-		}
+	av, err := loadAvailability(ctx, store, t.ID)
+	if err != nil {
+		return nil, err
 	}
-	if as := cfg.Assignments; as == nil || tenants.KindEnabled(as.Enabled) {
-		if err := planAssignments(ctx, store, t, ledger, p); err != nil {
-			return nil, err
-		}
+	kinds := []struct {
+		kind    string
+		enabled bool
+		plan    func(context.Context, *models.Store, *tenants.Tenant, map[ledgerKey]models.PushLedger, availability, *Plan) error
+	}{
+		{models.PushCustomerScore, cfg.CustomerScores == nil || tenants.KindEnabled(cfg.CustomerScores.Enabled), planScores},
+		{models.PushAssignment, cfg.Assignments == nil || tenants.KindEnabled(cfg.Assignments.Enabled), planAssignments},
+		{models.PushRenewalStatus, cfg.RenewalStatus == nil || tenants.KindEnabled(cfg.RenewalStatus.Enabled), planRenewals},
 	}
-	if rs := cfg.RenewalStatus; rs == nil || tenants.KindEnabled(rs.Enabled) {
-		if err := planRenewals(ctx, store, t, ledger, p); err != nil {
+	for _, k := range kinds {
+		if !k.enabled {
+			continue
+		}
+		reason := av.blocks(k.kind)
+		if reason == "" {
+			if err := k.plan(ctx, store, t, ledger, av, p); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		// Planned aside only to count what is left alone; none of it is sent.
+		aside := newPlan()
+		if err := k.plan(ctx, store, t, ledger, av, aside); err != nil {
 			return nil, err
 		}
+		p.Blocked[k.kind] = reason
+		p.Skipped[k.kind+": "+reason] += aside.Targets
 	}
 	return p, nil
+}
+
+func newPlan() *Plan {
+	return &Plan{Skipped: map[string]int{}, Unmapped: map[string]int{}, Blocked: map[string]string{}}
 }
 
 func loadLedger(ctx context.Context, store *models.Store, tenant string) (map[ledgerKey]models.PushLedger, error) {
@@ -184,7 +209,11 @@ type prospectContact struct {
 // planScores gives each person one score: RentEngine prospects sharing an e-mail or a phone are
 // one person (one prospect per unit of interest), and the person's score is the highest of
 // theirs.
-func planScores(ctx context.Context, store *models.Store, t *tenants.Tenant, ledger map[ledgerKey]models.PushLedger, p *Plan) error {
+//
+// A member whose prospect record carries no status takes the type of its latest leasing event;
+// while leasing events are unavailable upstream (and no webhook keeps them current), such a
+// person is skipped rather than scored from stale events.
+func planScores(ctx context.Context, store *models.Store, t *tenants.Tenant, ledger map[ledgerKey]models.PushLedger, av availability, p *Plan) error {
 	cs := t.Push.CustomerScores
 	name, maxScore := DefaultScoreName, DefaultMaximumScore
 	if cs != nil {
@@ -240,10 +269,12 @@ func planScores(ctx context.Context, store *models.Store, t *tenants.Tenant, led
 	}
 	sort.Ints(roots)
 
+	eventsStale := av.stale(tenants.JobRentEngine, string(rentengine.LeasingEvents))
 	for _, root := range roots {
 		members := groups[root]
 		best, bestScore := -1, -1
 		var keys []string
+		derived := false
 		for _, i := range members {
 			r := rows[i]
 			for _, k := range []*string{r.EmailNormalized, r.PhoneE164} {
@@ -253,7 +284,7 @@ func planScores(ctx context.Context, store *models.Store, t *tenants.Tenant, led
 			}
 			status := deref(r.Status)
 			if status == "" {
-				status = latest[r.ID]
+				status, derived = latest[r.ID], true
 			}
 			score, ok := table[status]
 			if !ok {
@@ -262,6 +293,10 @@ func planScores(ctx context.Context, store *models.Store, t *tenants.Tenant, led
 			if score > bestScore {
 				best, bestScore = i, score
 			}
+		}
+		if derived && eventsStale != "" {
+			p.Skipped["status derived from leasing events: "+eventsStale]++
+			continue
 		}
 		if best < 0 {
 			p.Skipped["status without a score"]++
@@ -355,9 +390,10 @@ type linkedProspect struct {
 // An assignment syncd already pushed is not pushed again for the same agent, even if someone
 // later re-assigns the prospect in RentEngine: a person's choice there wins until the Funnel
 // agent changes. An attempt whose outcome is unknown (the process died, or the call failed after
-// it may have been sent) is repeated only after a RentEngine pull that finished later still shows
-// a different assignee: the POST creates an event, so it must never be sent twice blindly.
-func planAssignments(ctx context.Context, store *models.Store, t *tenants.Tenant, ledger map[ledgerKey]models.PushLedger, p *Plan) error {
+// it may have been sent) is repeated only after a RentEngine pull that finished later (and listed
+// leasing events: a succeeded run, or a partial one in which they were available) still shows a
+// different assignee: the POST creates an event, so it must never be sent twice blindly.
+func planAssignments(ctx context.Context, store *models.Store, t *tenants.Tenant, ledger map[ledgerKey]models.PushLedger, av availability, p *Plan) error {
 	as := t.Push.Assignments
 	bulk, notes := false, "Assigned by syncd: Funnel agent"
 	if as != nil {
@@ -382,10 +418,7 @@ func planAssignments(ctx context.Context, store *models.Store, t *tenants.Tenant
 	if err != nil {
 		return err
 	}
-	lastPull, err := lastSuccess(ctx, store, t.ID, tenants.JobRentEngine)
-	if err != nil {
-		return err
-	}
+	lastPull := av.eventsPulled
 
 	// With applyActionInBulk one call assigns every prospect sharing the phone: plan one change
 	// per phone and user, covering the group.
@@ -480,7 +513,7 @@ func lastSuccess(ctx context.Context, store *models.Store, tenant, job string) (
 
 // --- renewal status ---
 
-func planRenewals(ctx context.Context, store *models.Store, t *tenants.Tenant, ledger map[ledgerKey]models.PushLedger, p *Plan) error {
+func planRenewals(ctx context.Context, store *models.Store, t *tenants.Tenant, ledger map[ledgerKey]models.PushLedger, _ availability, p *Plan) error {
 	tpls := templates(t.Push.RenewalStatus)
 	var rows []models.FunnelRenewal
 	if err := store.DB().WithContext(ctx).Where("tenant_id = ? AND deleted_at IS NULL", t.ID).Order("id").Find(&rows).Error; err != nil {

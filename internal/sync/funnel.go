@@ -55,9 +55,12 @@ func (r *Runner) pullFunnel(ctx context.Context, rc *runContext, t *tenants.Tena
 		return err
 	}
 	defer func() { rc.retries += c.Retries() }()
-	dir := newCommunityDirectory(t.Funnel.Communities)
+	dir := newCommunityDirectory(t.Funnel.Communities, rc)
+	if err := dir.load(ctx); err != nil {
+		return err
+	}
 	err = rc.pullAll(ctx, funnelResources(c, dir))
-	rc.details["communities"] = dir.canonical
+	rc.details["communities"] = dir.known()
 	return errors.Join(err, r.recomputeLinks(ctx, rc))
 }
 
@@ -75,19 +78,133 @@ func (r *Runner) recomputeLinks(ctx context.Context, rc *runContext) error {
 	return nil
 }
 
-// communityDirectory maps each configured community id (any form) to the canonical id Funnel
-// returns for it, which is what every Funnel row stores. The communities resource fills it; the
-// per-community resources, pulled after it in the same run, read it.
+// communityDirectory maps each configured community id (any form) to the id its rows are stored
+// under. The communities resource fills it; the per-community resources, pulled after it in the
+// same run, read it.
+//
+// Community ids. Every Funnel row stores the canonical id Funnel returns in GET
+// /community/{id}/ ("1234"), whichever form the tenant configured, so two forms of one community
+// land on the same rows. When that detail call fails, the community's lists are still pulled, under
+//
+//   - the canonical id an earlier run learnt for that configured form (each run records its
+//     directory in sync_runs.details.communities, carried over from run to run), so a detail call
+//     that worked once keeps the label stable however long it fails afterwards;
+//   - else the id as configured, which for the numeric form is the canonical id already.
+//
+// A syndication or partner-id form that never had a successful detail call is the one case whose
+// label changes: once the detail call succeeds, the rows stored under the configured form are
+// relabelled to the canonical id (models.RelabelFunnelCommunity) before the lists are pulled. The
+// list rows are keyed by their own ids (funnel_renter_id, renewal and appointment ids), so neither
+// label ever duplicates a row; and the push ledger's renewal targets follow the label, so a card
+// pushed under the configured form is sent once more under the canonical id (an idempotent PUT).
+//
+// A community Funnel answers CommunityNotFound for is a configuration error, not an unavailable
+// endpoint: its lists are not called (they would answer the same), and the run fails naming it.
 type communityDirectory struct {
+	rc         *runContext
 	configured []string
-	canonical  map[string]string
-	// current is the canonical id of the community whose pages are being stored. Lists and row
+	// earlier is the directory recorded by the latest earlier run (configured id → canonical).
+	earlier map[string]string
+	// canonical holds the canonical ids this run's detail calls returned.
+	canonical map[string]string
+	// notFound holds the configured ids Funnel answered CommunityNotFound for in this run.
+	notFound map[string]error
+	// settled is set once the rows of communities whose canonical id became known are relabelled.
+	settled bool
+	// current is the label of the community whose pages are being stored. Lists and row
 	// builders run sequentially within one pass, so the builder reads what the lister set.
 	current string
 }
 
-func newCommunityDirectory(configured []string) *communityDirectory {
-	return &communityDirectory{configured: configured, canonical: map[string]string{}}
+// directoryRuns bounds how many earlier runs are searched for a recorded directory (runs that
+// failed before the pull, such as a rejected credential, record none).
+const directoryRuns = 20
+
+func newCommunityDirectory(configured []string, rc *runContext) *communityDirectory {
+	return &communityDirectory{rc: rc, configured: configured, earlier: map[string]string{},
+		canonical: map[string]string{}, notFound: map[string]error{}}
+}
+
+// load reads the directory the latest earlier run recorded.
+func (d *communityDirectory) load(ctx context.Context) error {
+	runs, err := d.rc.store.RecentRuns(ctx, d.rc.tenant, tenants.JobFunnel, directoryRuns)
+	if err != nil {
+		return err
+	}
+	for _, run := range runs {
+		var details struct {
+			Communities *map[string]string `json:"communities"`
+		}
+		if len(run.Details) == 0 || json.Unmarshal(run.Details, &details) != nil || details.Communities == nil {
+			continue
+		}
+		for id, canonical := range *details.Communities {
+			if canonical != "" {
+				d.earlier[id] = canonical
+			}
+		}
+		return nil
+	}
+	return nil
+}
+
+// label is the id a configured community's rows are stored under in this run; ok is false when
+// its lists are not to be pulled (CommunityNotFound).
+func (d *communityDirectory) label(id string) (string, bool) {
+	if _, bad := d.notFound[id]; bad {
+		return "", false
+	}
+	if c, ok := d.canonical[id]; ok {
+		return c, true
+	}
+	if c, ok := d.earlier[id]; ok {
+		return c, true
+	}
+	return id, true
+}
+
+// known is what this run records for the next: every configured id's canonical id as far as it
+// is known, from this run or an earlier one.
+func (d *communityDirectory) known() map[string]string {
+	out := map[string]string{}
+	for _, id := range d.configured {
+		if c, ok := d.canonical[id]; ok {
+			out[id] = c
+		} else if c, ok := d.earlier[id]; ok {
+			out[id] = c
+		}
+	}
+	return out
+}
+
+// settle relabels, once per run, the rows stored under a label this run's detail calls replaced.
+func (d *communityDirectory) settle(ctx context.Context) error {
+	if d.settled {
+		return nil
+	}
+	d.settled = true
+	for _, id := range d.configured {
+		canonical, ok := d.canonical[id]
+		if !ok {
+			continue
+		}
+		before := id
+		if c, ok := d.earlier[id]; ok {
+			before = c
+		}
+		if before == canonical {
+			continue
+		}
+		n, err := d.rc.store.RelabelFunnelCommunity(ctx, d.rc.tenant, before, canonical, d.rc.now())
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			d.rc.log.Info("community details fetched again: rows stored under the configured id now carry the canonical id",
+				zap.String("community", id), zap.String("from", before), zap.String("to", canonical), zap.Int64("rows", n))
+		}
+	}
+	return nil
 }
 
 // communities lists the configured communities, one GET each, as one page per community.
@@ -99,6 +216,14 @@ func (d *communityDirectory) communities(c *funnel.Client) func(context.Context,
 			if err != nil {
 				if ctx.Err() != nil || errors.Is(err, upstream.ErrCredentialsRejected) {
 					return errors.Join(append(errs, err)...) // the next community would be refused alike
+				}
+				if funnel.IsCommunityNotFound(err) {
+					d.notFound[id] = err
+					err = fmt.Errorf("community %s: Funnel does not know it (CommunityNotFound); check funnel.communities in the config: %w", id, err)
+				} else {
+					label, _ := d.label(id)
+					d.rc.log.Info("community details unavailable: listing its clients, renewals and appointments under the id as known",
+						zap.String("community", id), zap.String("label", label), zap.Error(err))
 				}
 				errs = append(errs, err)
 				continue
@@ -112,25 +237,26 @@ func (d *communityDirectory) communities(c *funnel.Client) func(context.Context,
 	}
 }
 
-// list streams one resource over every configured community whose canonical id is known. A
-// community configured twice in different forms ("1234" and "P1234-567") is listed once.
+// list streams one resource over every configured community. A community configured twice in
+// different forms ("1234" and "P1234-567") is listed once, as long as its canonical id is known.
 func (d *communityDirectory) list(c *funnel.Client, res funnel.Resource) func(context.Context, func(upstream.Page) error) error {
 	return func(ctx context.Context, fn func(upstream.Page) error) error {
+		if err := d.settle(ctx); err != nil {
+			return err
+		}
 		var errs []error
 		listed := map[string]bool{}
 		for _, id := range d.configured {
-			canonical, ok := d.canonical[id]
+			label, ok := d.label(id)
 			if !ok {
-				// Without its details the community's rows could not be labelled; the
-				// community's own error is already reported by the communities resource.
-				errs = append(errs, fmt.Errorf("list %s of community %s: skipped, its details could not be fetched", res, id))
+				errs = append(errs, fmt.Errorf("list %s of community %s: skipped: Funnel does not know the community (CommunityNotFound)", res, id))
 				continue
 			}
-			if listed[canonical] {
+			if listed[label] {
 				continue
 			}
-			listed[canonical] = true
-			d.current = canonical
+			listed[label] = true
+			d.current = label
 			err := c.List(ctx, id, res, fn)
 			d.current = ""
 			if err != nil {

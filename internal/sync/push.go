@@ -3,6 +3,8 @@ package sync
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 
 	"go.uber.org/zap"
 
@@ -37,6 +39,13 @@ func (r *Runner) push(ctx context.Context, rc *runContext, t *tenants.Tenant) er
 	summary := map[string]any{"targets": plan.Targets, "changes": plan.ByKind(), "unchanged": plan.Unchanged}
 	if len(plan.Skipped) > 0 {
 		summary["skipped"] = plan.Skipped
+	}
+	if len(plan.Blocked) > 0 {
+		summary["blocked"] = plan.Blocked
+		for _, kind := range slices.Sorted(maps.Keys(plan.Blocked)) {
+			rc.log.Warn("push kind skipped: it depends on a resource unavailable upstream at the last pull",
+				zap.String("kind", kind), zap.String("reason", plan.Blocked[kind]))
+		}
 	}
 	if len(plan.Unmapped) > 0 {
 		summary["unmapped_agents"] = plan.Unmapped

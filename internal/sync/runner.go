@@ -142,17 +142,29 @@ type runContext struct {
 	details map[string]any
 	// quarantined is told of records put in bad_records (nil = none).
 	quarantined QuarantineObserver
+	// job and cfg are the job being run and the tenant's config.
+	job string
+	cfg *tenants.Tenant
+	// unavailable are the resources unavailable upstream in this run (see unavailable.go).
+	unavailable map[string]models.Unavailable
 }
 
 // pullAll pulls each resource in turn. A failed resource does not stop the others (their data is
 // independent), but a cancelled run stops at once, and so does a rejected credential: every
-// resource of the job uses the same one.
+// resource of the job uses the same one. A resource unavailable upstream (see unavailable.go) is
+// recorded as such rather than as an error.
 func (rc *runContext) pullAll(ctx context.Context, ps []puller) error {
 	var errs []error
 	for _, p := range ps {
 		c, err := p.pull(ctx, rc)
 		rc.total.add(c)
 		rc.resources[p.resourceName()] = c
+		if err != nil && c.Pages == 0 && ctx.Err() == nil {
+			if reason, ok := unavailableReason(err); ok {
+				rc.markUnavailable(p.resourceName(), reason, rc.cfg != nil && keptCurrentByWebhooks(rc.cfg, rc.job, p.resourceName()))
+				continue
+			}
+		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("pull %s: %w", p.resourceName(), err))
 			if ctx.Err() != nil || errors.Is(err, upstream.ErrCredentialsRejected) {
@@ -229,7 +241,8 @@ func (e *HeldError) Error() string {
 
 // Run runs one job for one tenant now, bounded by the tenant's run timeout, and records it in
 // sync_runs. The returned run is never nil once the run was recorded as started. A run held by
-// the mass-delete guard returns a *HeldError.
+// the mass-delete guard returns a *HeldError, and a partial run (some resources unavailable
+// upstream, nothing failed or held) a *PartialError.
 func (r *Runner) Run(ctx context.Context, t *tenants.Tenant, job string) (*models.SyncRun, error) {
 	return r.RunWith(ctx, t, job, RunOptions{})
 }
@@ -259,7 +272,7 @@ func (r *Runner) RunWith(ctx context.Context, t *tenants.Tenant, job string, opt
 	log.Info("run started")
 	rc := &runContext{tenant: t.ID, runID: runID, log: log, store: r.cfg.Store, now: r.cfg.Now,
 		bounds: boundsFor(t, opts), resources: map[string]Counts{}, details: map[string]any{},
-		quarantined: r.cfg.Quarantine}
+		quarantined: r.cfg.Quarantine, job: job, cfg: t}
 
 	func() {
 		defer func() {
@@ -274,8 +287,16 @@ func (r *Runner) RunWith(ctx context.Context, t *tenants.Tenant, job string, opt
 		// Said first, in sync_runs and the logs alike: no retry or next run fixes it, an operator does.
 		err = fmt.Errorf("%w: %w", upstream.ErrCredentialsRejected, err)
 	}
+	// Outcome precedence: failed > held > partial > succeeded (see models.RunPartial).
 	if held := rc.held(); err == nil && len(held) > 0 {
 		err = &HeldError{Tenant: t.ID, Job: job, Held: held}
+	}
+	if err == nil && len(rc.unavailable) > 0 {
+		pe := &PartialError{Tenant: t.ID, Job: job, Unavailable: map[string]string{}}
+		for name, u := range rc.unavailable {
+			pe.Unavailable[name] = u.Reason
+		}
+		err = pe
 	}
 
 	r.finish(ctx, run, rc, err)
@@ -287,6 +308,12 @@ func (r *Runner) RunWith(ctx context.Context, t *tenants.Tenant, job string, opt
 		zap.Int64("fetched", run.Fetched), zap.Int64("inserted", run.Inserted), zap.Int64("updated", run.Updated),
 		zap.Int64("unchanged", run.Unchanged), zap.Int64("deleted", run.Deleted),
 		zap.Int64("bad_records", run.BadRecords), zap.Int64("retries", run.Retries)}
+	if perr := (*PartialError)(nil); errors.As(err, &perr) {
+		// Each unavailable resource was logged at warn already, once.
+		log.Info("run partial: resources unavailable upstream were left as they were",
+			append(fields, zap.Strings("unavailable", slices.Sorted(maps.Keys(perr.Unavailable))))...)
+		return run, fmt.Errorf("tenant %s job %s: %w", t.ID, job, err)
+	}
 	if herr := (*HeldError)(nil); errors.As(err, &herr) {
 		// The guard logged each held resource at error already.
 		log.Warn("run held: deletions withheld", append(fields, zap.Any("held_deletes", herr.Held))...)
@@ -311,8 +338,11 @@ func (r *Runner) finish(ctx context.Context, run *models.SyncRun, rc *runContext
 	run.Status = models.RunSucceeded
 	if runErr != nil {
 		run.Status = models.RunFailed
-		if errors.As(runErr, new(*HeldError)) {
+		switch {
+		case errors.As(runErr, new(*HeldError)):
 			run.Status = models.RunHeld
+		case errors.As(runErr, new(*PartialError)):
+			run.Status = models.RunPartial
 		}
 		msg := runErr.Error()
 		run.Error = &msg
@@ -324,6 +354,22 @@ func (r *Runner) finish(ctx context.Context, run *models.SyncRun, rc *runContext
 	// Also on a failed run: a resource can be held while another fails.
 	if held := rc.held(); len(held) > 0 {
 		details["held_deletes"] = held
+	}
+	// Also on a failed or held run, which takes precedence over partial.
+	if len(rc.unavailable) > 0 {
+		reasons := map[string]string{}
+		var webhooks []string
+		for name, u := range rc.unavailable {
+			reasons[name] = u.Reason
+			if u.KeptCurrentByWebhooks {
+				webhooks = append(webhooks, name)
+			}
+		}
+		details["unavailable"] = reasons
+		if len(webhooks) > 0 {
+			slices.Sort(webhooks)
+			details["kept_current_by_webhooks"] = webhooks
+		}
 	}
 	for k, v := range rc.details {
 		details[k] = v

@@ -6,12 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/syncd-dev/syncd/internal/clients/flex"
 	"github.com/syncd-dev/syncd/internal/clients/rentengine"
 	"github.com/syncd-dev/syncd/internal/models"
+	"github.com/syncd-dev/syncd/internal/tenants"
 )
 
 // Change is one RentEngine webhook delivery: a database-style change of one record
@@ -83,6 +85,17 @@ func ApplyRentEngineChange(ctx context.Context, store *models.Store, tenant stri
 		return "", fmt.Errorf("%w: no table", ErrBadChange)
 	}
 	return WebhookIgnored, nil
+}
+
+// webhookResources are the RentEngine resources ApplyRentEngineChange applies: the tables a
+// tenant's change webhooks keep current between pulls.
+var webhookResources = []rentengine.Resource{rentengine.Units, rentengine.Prospects, rentengine.LeasingEvents}
+
+// keptCurrentByWebhooks reports whether the tenant's webhooks carry a resource of a job, so that
+// its rows stay current while the pull cannot list it.
+func keptCurrentByWebhooks(t *tenants.Tenant, job, resource string) bool {
+	return job == tenants.JobRentEngine && t.RentEngine != nil && t.RentEngine.Webhook != nil &&
+		slices.Contains(webhookResources, rentengine.Resource(resource))
 }
 
 func applyChange[T any, P interface {
