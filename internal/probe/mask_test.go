@@ -77,3 +77,15 @@ func TestKeyClass(t *testing.T) {
 		}
 	}
 }
+
+func TestHeaders(t *testing.T) {
+	for name, want := range map[string][2]bool{ // rate-limit header, saved in the manifest
+		"Retry-After": {true, true}, "X-Ratelimit-Remaining": {true, true}, "Ratelimit-Reset": {true, true},
+		"Ratelimit": {true, true}, "Content-Type": {false, true}, "Link": {false, true}, "X-Total-Count": {false, true},
+		"Set-Cookie": {false, false}, "Authorization": {false, false}, "X-Api-Key": {false, false}, "Server": {false, false},
+	} {
+		if got := [2]bool{rateLimitHeader(name), savedHeader(name)}; got != want {
+			t.Errorf("%s: rate-limit, saved = %v, want %v", name, got, want)
+		}
+	}
+}

@@ -443,6 +443,7 @@ func (p *prober) list(ctx context.Context, l list) (*Call, error) {
 	var pages []*page
 	seenIDs := map[string]int{} // id → first page it was on
 	shortAt := -1               // the index of a short page whose follower says whether it ended the list
+	overlap, overlapEx := 0, "" // ids seen on two pages, and the first
 	for i := 0; ; i++ {
 		if shortAt < 0 && i >= p.cfg.MaxPages {
 			pg.End = fmt.Sprintf("not reached in %d pages of %d", p.cfg.MaxPages, small)
@@ -456,21 +457,23 @@ func (p *prober) list(ctx context.Context, l list) (*Call, error) {
 		if !ok {
 			break
 		}
+		pages = append(pages, pag)
+		if i > 0 && len(pag.recs) >= small && pag.hash == pages[i-1].hash {
+			pg.End = fmt.Sprintf("page %d repeats page %d: the page parameter is ignored", n, n-1)
+			call.warn(pg.End)
+			break
+		}
 		for _, id := range pag.ids {
 			at, dup := seenIDs[id]
 			switch {
 			case !dup:
 				seenIDs[id] = n
 			case at != n:
-				call.warn(fmt.Sprintf("%s %s is on page %d and page %d: the order is not stable, or the list changed while paging",
-					l.shape.ID, id, at, n))
+				if overlap == 0 {
+					overlapEx = fmt.Sprintf("%s %s on pages %d and %d", l.shape.ID, id, at, n)
+				}
+				overlap++
 			}
-		}
-		pages = append(pages, pag)
-		if i > 0 && len(pag.recs) >= small && pag.hash == pages[i-1].hash {
-			pg.End = fmt.Sprintf("page %d repeats page %d: the page parameter is ignored", n, n-1)
-			call.warn(pg.End)
-			break
 		}
 		if shortAt >= 0 {
 			if len(pag.recs) == 0 {
@@ -497,6 +500,10 @@ func (p *prober) list(ctx context.Context, l list) (*Call, error) {
 		if len(pag.recs) < small {
 			shortAt = i
 		}
+	}
+	if overlap > 0 {
+		call.warn(fmt.Sprintf("%d record(s) came on two pages (%s): the order is not stable, or the list changed while paging",
+			overlap, overlapEx))
 	}
 	switch {
 	case len(pages) == 0:

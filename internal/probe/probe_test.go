@@ -385,6 +385,33 @@ func TestProbeFindsTheDifference(t *testing.T) {
 			},
 		},
 		{
+			name:   "ids repeated on a page",
+			change: func(b *bundle) { b.re.MutateField("prospects", "id", func(any) any { return 7 }) },
+			check: func(t *testing.T, b *bundle, rep *probe.Report) {
+				failure(t, rep, "rentengine GET /prospects", "id repeated on one page: 7")
+			},
+		},
+		{
+			name:   "ids missing",
+			change: func(b *bundle) { b.fu.SetFieldType(string(funnelfake.Renewals), "id", fakeapi.FieldNull) },
+			check: func(t *testing.T, b *bundle, rep *probe.Report) {
+				failure(t, rep, "funnel GET /community/{id}/renewals/ ["+b.communities[0]+"]", "6 of 6 records have no id")
+			},
+		},
+		{
+			name: "prospects that name another community",
+			change: func(b *bundle) {
+				b.fu.MutateField(string(funnelfake.Prospects), "funnel_community_id", func(any) any { return 424242 })
+			},
+			ok: true,
+			check: func(t *testing.T, b *bundle, rep *probe.Report) {
+				w := write(t, rep, "customer_scores")
+				if w.Verdict != probe.Warn || len(w.Problems) != 2 || !strings.Contains(w.Problems[0], "another funnel_community_id") {
+					t.Errorf("customer scores: %s %v", w.Verdict, w.Problems)
+				}
+			},
+		},
+		{
 			name:   "an agent missing from agents:",
 			change: func(b *bundle) { b.dropAgent(b.agents[0]) },
 			ok:     true,
@@ -474,25 +501,39 @@ func (b *bundle) dropAgent(agent string) {
 // honoured one, and fails when syncd's pull, which stops at a short page, would miss records.
 // Each case puts a proxy in front of the RentEngine fake that rewrites the paging parameters.
 func TestProbePaging(t *testing.T) {
+	ignoreLimit := func(_ *bundle, q map[string][]string) { delete(q, "limit") }
+	ignorePage := func(_ *bundle, q map[string][]string) { delete(q, "page_number") }
+	insertAhead := func(b *bundle, q map[string][]string) {
+		if first(q["page_number"]) == "1" && first(q["limit"]) == "5" {
+			b.re.Insert(rentenginefake.Units, map[string]any{"id": 0, "bedrooms": "1"})
+		}
+	}
 	cases := []struct {
 		name string
 		// units seeds that many units.
 		units int
-		// rewrite changes the query the fake sees.
-		rewrite func(q map[string][]string)
+		// rewrite changes the query the fake sees, or the fake's data as it is paged.
+		rewrite func(b *bundle, q map[string][]string)
 		verdict probe.Verdict
 		limit   string
 		end     string
 		atSyncd string
+		// problem is in the call's problems ("" when it has none).
+		problem string
 	}{
-		{"honoured", 12, nil, probe.OK, "honoured", "a short page ends the list", "the whole list (12 records) on one short page"},
-		{"honoured, a long list", 240, nil, probe.OK, "honoured", "not reached in 4 pages", "honoured"},
-		{"capped below the small size", 12, capAt(3), probe.Fail, "capped at 3", "a short page does NOT end the list", ""},
-		{"capped below syncd's size", 240, capAt(50), probe.Fail, "honoured", "not reached", "capped at 50"},
-		{"ignored, the list fits one page", 12, func(q map[string][]string) { delete(q, "limit") }, probe.Warn,
-			"ignored (asked 5, got 12)", "an empty page ends the list", "the whole list (12 records) on one short page"},
-		{"page parameter ignored", 240, func(q map[string][]string) { delete(q, "page_number") }, probe.Fail,
-			"honoured", "page 1 repeats page 0", "the page parameter is ignored"},
+		{"honoured", 12, nil, probe.OK, "honoured", "a short page ends the list",
+			"the whole list (12 records) on one short page", ""},
+		{"honoured, a long list", 240, nil, probe.OK, "honoured", "not reached in 4 pages", "honoured", ""},
+		{"capped below the small size", 12, capAt(3), probe.Fail, "capped at 3", "a short page does NOT end the list", "",
+			"page 0 held 3 records, fewer than the 5 asked, yet page 1 held 3 more"},
+		{"capped below syncd's size", 240, capAt(50), probe.Fail, "honoured", "not reached", "capped at 50",
+			"limit=100 answered 50 records and the next page 50 more"},
+		{"ignored, the list fits one page", 12, ignoreLimit, probe.Warn, "ignored (asked 5, got 12)", "an empty page ends the list",
+			"the whole list (12 records) on one short page", "limit=5 is ignored: page 0 held 12 records"},
+		{"page parameter ignored", 240, ignorePage, probe.Fail, "honoured", "page 1 repeats page 0", "the page parameter is ignored",
+			"page 1 at limit=100 repeats page 0"},
+		{"a record inserted ahead while paging", 12, insertAhead, probe.Warn, "honoured", "a short page ends the list",
+			"the whole list (13 records) on one short page", "1 record(s) came on two pages (id "},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -503,7 +544,7 @@ func TestProbePaging(t *testing.T) {
 				proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 					q := r.URL.Query()
 					if strings.HasSuffix(r.URL.Path, "/units") {
-						tc.rewrite(q)
+						tc.rewrite(b, q)
 					}
 					r.URL.RawQuery = q.Encode()
 					h.ServeHTTP(w, r)
@@ -517,12 +558,15 @@ func TestProbePaging(t *testing.T) {
 			if c.Verdict != tc.verdict || p.Limit != tc.limit || !strings.HasPrefix(p.End, tc.end) || p.AtSyncdSize != tc.atSyncd {
 				t.Errorf("verdict %s, paging %+v, problems %v", c.Verdict, p, c.Problems)
 			}
+			if all := strings.Join(c.Problems, "\n"); tc.problem == "" && all != "" || !strings.Contains(all, tc.problem) {
+				t.Errorf("problems %q, want one with %q", c.Problems, tc.problem)
+			}
 		})
 	}
 }
 
-func capAt(n int) func(map[string][]string) {
-	return func(q map[string][]string) {
+func capAt(n int) func(*bundle, map[string][]string) {
+	return func(_ *bundle, q map[string][]string) {
 		if v, err := strconv.Atoi(first(q["limit"])); err == nil && v > n {
 			q["limit"] = []string{strconv.Itoa(n)}
 		}
