@@ -50,6 +50,7 @@ Commands:
   push         plan or run the push job for one tenant (--tenant ID [--plan])
   status       show each tenant's jobs: last run, outcome, rows, last success, last error
   validate     check a config file and list every problem
+  probe        check a tenant's upstream calls, read-only (--tenant ID [--json] [--save DIR])
   migrate      apply database migrations
   healthcheck  exit 0 if a running daemon answers /healthz (for container HEALTHCHECK)
   version      print the version

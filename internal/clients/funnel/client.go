@@ -122,11 +122,7 @@ func (c *Client) GetProspect(ctx context.Context, community string, id int64) (P
 // List streams every record of one community's list, one page at a time, in the upstream's order.
 // fn must not keep the page's slice after returning.
 func (c *Client) List(ctx context.Context, community string, res Resource, fn func(upstream.Page) error) error {
-	path, op := listPath(community, res), listOp(res)
 	fetch := func(ctx context.Context, n int) (upstream.Page, error) {
-		q := url.Values{}
-		q.Set(ParamPage, strconv.Itoa(n))
-		q.Set(ParamPerPage, strconv.Itoa(c.cfg.PageSize))
 		// Decoded inside the retry loop, so that a body cut short is retried like any other
 		// transport fault on a read.
 		var page upstream.Page
@@ -134,7 +130,7 @@ func (c *Client) List(ctx context.Context, community string, res Resource, fn fu
 			page.Records, page.HasMore, err = upstream.DecodeList(raw)
 			return err
 		})
-		if err := c.up.Do(ctx, upstream.Request{Method: http.MethodGet, Path: path, Query: q, Op: op}, decode); err != nil {
+		if err := c.up.Do(ctx, listRequest(community, res, n, c.cfg.PageSize), decode); err != nil {
 			return upstream.Page{}, err
 		}
 		return page, nil
@@ -143,6 +139,14 @@ func (c *Client) List(ctx context.Context, community string, res Resource, fn fu
 		return fmt.Errorf("list %s of community %s: %w", res, community, err)
 	}
 	return nil
+}
+
+// listRequest is the request for page n of one community's list res, size records per page.
+func listRequest(community string, res Resource, n, size int) upstream.Request {
+	q := url.Values{}
+	q.Set(ParamPage, strconv.Itoa(n))
+	q.Set(ParamPerPage, strconv.Itoa(size))
+	return upstream.Request{Method: http.MethodGet, Path: listPath(community, res), Query: q, Op: listOp(res)}
 }
 
 // object keeps a 2xx body that is one JSON object, exactly as received. Anything else (a body

@@ -70,20 +70,13 @@ func (c *Client) Retries() int64 { return c.up.Retries() }
 // List streams every record of a resource, one page at a time, in the upstream's order. fn must
 // not keep the page's slice after returning.
 func (c *Client) List(ctx context.Context, res Resource, fn func(upstream.Page) error) error {
-	op := "GET " + res.path()
 	fetch := func(ctx context.Context, n int) (upstream.Page, error) {
-		q := url.Values{}
-		q.Set(ParamLimit, strconv.Itoa(c.cfg.PageSize))
-		q.Set(ParamPage, strconv.Itoa(n))
-		if p, ok := accountParam[res]; ok && c.cfg.AccountID != "" {
-			q.Set(p, c.cfg.AccountID)
-		}
 		var page upstream.Page
 		decode := upstream.DecodeFunc(func(raw []byte) (err error) {
 			page.Records, page.HasMore, err = upstream.DecodeList(raw)
 			return err
 		})
-		if err := c.up.Do(ctx, upstream.Request{Method: http.MethodGet, Path: res.path(), Query: q, Op: op}, decode); err != nil {
+		if err := c.up.Do(ctx, c.listRequest(res, n, c.cfg.PageSize), decode); err != nil {
 			return upstream.Page{}, err
 		}
 		return page, nil
@@ -92,6 +85,17 @@ func (c *Client) List(ctx context.Context, res Resource, fn func(upstream.Page) 
 		return fmt.Errorf("list %s: %w", res, err)
 	}
 	return nil
+}
+
+// listRequest is the request for page n of res with size records per page.
+func (c *Client) listRequest(res Resource, n, size int) upstream.Request {
+	q := url.Values{}
+	q.Set(ParamLimit, strconv.Itoa(size))
+	q.Set(ParamPage, strconv.Itoa(n))
+	if p, ok := accountParam[res]; ok && c.cfg.AccountID != "" {
+		q.Set(p, c.cfg.AccountID)
+	}
+	return upstream.Request{Method: http.MethodGet, Path: res.path(), Query: q, Op: "GET " + res.path()}
 }
 
 // Assignment is one "Assign to User" event to create.

@@ -139,6 +139,12 @@ type LeasingEvent struct {
 	AssignedUserIDs []string `json:"-"`
 }
 
+// eventContext is the part of a leasing event's context syncd reads.
+type eventContext struct {
+	// IDs is ["a","b"], "a,b" or "a" (see decodeStringList).
+	IDs json.RawMessage `json:"assignedToUserIds"`
+}
+
 // ProspectRef returns the prospect id under either spelling (`prospect` in responses,
 // `prospect_id` in requests).
 func (e LeasingEvent) ProspectRef() flex.Int {
@@ -158,9 +164,7 @@ func DecodeLeasingEvent(raw json.RawMessage) (LeasingEvent, error) {
 		return e, fmt.Errorf("decode leasing event: %w", ErrNoID)
 	}
 	if c := bytes.TrimSpace(e.Context); len(c) > 0 && c[0] == '{' {
-		var ctx struct {
-			IDs json.RawMessage `json:"assignedToUserIds"`
-		}
+		var ctx eventContext
 		if json.Unmarshal(c, &ctx) == nil && len(ctx.IDs) > 0 {
 			e.AssignedUserIDs = decodeStringList(ctx.IDs)
 		}

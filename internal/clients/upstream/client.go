@@ -183,6 +183,25 @@ type Request struct {
 	Op string
 	// Idempotent marks a write safe to repeat; GET, HEAD, PUT and DELETE always are.
 	Idempotent bool
+	// Exchange, when set, receives what the call looked like on the wire (see Exchange), for
+	// callers that check the upstream itself rather than only its answer (syncd probe).
+	Exchange *Exchange
+}
+
+// Exchange is what Do saw of a call besides the body it decodes: the last response received,
+// whatever its status, and how many attempts it took. It never holds anything of the request's
+// headers, which carry the credentials.
+type Exchange struct {
+	// URL is the last URL requested (after any followed redirect), without user info.
+	URL string
+	// Status is the last response's status; 0 when no attempt got a response.
+	Status int
+	// Header is the last response's headers.
+	Header http.Header
+	// Latency is the last response's attempt, from sending the request to the end of the body.
+	Latency time.Duration
+	// Attempts counts the attempts made, the first included.
+	Attempts int
 }
 
 func (r Request) idempotent() bool {
@@ -298,6 +317,9 @@ func (c *Client) Do(ctx context.Context, req Request, out any) error {
 				zap.Int("attempt", attempts+1), zap.Error(lastErr))
 		}
 		attempts++
+		if req.Exchange != nil {
+			req.Exchange.Attempts = attempts
+		}
 		err := c.seal(c.attempt(ctx, req, op, target, body, out))
 		if err == nil {
 			return nil
@@ -369,11 +391,13 @@ func (c *Client) attempt(ctx context.Context, req Request, op, target string, bo
 		if resp.ContentLength > limit {
 			// Refused before reading: the declared length alone says it is too large.
 			c.obs.ObserveRequest(c.cfg.API, op, resp.StatusCode, time.Since(start))
+			exchanged(req.Exchange, resp, start)
 			return c.tooLarge(op, resp.StatusCode, fmt.Sprintf("%d bytes", resp.ContentLength))
 		}
 	}
 	raw, rerr := readBody(resp, limit)
 	c.obs.ObserveRequest(c.cfg.API, op, resp.StatusCode, time.Since(start))
+	exchanged(req.Exchange, resp, start)
 	if rerr != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -424,6 +448,22 @@ func (c *Client) attempt(ctx context.Context, req Request, op, target string, bo
 		return &Error{API: c.cfg.API, Op: op, Status: resp.StatusCode, Kind: KindDecode, Body: window(raw), Err: err}
 	}
 	return nil
+}
+
+// exchanged records resp in ex, when the caller asked for it.
+func exchanged(ex *Exchange, resp *http.Response, start time.Time) {
+	if ex == nil {
+		return
+	}
+	ex.Latency = time.Since(start)
+	ex.Status = resp.StatusCode
+	ex.Header = resp.Header.Clone()
+	ex.URL = ""
+	if resp.Request != nil && resp.Request.URL != nil {
+		u := *resp.Request.URL
+		u.User = nil
+		ex.URL = u.String()
+	}
 }
 
 // tooLarge is the failure of a body over MaxBodyBytes. It is permanent: the same request would
