@@ -33,6 +33,7 @@ type Metrics struct {
 	skipped      *prometheus.CounterVec
 	startDelay   prometheus.Histogram
 	pushes       *prometheus.CounterVec
+	pushSkipped  *prometheus.GaugeVec
 	reloads      *prometheus.CounterVec
 	webhooks     *prometheus.CounterVec
 	tenantsGauge prometheus.Gauge
@@ -88,6 +89,9 @@ func New() *Metrics {
 		pushes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "syncd_pushes_total", Help: "Pushes by tenant, kind and outcome (pushed, failed, unmatched, planned).",
 		}, []string{"tenant", "kind", "outcome"}),
+		pushSkipped: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "syncd_push_skipped", Help: "Targets the latest push run of a tenant left alone, by kind and reason (customer_score: unlinked, ambiguous, no_status_score, client_deleted).",
+		}, []string{"tenant", "kind", "reason"}),
 		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "syncd_webhooks_total", Help: "RentEngine webhook deliveries by tenant, table and outcome (inserted, updated, unchanged, deleted, stale, ignored, malformed, bad_record, quarantined, unauthorized, too_large, unreadable, error).",
 		}, []string{"tenant", "table", "outcome"}),
@@ -99,7 +103,7 @@ func New() *Metrics {
 		}),
 	}
 	r.MustRegister(m.runs, m.runDuration, m.rows, m.lastSuccess, m.heldDeletes, m.badRecords, m.quarantined, m.requests, m.requestTime,
-		m.retries, m.rateWait, m.skipped, m.startDelay, m.pushes, m.reloads, m.webhooks, m.tenantsGauge,
+		m.retries, m.rateWait, m.skipped, m.startDelay, m.pushes, m.pushSkipped, m.reloads, m.webhooks, m.tenantsGauge,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -150,6 +154,7 @@ func (m *Metrics) SetLastSuccess(tenant, job string, at time.Time) {
 func (m *Metrics) ForgetTenant(tenant string) {
 	m.lastSuccess.DeletePartialMatch(prometheus.Labels{"tenant": tenant})
 	m.heldDeletes.DeletePartialMatch(prometheus.Labels{"tenant": tenant})
+	m.pushSkipped.DeletePartialMatch(prometheus.Labels{"tenant": tenant})
 }
 
 // ObserveRequest implements upstream.Observer.
@@ -179,6 +184,15 @@ func (m *Metrics) StartDelay(_, _ string, d time.Duration) { m.startDelay.Observ
 // Push counts one push outcome.
 func (m *Metrics) Push(tenant, kind, outcome string) {
 	m.pushes.WithLabelValues(tenant, kind, outcome).Inc()
+}
+
+// PushSkipped replaces the skip gauges of a tenant's push kind with its latest run's counts; it
+// implements sync.PushSkipObserver.
+func (m *Metrics) PushSkipped(tenant, kind string, byReason map[string]int) {
+	m.pushSkipped.DeletePartialMatch(prometheus.Labels{"tenant": tenant, "kind": kind})
+	for reason, n := range byReason {
+		m.pushSkipped.WithLabelValues(tenant, kind, reason).Set(float64(n))
+	}
 }
 
 // Webhook counts one webhook delivery.

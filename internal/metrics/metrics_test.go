@@ -161,6 +161,23 @@ func TestObserversFeedMetrics(t *testing.T) {
 			},
 		},
 		{
+			name: "push skips: the latest run's counts replace the earlier run's",
+			feed: func(m *metrics.Metrics) {
+				m.PushSkipped("acme", "customer_score", map[string]int{"unlinked": 4, "ambiguous": 2, "client_deleted": 1})
+				m.PushSkipped("acme", "customer_score", map[string]int{"unlinked": 3, "ambiguous": 0})
+				m.PushSkipped("beta", "customer_score", map[string]int{"no_status_score": 5})
+				m.ForgetTenant("beta")
+			},
+			want: map[string]float64{
+				"syncd_push_skipped{kind=customer_score,reason=unlinked,tenant=acme}":  3,
+				"syncd_push_skipped{kind=customer_score,reason=ambiguous,tenant=acme}": 0,
+			},
+			absent: []string{
+				"syncd_push_skipped{kind=customer_score,reason=client_deleted,tenant=acme}",
+				"syncd_push_skipped{kind=customer_score,reason=no_status_score,tenant=beta}",
+			},
+		},
+		{
 			name: "scheduler skips and start delay",
 			feed: func(m *metrics.Metrics) {
 				m.Skipped("acme", "rentengine", "overrun")

@@ -16,6 +16,13 @@ func init() {
 	})
 }
 
+// PushSkipObserver is told, once per push run, how many targets of each kind its plan left alone
+// per reason (push.Plan.Skips). A PushObserver that also implements it (the metrics package's
+// does) is told.
+type PushSkipObserver interface {
+	PushSkipped(tenant, kind string, byReason map[string]int)
+}
+
 // ErrBlastRadius is returned when a push run would change more than push.max_changes allows.
 var ErrBlastRadius = fmt.Errorf("push aborted by max_changes")
 
@@ -37,6 +44,14 @@ func (r *Runner) push(ctx context.Context, rc *runContext, t *tenants.Tenant) er
 	summary := map[string]any{"targets": plan.Targets, "changes": plan.ByKind(), "unchanged": plan.Unchanged}
 	if len(plan.Skipped) > 0 {
 		summary["skipped"] = plan.Skipped
+	}
+	if len(plan.Skips) > 0 {
+		summary["skips"] = plan.Skips
+	}
+	if o, ok := r.cfg.Pushes.(PushSkipObserver); ok {
+		for kind, byReason := range plan.Skips {
+			o.PushSkipped(t.ID, kind, byReason)
+		}
 	}
 	if len(plan.Unmapped) > 0 {
 		summary["unmapped_agents"] = plan.Unmapped
