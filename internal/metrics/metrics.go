@@ -186,12 +186,15 @@ func (m *Metrics) Push(tenant, kind, outcome string) {
 	m.pushes.WithLabelValues(tenant, kind, outcome).Inc()
 }
 
-// PushSkipped replaces the skip gauges of a tenant's push kind with its latest run's counts; it
-// implements sync.PushSkipObserver.
-func (m *Metrics) PushSkipped(tenant, kind string, byReason map[string]int) {
-	m.pushSkipped.DeletePartialMatch(prometheus.Labels{"tenant": tenant, "kind": kind})
-	for reason, n := range byReason {
-		m.pushSkipped.WithLabelValues(tenant, kind, reason).Set(float64(n))
+// PushSkipped replaces a tenant's skip gauges with its latest push run's counts (kind → reason →
+// count), so a kind or reason that run did not report disappears; it implements
+// sync.PushSkipObserver.
+func (m *Metrics) PushSkipped(tenant string, skips map[string]map[string]int) {
+	m.pushSkipped.DeletePartialMatch(prometheus.Labels{"tenant": tenant})
+	for kind, byReason := range skips {
+		for reason, n := range byReason {
+			m.pushSkipped.WithLabelValues(tenant, kind, reason).Set(float64(n))
+		}
 	}
 }
 

@@ -191,7 +191,7 @@ func planCustomerScores(ctx context.Context, store *models.Store, t *tenants.Ten
 	if all {
 		p.skip(models.PushCustomerScore, SkipUnlinked, len(persons(stale)))
 	} else {
-		p.skip(models.PushCustomerScore, SkipUnlinked, len(persons(append(unlinked, stale...))))
+		p.skip(models.PushCustomerScore, SkipUnlinked, len(persons(slices.Concat(unlinked, stale))))
 	}
 
 	best := func(members []prospectContact) (prospectContact, int, bool) {

@@ -17,10 +17,10 @@ func init() {
 }
 
 // PushSkipObserver is told, once per push run, how many targets of each kind its plan left alone
-// per reason (push.Plan.Skips). A PushObserver that also implements it (the metrics package's
-// does) is told.
+// per reason (push.Plan.Skips: kind → reason → count; kinds not in it skipped nothing). A
+// PushObserver that also implements it (the metrics package's does) is told.
 type PushSkipObserver interface {
-	PushSkipped(tenant, kind string, byReason map[string]int)
+	PushSkipped(tenant string, skips map[string]map[string]int)
 }
 
 // ErrBlastRadius is returned when a push run would change more than push.max_changes allows.
@@ -49,9 +49,7 @@ func (r *Runner) push(ctx context.Context, rc *runContext, t *tenants.Tenant) er
 		summary["skips"] = plan.Skips
 	}
 	if o, ok := r.cfg.Pushes.(PushSkipObserver); ok {
-		for kind, byReason := range plan.Skips {
-			o.PushSkipped(t.ID, kind, byReason)
-		}
+		o.PushSkipped(t.ID, plan.Skips)
 	}
 	if len(plan.Unmapped) > 0 {
 		summary["unmapped_agents"] = plan.Unmapped

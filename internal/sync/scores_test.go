@@ -141,13 +141,13 @@ type skipRecorder struct {
 
 func (r *skipRecorder) Push(string, string, string) {}
 
-func (r *skipRecorder) PushSkipped(_, kind string, byReason map[string]int) {
+func (r *skipRecorder) PushSkipped(_ string, skips map[string]map[string]int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.skips == nil {
-		r.skips = map[string]map[string]int{}
+	r.skips = map[string]map[string]int{}
+	for kind, byReason := range skips {
+		r.skips[kind] = maps.Clone(byReason)
 	}
-	r.skips[kind] = maps.Clone(byReason)
 }
 
 var _ syncer.PushSkipObserver = (*skipRecorder)(nil)
