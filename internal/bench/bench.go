@@ -12,7 +12,8 @@
 //     running in another process (cmd/fakeupstream).
 //   - ratelimit: a tenant limited to R requests/s against a fake that answers 429 above R.
 //   - scale: 1,000 tenants on one scheduler with a stub runner: idle CPU and start delay.
-//   - push: requests per changed value, and for an unchanged mirror.
+//   - push: requests per changed value, and for an unchanged mirror; customer-score requests that
+//     change a score, and scores Funnel had to pick a client for among several.
 //   - pipeline: Go benchmarks of the pull's hot path (decoding a page, upserting a page), as
 //     supporting figures.
 package bench
@@ -91,7 +92,7 @@ func Smoke() Config {
 		Memory:    MemoryConfig{SmallRows: 300, LargeRows: 3_000, Reps: 1},
 		RateLimit: RateLimitConfig{Limits: []RateLimitCase{{Requests: 100, Per: time.Second, Pages: 25}}},
 		Scale:     ScaleConfig{Tenants: 50, Every: time.Second, MaxJitter: 200 * time.Millisecond, Ticks: 2},
-		Push:      PushConfig{Units: 20, Prospects: 120, Communities: 1, RenewalsPerCommunity: 12, Changes: 3},
+		Push:      PushConfig{Units: 20, Prospects: 120, Communities: 2, RenewalsPerCommunity: 12, Changes: 3},
 	}
 }
 

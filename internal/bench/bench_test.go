@@ -109,6 +109,22 @@ func TestBenchSmoke(t *testing.T) {
 	if changed.PerChange != 1 {
 		t.Errorf("requests per changed value = %v, want 1", changed.PerChange)
 	}
+	// Customer scores: the seeded data is deterministic, so the figure's targets are checked here.
+	if d := r.Push.Data; d.OtherEmail == 0 || d.NoEmail == 0 || d.Households == 0 || d.SecondCards == 0 {
+		t.Errorf("push data lacks a kind of person: %+v", d)
+	}
+	if sk := r.Push.Skips; sk["unlinked"] == 0 || sk["ambiguous"] == 0 {
+		t.Errorf("no unlinked or no ambiguous person in the data (skips %v)", sk)
+	}
+	if first.ScoreRequests == 0 || changed.ScoreRequests != changed.Made[models.PushCustomerScore] {
+		t.Errorf("score requests: %d first, %d after %d changes", first.ScoreRequests, changed.ScoreRequests, changed.Made[models.PushCustomerScore])
+	}
+	if got := r.Push.UsefulRatio(); got < bench.TargetUsefulScores {
+		t.Errorf("useful score requests ÷ score requests = %.3f, want ≥ %.2f", got, bench.TargetUsefulScores)
+	}
+	if n := r.Push.Ambiguous(); n != 0 {
+		t.Errorf("%d scores landed on a client picked among several, want 0", n)
+	}
 
 	// Pipeline benchmarks.
 	for res, v := range r.Pipeline.Decode {

@@ -20,8 +20,9 @@ import (
 
 // PushConfig sizes the push scenario: one tenant whose RentEngine has Units and Prospects (two
 // events each on average) and whose Funnel has Communities communities holding every other
-// RentEngine person as a client (so that about half the people match) plus renewals. Changes is
-// how many values of each kind are changed upstream before the measured push.
+// RentEngine person as a client (so that about half the people have no Funnel client), with the
+// contact details real data has (see realisticContacts), plus renewals. Changes is how many
+// values of each kind are changed upstream before the measured push.
 type PushConfig struct {
 	Units, Prospects     int
 	Communities          int
@@ -40,6 +41,10 @@ type PushCycle struct {
 	RequestsByKind map[string]int
 	// PerChange is Requests / planned changes (NaN when nothing was planned).
 	PerChange float64
+	// ScoreRequests are the customer-score requests; UsefulScores those that changed a client's
+	// score (a 2xx whose value differs from the client's score before it); AmbiguousScores
+	// those Funnel (the fake) had to pick among several matching clients.
+	ScoreRequests, UsefulScores, AmbiguousScores int
 }
 
 // PushResult is the scenario's outcome.
@@ -47,7 +52,42 @@ type PushResult struct {
 	Config  PushConfig
 	Targets int // targets of the last plan
 	Cycles  []PushCycle
+	// Data describes the seeded people (see realisticContacts).
+	Data PushData
+	// Skips are the last plan's customer-score skips by reason.
+	Skips map[string]int
 }
+
+// PushData counts the kinds of people the scenario seeded.
+type PushData struct {
+	// Persons are RentEngine persons; Clients Funnel clients made from them (every other person).
+	Persons, Clients int
+	// OtherEmail clients carry another e-mail than the person (matched by phone only), NoEmail
+	// none at all; Households are extra clients sharing a client's e-mail with a phone of their
+	// own; SecondCards the same person's guest card in another community (same e-mail and phone).
+	OtherEmail, NoEmail, Households, SecondCards int
+}
+
+// UsefulRatio is useful score requests ÷ score requests over every cycle (NaN without any).
+func (r *PushResult) UsefulRatio() float64 {
+	var useful, all int
+	for _, c := range r.Cycles {
+		useful, all = useful+c.UsefulScores, all+c.ScoreRequests
+	}
+	return float64(useful) / float64(all)
+}
+
+// Ambiguous is how many scores over every cycle landed on a client Funnel picked among several.
+func (r *PushResult) Ambiguous() int {
+	n := 0
+	for _, c := range r.Cycles {
+		n += c.AmbiguousScores
+	}
+	return n
+}
+
+// TargetUsefulScores is the share of score requests that must change a score.
+const TargetUsefulScores = 0.95
 
 // Cycle returns the named cycle.
 func (r *PushResult) Cycle(name string) PushCycle {
@@ -80,10 +120,13 @@ func (h *harness) push(ctx context.Context) (*PushResult, error) {
 	}
 	defer re.Close()
 	fu := funnelfake.NewUnstarted(funnelfake.Options{APIKey: fuKey})
+	contacts, data := realisticContacts(funnelfake.ContactsFrom(re.All(rentenginefake.Prospects), 2, 0), max(cfg.Communities, 1))
+	data.Persons = len(funnelfake.ContactsFrom(re.All(rentenginefake.Prospects), 1, 0))
+	res.Data = data
 	funnelfake.Seed(fu, funnelfake.SeedOptions{
 		Seed: 4243, Communities: max(cfg.Communities, 1), RenewalsPerCommunity: cfg.RenewalsPerCommunity,
 		ProspectsPerCommunity: max(cfg.Prospects/20, 1),
-		Contacts:              funnelfake.ContactsFrom(re.All(rentenginefake.Prospects), 2, 0),
+		Contacts:              contacts,
 	})
 	if err := fu.Start(); err != nil {
 		return nil, err
@@ -144,6 +187,7 @@ func (h *harness) push(ctx context.Context) (*PushResult, error) {
 		}
 		re.ResetRequests()
 		fu.ResetRequests()
+		before := scoresHeld(fu)
 		if _, err := runner.Run(ctx, t, tenants.JobPush); err != nil {
 			return err
 		}
@@ -155,11 +199,15 @@ func (h *harness) push(ctx context.Context) (*PushResult, error) {
 			c.Requests++
 			c.RequestsByKind[writeKind(r)]++
 		}
+		c.ScoreRequests = c.RequestsByKind[models.PushCustomerScore]
+		c.UsefulScores, c.AmbiguousScores = scoresLanded(fu, before)
 		c.PerChange = float64(c.Requests) / float64(len(plan.Changes))
 		res.Targets = plan.Targets
+		res.Skips = plan.Skips[models.PushCustomerScore]
 		res.Cycles = append(res.Cycles, c)
-		h.logf("%s: %d changes planned %v, %d requests sent %v (%.3f per change)", name, len(plan.Changes),
-			c.Planned, c.Requests, c.RequestsByKind, c.PerChange)
+		h.logf("%s: %d changes planned %v, %d requests sent %v (%.3f per change); %d score requests, %d useful, %d ambiguous; skips %v",
+			name, len(plan.Changes), c.Planned, c.Requests, c.RequestsByKind, c.PerChange,
+			c.ScoreRequests, c.UsefulScores, c.AmbiguousScores, res.Skips)
 		return nil
 	}
 
@@ -202,26 +250,25 @@ func userUUID(agent string) string {
 
 // changeUpstream changes up to n values of each push kind upstream, each one of a distinct push
 // target already pushed, so that each changes exactly one desired value:
-//   - customer score: one prospect of a matched person whose score is below 100 gets a
-//     "Lease Signed" event (score 100);
+//   - customer score: one prospect linked to a scored Funnel client whose score is below 100
+//     gets a "Lease Signed" event (score 100);
 //   - renewal card: a renewal not signed becomes signed;
 //   - assignment: a Funnel client linked to exactly one RentEngine prospect gets another agent.
 func changeUpstream(ctx context.Context, store *models.Store, t *tenants.Tenant, re *rentenginefake.Server, fu *funnelfake.Server, n int) (map[string]int, error) {
 	made := map[string]int{}
 	db := store.DB().WithContext(ctx)
 
-	var people []string
-	if err := db.Raw(`SELECT target_key FROM push_ledger WHERE tenant_id = ? AND kind = ? AND state = ?
-		AND (pushed->>'score_value')::int < 100 ORDER BY target_key LIMIT ?`,
-		t.ID, models.PushCustomerScore, models.PushPushed, n).Scan(&people).Error; err != nil {
+	var scored []int64
+	if err := db.Raw(`SELECT CAST(substr(target_key, ?) AS bigint) FROM push_ledger WHERE tenant_id = ? AND kind = ? AND state = ?
+		AND target_key LIKE 'funnel-client:%' AND (pushed->>'score_value')::int < 100 ORDER BY target_key LIMIT ?`,
+		len("funnel-client:")+1, t.ID, models.PushCustomerScore, models.PushPushed, n).Scan(&scored).Error; err != nil {
 		return nil, fmt.Errorf("pick scores to change: %w", err)
 	}
-	for _, target := range people {
-		key := strings.TrimPrefix(target, "person:")
+	for _, client := range scored {
 		var id int64
-		if err := db.Raw(`SELECT id FROM rentengine_prospects WHERE tenant_id = ? AND deleted_at IS NULL
-			AND (email_normalized = ? OR phone_e164 = ?) ORDER BY id LIMIT 1`, t.ID, key, key).Scan(&id).Error; err != nil || id == 0 {
-			return nil, fmt.Errorf("find a prospect of %s: %v", target, err)
+		if err := db.Raw(`SELECT rentengine_prospect_id FROM identity_links WHERE tenant_id = ? AND funnel_client_id = ?
+			AND status = ? ORDER BY rentengine_prospect_id LIMIT 1`, t.ID, client, models.LinkLinked).Scan(&id).Error; err != nil || id == 0 {
+			return nil, fmt.Errorf("find a prospect linked to client %d: %v", client, err)
 		}
 		re.AddEvent(id, "Lease Signed", time.Now())
 		made[models.PushCustomerScore]++
@@ -303,4 +350,89 @@ func total(m map[string]int) int {
 		n += v
 	}
 	return n
+}
+
+// realisticContacts turns RentEngine persons into the Funnel clients of a real company, where
+// not every client carries the person's contact details as RentEngine has them. Per ten
+// contacts (by position):
+//   - 3: the client has another e-mail (a work address): it matches by phone only;
+//   - 6: the client has no e-mail: it matches by phone, and is identified by phone alone;
+//   - 8: a household member is a client too, sharing the e-mail with a phone of their own: the
+//     person's phone narrows the shared e-mail down;
+//   - 0, with several communities: funnelfake.Seed gives the person a second guest card in the
+//     next community, same e-mail and phone: nothing tells the two apart (ambiguous).
+//
+// Household members come after every contact, so that the positions above hold.
+func realisticContacts(in []funnelfake.Contact, communities int) ([]funnelfake.Contact, PushData) {
+	out := slices.Clone(in)
+	d := PushData{Clients: len(in)}
+	var households []funnelfake.Contact
+	for i := range out {
+		c := &out[i]
+		switch i % 10 {
+		case 3:
+			if c.Email != "" {
+				c.Email = fmt.Sprintf("person%d@work.example.com", i)
+				d.OtherEmail++
+			}
+		case 6:
+			if c.Email != "" && c.Phone != "" {
+				c.Email = ""
+				d.NoEmail++
+			}
+		case 8:
+			if c.Email != "" && c.Phone != "" {
+				first, _, _ := strings.Cut(c.Name, " ")
+				households = append(households, funnelfake.Contact{Name: "Partner of " + first,
+					Email: c.Email, Phone: fmt.Sprintf("(808) %03d-%04d", 200+i/10000%800, i%10000)})
+				d.Households++
+			}
+		}
+	}
+	out = append(out, households...)
+	if communities > 1 {
+		d.SecondCards = (len(out) + 9) / 10 // positions 0, 10, 20, ... of the final list
+	}
+	return out, d
+}
+
+// heldScore is how many scores a client held, and the last one.
+type heldScore struct {
+	n    int
+	last funnelfake.CustomerScore
+}
+
+// scoresHeld reads the scores every client of the fake holds.
+func scoresHeld(fu *funnelfake.Server) map[int64]heldScore {
+	out := map[int64]heldScore{}
+	for _, c := range fu.Communities() {
+		for _, id := range fu.IDs(c.ID, funnelfake.Prospects) {
+			if s := fu.CustomerScores(id); len(s) > 0 {
+				out[id] = heldScore{n: len(s), last: s[len(s)-1]}
+			}
+		}
+	}
+	return out
+}
+
+// scoresLanded compares the clients' scores with those held before a push: useful are the
+// scores that changed a client's score (name, value or maximum), ambiguous those the fake picked
+// a client for among several.
+func scoresLanded(fu *funnelfake.Server, before map[int64]heldScore) (useful, ambiguous int) {
+	for _, c := range fu.Communities() {
+		for _, id := range fu.IDs(c.ID, funnelfake.Prospects) {
+			all := fu.CustomerScores(id)
+			prev, had := before[id]
+			for _, s := range all[prev.n:] {
+				if !had || s.Name != prev.last.Name || s.Value != prev.last.Value || s.Maximum != prev.last.Maximum {
+					useful++
+				}
+				if s.Candidates > 1 {
+					ambiguous++
+				}
+				prev, had = heldScore{n: prev.n + 1, last: s}, true
+			}
+		}
+	}
+	return useful, ambiguous
 }

@@ -64,6 +64,13 @@ func (r *Report) Markdown() []byte {
 		ch, un := pu.Cycle(PushChanged), pu.Cycle(PushUnchanged)
 		p("| 6 | Push economy | **%.3f** requests per changed value (%s requests for %s changes); **%d** requests for an unchanged mirror | 1.0 and 0 | %s |\n",
 			ch.PerChange, count(ch.Requests), count(total(ch.Planned)), un.Requests, met(ch.PerChange == 1 && un.Requests == 0 && total(ch.Planned) == total(ch.Made), math.NaN()))
+		useful, requests := 0, 0
+		for _, c := range pu.Cycles {
+			useful, requests = useful+c.UsefulScores, requests+c.ScoreRequests
+		}
+		p("| 6 | Push economy: customer scores that change a score | useful score requests ÷ score requests **%.3f** (%s of %s, every cycle); **%d** scores on a client Funnel picked among several | ≥ %.2f and 0 | %s |\n",
+			pu.UsefulRatio(), count(useful), count(requests), pu.Ambiguous(), TargetUsefulScores,
+			met(pu.UsefulRatio() >= TargetUsefulScores && pu.Ambiguous() == 0, math.NaN()))
 	}
 	p("\n")
 
@@ -152,16 +159,25 @@ func (r *Report) Markdown() []byte {
 		p("## 6. Push economy\n\n")
 		p("One tenant with both upstreams: RentEngine with %s units and %s prospects; Funnel with %s holding every other RentEngine person as a client, some Funnel-only clients and %d renewals per community; every Funnel agent mapped to a RentEngine user. "+
 			"Each cycle pulls both upstreams, computes the plan (`sync.Runner.Plan`), runs the push job and counts the write requests (POST, PUT) the fakes received. "+
-			"Before the third cycle the harness changes up to %d values of each kind upstream, each on a distinct target already pushed (a matched person's prospect gets a \"Lease Signed\" event, a renewal becomes signed, a client linked to exactly one prospect gets another agent).\n\n",
+			"Before the third cycle the harness changes up to %d values of each kind upstream, each on a distinct target already pushed (a prospect linked to a scored Funnel client gets a \"Lease Signed\" event, a renewal becomes signed, a client linked to exactly one prospect gets another agent).\n\n",
 			count(pu.Config.Units), count(pu.Config.Prospects), plural(pu.Config.Communities, "community", "communities"), pu.Config.RenewalsPerCommunity, pu.Config.Changes)
-		p("| Cycle | Values changed upstream | Changes planned | Write requests | Requests per change |\n|---|---|---|---|---|\n")
+		d := pu.Data
+		p("The people are seeded the way real data looks: of %s RentEngine persons, every other one is also a Funnel client (so about half have none); among those %s clients, %d carry another e-mail than in RentEngine (matched by phone only), %d no e-mail at all (identified by phone alone), %d share their e-mail with a household member who is a client too, with a phone of their own (the phone narrows the match), and %d have a second guest card in another community with the same e-mail and phone (nothing tells the two apart). Some Funnel clients are merged duplicates, as the fake's status mix has them. "+
+			"Customer scores go to the Funnel clients that RentEngine persons link to (`push.customer_scores.targets: linked`, the default). A score request is *useful* when it changed a client's score in the fake (a 2xx whose value differs from the score the client held before it); *ambiguous* when the fake had to pick the client among several that the contact details matched, as Funnel silently does.\n\n",
+			count(d.Persons), count(d.Clients), d.OtherEmail, d.NoEmail, d.Households, d.SecondCards)
+		p("| Cycle | Values changed upstream | Changes planned | Write requests | Requests per change | Score requests | Useful | Ambiguous |\n|---|---|---|---|---|---|---|---|\n")
 		for _, c := range pu.Cycles {
 			made := "—"
 			if c.Made != nil {
 				made = strings.TrimSpace(count(total(c.Made)) + " " + kinds(c.Made))
 			}
-			p("| %s | %s | %s | %s | %s |\n", c.Name, made, strings.TrimSpace(count(total(c.Planned))+" "+kinds(c.Planned)),
-				strings.TrimSpace(count(c.Requests)+" "+kinds(c.RequestsByKind)), ratio(c.PerChange))
+			p("| %s | %s | %s | %s | %s | %s | %s | %d |\n", c.Name, made, strings.TrimSpace(count(total(c.Planned))+" "+kinds(c.Planned)),
+				strings.TrimSpace(count(c.Requests)+" "+kinds(c.RequestsByKind)), ratio(c.PerChange),
+				count(c.ScoreRequests), count(c.UsefulScores), c.AmbiguousScores)
+		}
+		if len(pu.Skips) > 0 {
+			p("\nPersons not scored (the last plan): %s unlinked (no Funnel client in the mirror), %s ambiguous, %s whose only client is merged or deleted, %s without a status score.\n",
+				count(pu.Skips["unlinked"]), count(pu.Skips["ambiguous"]), count(pu.Skips["client_deleted"]), count(pu.Skips["no_status_score"]))
 		}
 		p("\n")
 	}

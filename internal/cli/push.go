@@ -93,7 +93,7 @@ func cmdPush(ctx context.Context, env Env, args []string) int {
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
 		_ = enc.Encode(map[string]any{"tenant": t.ID, "changes": p.Changes, "targets": p.Targets,
-			"unchanged": p.Unchanged, "skipped": p.Skipped, "unmapped_agents": p.Unmapped, "blocked": p.Blocked, "limit": limit})
+			"unchanged": p.Unchanged, "skipped": p.Skipped, "skips": p.Skips, "unmapped_agents": p.Unmapped, "blocked": p.Blocked, "limit": limit})
 		return 0
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
@@ -113,8 +113,13 @@ func cmdPush(ctx context.Context, env Env, args []string) int {
 		fmt.Fprintf(env.Stdout, ", %d %s", kinds[k], k)
 	}
 	fmt.Fprintf(env.Stdout, "; %d of %d targets unchanged\n", p.Unchanged, p.Targets)
-	for reason, n := range p.Skipped {
-		fmt.Fprintf(env.Stdout, "skipped %d: %s\n", n, reason)
+	reasons := make([]string, 0, len(p.Skipped))
+	for reason := range p.Skipped {
+		reasons = append(reasons, reason)
+	}
+	sort.Strings(reasons)
+	for _, reason := range reasons {
+		fmt.Fprintf(env.Stdout, "skipped %d: %s\n", p.Skipped[reason], reason)
 	}
 	for agent, n := range p.Unmapped {
 		fmt.Fprintf(env.Stdout, "unmapped agent %s (%d prospects): add it to agents: to assign them\n", agent, n)

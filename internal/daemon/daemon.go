@@ -105,6 +105,9 @@ func (o Options) load(path string) (*tenants.Config, error) {
 	return tenants.Load(path, tenants.LoadOptions{})
 }
 
+// The metrics take the push runs' skips as well as their outcomes.
+var _ syncer.PushSkipObserver = (*metrics.Metrics)(nil)
+
 // Run runs the daemon until ctx ends.
 func Run(ctx context.Context, opts Options) error {
 	log := opts.Log

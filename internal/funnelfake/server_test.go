@@ -415,6 +415,78 @@ func TestCustomerScore(t *testing.T) {
 	}
 }
 
+// Funnel's matching order: the e-mail first, then the phone narrows several e-mail matches; the
+// phone alone only without an e-mail match. Several clients left: one is picked silently (the
+// lowest id) and the score records how many there were. Merged and deleted clients never match.
+func TestCustomerScoreMatchingOrder(t *testing.T) {
+	b := setup(t)
+	other := b.s.InsertCommunity(map[string]any{}, "")
+	person := func(email, phone any) map[string]any {
+		return map[string]any{"people": []any{map[string]any{"first_name": "X", "email": email, "phone_1": phone}}}
+	}
+	withStatus := func(rec map[string]any, status string) map[string]any {
+		rec["status"] = status
+		return rec
+	}
+	// One household address, two clients in two communities with their own phones.
+	homeA := b.s.Insert(b.com.ID, Prospects, person("home@example.com", "(415) 555-0301"))
+	homeB := b.s.Insert(other, Prospects, person("Home@Example.com", "415-555-0302"))
+	// One person's guest cards in two communities: nothing tells them apart.
+	twinA := b.s.Insert(b.com.ID, Prospects, person("twin@example.com", "415-555-0303"))
+	twinB := b.s.Insert(other, Prospects, person("twin@example.com", "+14155550303"))
+	// A merged duplicate and its surviving client; a deleted client.
+	merged := b.s.Insert(b.com.ID, Prospects, withStatus(person("kim@example.com", "415-555-0304"), "Client Merged"))
+	kim := b.s.Insert(other, Prospects, withStatus(person("kim@example.com", "415-555-0304"), "Prospect"))
+	b.s.Insert(other, Prospects, withStatus(person("lou@example.com", nil), "Client Deleted"))
+	phoneOnly := b.s.Insert(other, Prospects, person(nil, "415-555-0305"))
+	if twinA > twinB || homeA > homeB || merged > kim {
+		t.Fatal("ids are not ascending in insertion order")
+	}
+
+	path := BasePath + "/company/3187/customer-score/"
+	cases := []struct {
+		name         string
+		email, phone any
+		status       int
+		client       int64
+		candidates   int
+	}{
+		{"shared e-mail, the phone narrows", "home@example.com", "415 555 0302", 200, homeB, 1},
+		{"shared e-mail, no phone: one picked silently", "home@example.com", nil, 200, homeA, 2},
+		{"shared e-mail, a phone neither has", "home@example.com", "415-555-0999", 200, homeA, 2},
+		{"shared e-mail and phone", "twin@example.com", "415-555-0303", 200, twinA, 2},
+		{"the e-mail wins over another client's phone", "home@example.com", "415-555-0305", 200, homeA, 2},
+		{"no e-mail match: the phone alone", "nobody@example.com", "415-555-0305", 200, phoneOnly, 1},
+		{"a merged duplicate never matches", "kim@example.com", nil, 200, kim, 1},
+		{"a deleted client never matches", "lou@example.com", nil, 404, 0, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			before := len(b.s.CustomerScores(tc.client))
+			r := b.do(t, "POST", path, map[string]any{"score_name": "fit", "score_value": 8, "maximum_score": 10,
+				"submitted_at": "2022-06-05T00:34:00", "email": tc.email, "phone": tc.phone})
+			if r.status != tc.status {
+				t.Fatalf("status %d, want %d (%s)", r.status, tc.status, r.body)
+			}
+			if tc.status != 200 {
+				return
+			}
+			var res map[string]any
+			_ = json.Unmarshal(r.body, &res)
+			if res["id"] != float64(tc.client) {
+				t.Errorf("matched client %v, want %d", res["id"], tc.client)
+			}
+			got := b.s.CustomerScores(tc.client)
+			if len(got) != before+1 || got[len(got)-1].Candidates != tc.candidates {
+				t.Errorf("scores on client %d: %+v, want one more with %d candidates", tc.client, got, tc.candidates)
+			}
+		})
+	}
+	if n := len(b.s.CustomerScores(merged)); n != 0 {
+		t.Errorf("the merged client got %d scores", n)
+	}
+}
+
 func TestRenewalStatus(t *testing.T) {
 	b := setup(t)
 	old := b.s.Insert(b.com.ID, Renewals, map[string]any{"funnel_renter_id": 51, "funnel_unit_id": "77", "status": "signed"})

@@ -62,6 +62,7 @@ type entry struct {
 type meta struct {
 	emails []string // prospects: every person's e-mail, trimmed and lower-cased
 	phones []string // prospects: every person's phone as its last 10 digits
+	status string   // prospects: the client's status
 	renter int64    // renewals: funnel_renter_id
 	unit   int64    // renewals: funnel_unit_id
 }
@@ -490,6 +491,9 @@ type CustomerScore struct {
 	SubmittedAt string // as sent
 	Email       string // as sent
 	Phone       string // as sent
+	// Candidates is how many clients the contacts matched after narrowing; above 1, the fake
+	// picked one of them silently (the lowest id), as the real server does.
+	Candidates int
 }
 
 // CustomerScores returns the scores set on a client, oldest first.
@@ -528,6 +532,7 @@ func metaOf(res Resource, rec map[string]any) meta {
 	var m meta
 	switch res {
 	case Prospects:
+		m.status, _ = rec["status"].(string)
 		people, _ := rec["people"].([]any)
 		if one, ok := rec["people"].(map[string]any); ok {
 			people = []any{one}

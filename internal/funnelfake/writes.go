@@ -50,9 +50,8 @@ func readObject(w http.ResponseWriter, r *http.Request) (map[string]any, bool) {
 // fields, and numbers for phone. The reference types them int and string; a DRF IntegerField
 // would coerce "8", but a schema-validating gateway would not, and a client that sends what the
 // reference says passes both. Also chosen where the docs are silent: a company other than the
-// fake's is a 403 PermissionDenied (a partner key is granted per company); an e-mail match wins
-// over a phone match, and among several clients the lowest id wins; the score is not part of the
-// client's list record.
+// fake's is a 403 PermissionDenied (a partner key is granted per company); the score is not part
+// of the client's list record. How the client is matched is in matchClientLocked.
 func (s *Server) postCustomerScore(w http.ResponseWriter, r *http.Request, company string) {
 	if id, err := strconv.ParseInt(company, 10, 64); err != nil || id != s.companyID {
 		writeError(w, http.StatusForbidden, errPermissionDenied, "You do not have permission to perform this action.")
@@ -102,11 +101,12 @@ func (s *Server) postCustomerScore(w http.ResponseWriter, r *http.Request, compa
 	}
 
 	s.mu.Lock()
-	client, found := s.matchClientLocked(emailKey(email), phoneKey(phone))
+	client, candidates := s.matchClientLocked(emailKey(email), phoneKey(phone))
+	found := candidates > 0
 	if found {
 		s.scores[client] = append(s.scores[client], CustomerScore{
 			ClientID: client, Name: name, Value: value, Maximum: maximum,
-			SubmittedAt: submitted, Email: email, Phone: phone,
+			SubmittedAt: submitted, Email: email, Phone: phone, Candidates: candidates,
 		})
 	}
 	s.mu.Unlock()
@@ -124,32 +124,52 @@ func (s *Server) postCustomerScore(w http.ResponseWriter, r *http.Request, compa
 	fakeapi.WriteRawJSON(w, http.StatusOK, s.Rewrite(ResourceCustomerScore, out))
 }
 
-// matchClientLocked finds the client with a person whose e-mail (or, failing that, phone)
-// matches, across all communities.
-func (s *Server) matchClientLocked(email, phone string) (int64, bool) {
-	best := func(match func(meta) bool) (int64, bool) {
+// matchClientLocked finds the client a customer score goes to, across all the company's
+// communities, and how many clients were left to choose from (0: none matched). Funnel's order
+// (funnel.md §6.5: "matched by email and/or phone"): the e-mail first, against every person of
+// every client; when it matches several clients, the phone narrows them down to those having it
+// (a phone none of them has leaves them all); only when no e-mail is sent, or it matches nobody,
+// does the phone alone match. When several clients are left, one is picked silently — here the
+// lowest id — and the answer does not say that others matched, which is how a score lands on a
+// stranger sharing an e-mail. Chosen where the docs are silent: clients whose status is
+// "Client Merged" or "Client Deleted" never match (a merged client is a duplicate kept for
+// history; syncd's identity links make the same assumption).
+func (s *Server) matchClientLocked(email, phone string) (int64, int) {
+	matching := func(match func(meta) bool) []int64 {
 		var ids []int64
 		for _, c := range s.communities {
 			for id, e := range c.tables[Prospects].recs {
-				if match(e.m) {
+				if e.m.status != "Client Merged" && e.m.status != "Client Deleted" && match(e.m) {
 					ids = append(ids, id)
 				}
 			}
 		}
-		if len(ids) == 0 {
-			return 0, false
-		}
-		return slices.Min(ids), true
+		return ids
 	}
+	var ids []int64
 	if email != "" {
-		if id, ok := best(func(m meta) bool { return slices.Contains(m.emails, email) }); ok {
-			return id, true
+		ids = matching(func(m meta) bool { return slices.Contains(m.emails, email) })
+	}
+	switch {
+	case len(ids) > 1 && phone != "":
+		narrowed := slices.DeleteFunc(slices.Clone(ids), func(id int64) bool {
+			for _, c := range s.communities {
+				if e, ok := c.tables[Prospects].recs[id]; ok {
+					return !slices.Contains(e.m.phones, phone)
+				}
+			}
+			return true
+		})
+		if len(narrowed) > 0 {
+			ids = narrowed
 		}
+	case len(ids) == 0 && phone != "":
+		ids = matching(func(m meta) bool { return slices.Contains(m.phones, phone) })
 	}
-	if phone != "" {
-		return best(func(m meta) bool { return slices.Contains(m.phones, phone) })
+	if len(ids) == 0 {
+		return 0, 0
 	}
-	return 0, false
+	return slices.Min(ids), len(ids)
 }
 
 // Field messages, as DRF words them.

@@ -58,7 +58,7 @@ func Recompute(ctx context.Context, st Store, tenant string, now time.Time) (Sta
 				return fmt.Errorf("lock identity links of %s: %w", tenant, err)
 			}
 		}
-		idx, err := loadClients(tx, tenant)
+		idx, _, err := loadClients(tx, tenant)
 		if err != nil {
 			return err
 		}
@@ -88,17 +88,30 @@ func lockKey(tenant string) int64 {
 
 type pair struct{ prospect, client int64 }
 
-// loadClients indexes the tenant's live Funnel clients. A row whose raw record no longer decodes
-// still contributes its primary person's typed match keys.
-func loadClients(tx *gorm.DB, tenant string) (*Index, error) {
+// LoadClients indexes the tenant's Funnel clients as links are made: live, the clients that take
+// part in matching; gone, the mirrored clients that do not because Funnel marks them merged or
+// deleted (a RentEngine prospect matching only those has lost its client). Rows tombstoned in the
+// mirror are in neither.
+func LoadClients(ctx context.Context, st Store, tenant string) (live, gone *Index, err error) {
+	live, gone, err = loadClients(st.DB().WithContext(ctx), tenant)
+	if err != nil {
+		return nil, nil, fmt.Errorf("index funnel clients of %s: %w", tenant, err)
+	}
+	return live, gone, nil
+}
+
+// loadClients indexes the tenant's live Funnel clients, and apart from them those excluded from
+// matching by their status. A row whose raw record no longer decodes still contributes its
+// primary person's typed match keys.
+func loadClients(tx *gorm.DB, tenant string) (idx, gone *Index, err error) {
 	rows, err := tx.Table(models.FunnelProspect{}.TableName()).
 		Select("id, status, email_normalized, phone_e164, raw").
-		Where("tenant_id = ? AND deleted_at IS NULL", tenant).Rows()
+		Where("tenant_id = ? AND deleted_at IS NULL", tenant).Order("id").Rows()
 	if err != nil {
-		return nil, fmt.Errorf("read funnel clients: %w", err)
+		return nil, nil, fmt.Errorf("read funnel clients: %w", err)
 	}
 	defer rows.Close()
-	idx := NewIndex()
+	idx, gone = NewIndex(), NewIndex()
 	for rows.Next() {
 		var (
 			id            int64
@@ -107,14 +120,15 @@ func loadClients(tx *gorm.DB, tenant string) (*Index, error) {
 			raw           models.JSON
 		)
 		if err := rows.Scan(&id, &status, &email, &phone, &raw); err != nil {
-			return nil, fmt.Errorf("read funnel clients: %w", err)
+			return nil, nil, fmt.Errorf("read funnel clients: %w", err)
 		}
+		into := idx
 		if status != nil && slices.Contains(excludedStatuses, *status) {
-			continue
+			into = gone
 		}
 		p, err := funnel.DecodeProspect([]byte(raw))
 		if err != nil {
-			idx.Add(id, deref(email), deref(phone))
+			into.Add(id, deref(email), deref(phone))
 			continue
 		}
 		var emails, phones []string
@@ -122,12 +136,12 @@ func loadClients(tx *gorm.DB, tenant string) (*Index, error) {
 			emails = append(emails, person.Email.V)
 			phones = append(phones, person.Phone1.V, person.Phone2.V)
 		}
-		idx.Add(id, emails, phones)
+		into.Add(id, emails, phones)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read funnel clients: %w", err)
+		return nil, nil, fmt.Errorf("read funnel clients: %w", err)
 	}
-	return idx, nil
+	return idx, gone, nil
 }
 
 func deref(p *string) []string {

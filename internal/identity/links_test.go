@@ -187,3 +187,34 @@ func versions(t *testing.T, store *models.Store) map[string]string {
 	}
 	return out
 }
+
+// LoadClients splits the mirrored clients into those that take part in matching and those Funnel
+// marks merged or deleted; tombstoned rows are in neither.
+func TestLoadClients(t *testing.T) {
+	dbtest.Dialects(t, func(t *testing.T, store *models.Store) {
+		t0 := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+		m := mirror{t: t, store: store, tenant: "acme", now: t0}
+		m.client(101, "Prospect", [2]string{"Maya@x.com", "(555) 123-4567"}, [2]string{"co@x.com", ""})
+		m.client(102, "Client Merged", [2]string{"maya@x.com", ""})
+		m.client(103, "Client Deleted", [2]string{"", "555-000-1111"})
+		m.client(104, "Prospect", [2]string{"gone@x.com", ""})
+		m.tombstone("funnel_prospects", 104)
+
+		live, gone, err := identity.LoadClients(context.Background(), store, "acme")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !live.Has(101) || live.Has(102) || live.Has(103) || live.Has(104) {
+			t.Errorf("live clients wrong: 101 %v 102 %v 103 %v 104 %v", live.Has(101), live.Has(102), live.Has(103), live.Has(104))
+		}
+		if !gone.Has(102) || !gone.Has(103) || gone.Has(101) || gone.Has(104) {
+			t.Errorf("gone clients wrong")
+		}
+		if e, p, ok := live.Identify(101); !ok || e != "maya@x.com" || p != "" {
+			t.Errorf("Identify(101) = %q %q %v; a merged duplicate does not make Maya's e-mail shared", e, p, ok)
+		}
+		if got := gone.FunnelMatch("", "+15550001111"); !reflect.DeepEqual(got, []int64{103}) {
+			t.Errorf("gone.FunnelMatch = %v", got)
+		}
+	})
+}

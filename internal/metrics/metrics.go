@@ -34,6 +34,7 @@ type Metrics struct {
 	skipped      *prometheus.CounterVec
 	startDelay   prometheus.Histogram
 	pushes       *prometheus.CounterVec
+	pushSkipped  *prometheus.GaugeVec
 	reloads      *prometheus.CounterVec
 	webhooks     *prometheus.CounterVec
 	tenantsGauge prometheus.Gauge
@@ -92,6 +93,9 @@ func New() *Metrics {
 		pushes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "syncd_pushes_total", Help: "Pushes by tenant, kind and outcome: pushed, failed, unverified (a failure: answered 2xx without the documented answer, so the write may or may not have landed), unmatched.",
 		}, []string{"tenant", "kind", "outcome"}),
+		pushSkipped: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "syncd_push_skipped", Help: "Targets the latest push run of a tenant left alone, by kind and reason (customer_score: unlinked, ambiguous, no_status_score, client_deleted).",
+		}, []string{"tenant", "kind", "reason"}),
 		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "syncd_webhooks_total", Help: "RentEngine webhook deliveries by tenant, table and outcome (inserted, updated, unchanged, deleted, stale, ignored, malformed, bad_record, quarantined, unauthorized, too_large, unreadable, error).",
 		}, []string{"tenant", "table", "outcome"}),
@@ -103,7 +107,7 @@ func New() *Metrics {
 		}),
 	}
 	r.MustRegister(m.runs, m.runDuration, m.rows, m.lastSuccess, m.heldDeletes, m.available, m.badRecords, m.quarantined, m.requests, m.requestTime,
-		m.retries, m.rateWait, m.skipped, m.startDelay, m.pushes, m.reloads, m.webhooks, m.tenantsGauge,
+		m.retries, m.rateWait, m.skipped, m.startDelay, m.pushes, m.pushSkipped, m.reloads, m.webhooks, m.tenantsGauge,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -174,6 +178,7 @@ func (m *Metrics) ForgetTenant(tenant string) {
 	m.lastSuccess.DeletePartialMatch(prometheus.Labels{"tenant": tenant})
 	m.heldDeletes.DeletePartialMatch(prometheus.Labels{"tenant": tenant})
 	m.available.DeletePartialMatch(prometheus.Labels{"tenant": tenant})
+	m.pushSkipped.DeletePartialMatch(prometheus.Labels{"tenant": tenant})
 }
 
 // ObserveRequest implements upstream.Observer.
@@ -203,6 +208,18 @@ func (m *Metrics) StartDelay(_, _ string, d time.Duration) { m.startDelay.Observ
 // Push counts one push outcome.
 func (m *Metrics) Push(tenant, kind, outcome string) {
 	m.pushes.WithLabelValues(tenant, kind, outcome).Inc()
+}
+
+// PushSkipped replaces a tenant's skip gauges with its latest push run's counts (kind → reason →
+// count), so a kind or reason that run did not report disappears; it implements
+// sync.PushSkipObserver.
+func (m *Metrics) PushSkipped(tenant string, skips map[string]map[string]int) {
+	m.pushSkipped.DeletePartialMatch(prometheus.Labels{"tenant": tenant})
+	for kind, byReason := range skips {
+		for reason, n := range byReason {
+			m.pushSkipped.WithLabelValues(tenant, kind, reason).Set(float64(n))
+		}
+	}
 }
 
 // Webhook counts one webhook delivery.

@@ -191,6 +191,25 @@ func TestObserversFeedMetrics(t *testing.T) {
 			},
 		},
 		{
+			name: "push skips: the latest run's counts replace the earlier run's",
+			feed: func(m *metrics.Metrics) {
+				m.PushSkipped("acme", map[string]map[string]int{"customer_score": {"unlinked": 4, "ambiguous": 2, "client_deleted": 1},
+					"other_kind": {"some_reason": 1}})
+				m.PushSkipped("acme", map[string]map[string]int{"customer_score": {"unlinked": 3, "ambiguous": 0}})
+				m.PushSkipped("beta", map[string]map[string]int{"customer_score": {"no_status_score": 5}})
+				m.ForgetTenant("beta")
+			},
+			want: map[string]float64{
+				"syncd_push_skipped{kind=customer_score,reason=unlinked,tenant=acme}":  3,
+				"syncd_push_skipped{kind=customer_score,reason=ambiguous,tenant=acme}": 0,
+			},
+			absent: []string{
+				"syncd_push_skipped{kind=customer_score,reason=client_deleted,tenant=acme}",
+				"syncd_push_skipped{kind=other_kind,reason=some_reason,tenant=acme}",
+				"syncd_push_skipped{kind=customer_score,reason=no_status_score,tenant=beta}",
+			},
+		},
+		{
 			name: "scheduler skips and start delay",
 			feed: func(m *metrics.Metrics) {
 				m.Skipped("acme", "rentengine", "overrun")

@@ -18,7 +18,7 @@ const DefaultMaximumScore = 100
 // strings of rentengine.EventTypes) from 0 to 100 by how close the prospect is to a signed lease.
 // Every status-bearing type has an entry here or is in UnscoredStages (a test holds this); README
 // shows the table. A tenant's push.customer_scores.stages override these status by status;
-// statuses in neither are not scored (and are reported in the plan as "status without a score").
+// statuses in neither are not scored (and are reported in the plan as "no status score").
 //
 // "Blocklist Prospect" is not a status-bearing event (a derived status skips it), but prospect
 // records have been seen carrying it as their status [third-party], so such a record scores 0.

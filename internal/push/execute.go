@@ -94,6 +94,9 @@ func Execute(ctx context.Context, env Env, plan *Plan) (Result, error) {
 		now = func() time.Time { return time.Now().UTC() }
 	}
 	db := env.Store.DB()
+	if err := persistMoves(ctx, env, plan, now()); err != nil {
+		return res, err
+	}
 	for _, k := range plan.confirmed {
 		err := db.WithContext(ctx).Model(&models.PushLedger{}).
 			Where("tenant_id = ? AND kind = ? AND target_key = ?", env.Tenant, k.kind, k.target).

@@ -16,7 +16,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -61,6 +60,9 @@ type Plan struct {
 	Unchanged int
 	// Skipped counts targets left alone, by reason.
 	Skipped map[string]int
+	// Skips counts, per kind, the targets left alone for a reason the metrics report, by its
+	// label ("unlinked", "ambiguous", ...); each is in Skipped too, worded for people.
+	Skips map[string]map[string]int
 	// Unmapped counts linked prospects whose Funnel agent has no entry in the agents table.
 	Unmapped map[string]int
 	// Blocked names each kind skipped entirely because it depends on a resource the latest pull
@@ -69,6 +71,8 @@ type Plan struct {
 	Blocked map[string]string
 	// confirmed are in-flight assignments the mirror now shows landed.
 	confirmed []ledgerKey
+	// moves rewrite ledger rows of an earlier target scheme; Execute persists them first.
+	moves []ledgerMove
 }
 
 // ByKind counts the changes per kind.
@@ -206,124 +210,10 @@ type prospectContact struct {
 	Status          *string
 }
 
-// planScores gives each person one score: RentEngine prospects sharing an e-mail or a phone are
-// one person (one prospect per unit of interest), and the person's score is the highest of
-// theirs.
-//
-// A member whose prospect record carries no status takes the type of its latest leasing event;
-// while leasing events are unavailable upstream (and no webhook keeps them current), such a
-// person is skipped rather than scored from stale events.
+// planScores gives each Funnel client linked to RentEngine persons one score, the highest of
+// theirs (scores.go).
 func planScores(ctx context.Context, store *models.Store, t *tenants.Tenant, ledger map[ledgerKey]models.PushLedger, av availability, p *Plan) error {
-	cs := t.Push.CustomerScores
-	name, maxScore := DefaultScoreName, DefaultMaximumScore
-	if cs != nil {
-		name, maxScore = cmp.Or(cs.ScoreName, name), cmp.Or(cs.MaximumScore, maxScore)
-	}
-	table := stages(cs)
-
-	var rows []prospectContact
-	err := store.DB().WithContext(ctx).Table("rentengine_prospects").
-		Select("id, email_normalized, phone_e164, status").
-		Where("tenant_id = ? AND deleted_at IS NULL AND (email_normalized IS NOT NULL OR phone_e164 IS NOT NULL)", t.ID).
-		Order("id").Scan(&rows).Error
-	if err != nil {
-		return fmt.Errorf("read prospects for scores: %w", err)
-	}
-	latest, err := latestStatuses(ctx, store, t.ID)
-	if err != nil {
-		return err
-	}
-
-	// Union-find over shared contact keys.
-	parent := make([]int, len(rows))
-	for i := range parent {
-		parent[i] = i
-	}
-	find := func(i int) int {
-		for parent[i] != i {
-			parent[i] = parent[parent[i]]
-			i = parent[i]
-		}
-		return i
-	}
-	byKey := map[string]int{}
-	for i, r := range rows {
-		for _, k := range []*string{r.EmailNormalized, r.PhoneE164} {
-			if k == nil || *k == "" {
-				continue
-			}
-			if j, ok := byKey[*k]; ok {
-				parent[find(i)] = find(j)
-			} else {
-				byKey[*k] = i
-			}
-		}
-	}
-	groups := map[int][]int{}
-	for i := range rows {
-		groups[find(i)] = append(groups[find(i)], i)
-	}
-	roots := make([]int, 0, len(groups))
-	for r := range groups {
-		roots = append(roots, r)
-	}
-	sort.Ints(roots)
-
-	eventsStale := av.stale(tenants.JobRentEngine, string(rentengine.LeasingEvents))
-	for _, root := range roots {
-		members := groups[root]
-		best, bestScore := -1, -1
-		var keys []string
-		derived := false
-		for _, i := range members {
-			r := rows[i]
-			for _, k := range []*string{r.EmailNormalized, r.PhoneE164} {
-				if k != nil && *k != "" {
-					keys = append(keys, *k)
-				}
-			}
-			status := deref(r.Status)
-			if status == "" {
-				status, derived = latest[r.ID], true
-			}
-			score, ok := table[status]
-			if !ok {
-				continue
-			}
-			if score > bestScore {
-				best, bestScore = i, score
-			}
-		}
-		if derived && eventsStale != "" {
-			p.Skipped["status derived from leasing events: "+eventsStale]++
-			continue
-		}
-		if best < 0 {
-			p.Skipped["status without a score"]++
-			continue
-		}
-		p.Targets++
-		target := "person:" + personKey(keys)
-		who := rows[best]
-		d := scoreDesired{ScoreName: name, ScoreValue: bestScore, MaximumScore: maxScore,
-			Email: deref(who.EmailNormalized), Phone: deref(who.PhoneE164)}
-		desired, hash := hashOf(d)
-		row, ok := ledger[ledgerKey{models.PushCustomerScore, target}]
-		if p.settled(row, ok, hash) {
-			continue
-		}
-		before := "none"
-		if prev, ok := previous[scoreDesired](row, ok); ok {
-			before = strconv.Itoa(prev.ScoreValue)
-		}
-		p.Changes = append(p.Changes, Change{
-			Kind: models.PushCustomerScore, Target: target, Before: before,
-			After:   fmt.Sprintf("%d/%d (%s)", bestScore, maxScore, statusOf(who, latest)),
-			Desired: desired, Hash: hash,
-			score: &funnel.CustomerScore{Name: name, Value: bestScore, Maximum: maxScore, Email: d.Email, Phone: d.Phone},
-		})
-	}
-	return nil
+	return planCustomerScores(ctx, store, t, ledger, av, p)
 }
 
 // personKey names a person by their smallest contact key, so the target is stable across runs.

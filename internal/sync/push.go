@@ -18,6 +18,13 @@ func init() {
 	})
 }
 
+// PushSkipObserver is told, once per push run, how many targets of each kind its plan left alone
+// per reason (push.Plan.Skips: kind → reason → count; kinds not in it skipped nothing). A
+// PushObserver that also implements it (the metrics package's does) is told.
+type PushSkipObserver interface {
+	PushSkipped(tenant string, skips map[string]map[string]int)
+}
+
 // ErrBlastRadius is returned when a push run would change more than push.max_changes allows.
 var ErrBlastRadius = fmt.Errorf("push aborted by max_changes")
 
@@ -46,6 +53,12 @@ func (r *Runner) push(ctx context.Context, rc *runContext, t *tenants.Tenant) er
 			rc.log.Warn("push kind skipped: it depends on a resource unavailable upstream at the last pull",
 				zap.String("kind", kind), zap.String("reason", plan.Blocked[kind]))
 		}
+	}
+	if len(plan.Skips) > 0 {
+		summary["skips"] = plan.Skips
+	}
+	if o, ok := r.cfg.Pushes.(PushSkipObserver); ok {
+		o.PushSkipped(t.ID, plan.Skips)
 	}
 	if len(plan.Unmapped) > 0 {
 		summary["unmapped_agents"] = plan.Unmapped

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"sort"
 	"strconv"
@@ -37,7 +38,7 @@ const (
 //	p2 Alice  alice@example.com  +15551234567        ├─ Alice  alice@example.com 5551234567, agent one
 //	p3 Bob    bob@example.com    555-222-3333      ─── Bob    BOB@example.com, agent two
 //	p4 Carol  carol@example.com                    ─── Carol  carol@example.com, agent unmapped
-//	p5 Dan    dan@example.com                          (no Funnel client: RenterNotFound)
+//	p5 Dan    dan@example.com                          (no Funnel client: never scored, "unlinked")
 //	p6 Eve    no contact details                       (never scored)
 //
 // Renewals: Alice's unit 501 offered at $1,925 until 2026-12-31; Bob's unit 502 signed.
@@ -171,7 +172,9 @@ func TestPushEndToEnd(t *testing.T) {
 			t.Fatalf("first push: %v", err)
 		}
 
-		// Scores: one per person, the highest of their prospects; Dan has no Funnel client.
+		// Scores: one per Funnel client, the highest of its linked prospects, identified by the
+		// client's own e-mail (each singles its client out); Dan has no Funnel client, so nothing
+		// is sent for him.
 		var scores []map[string]any
 		for _, s := range f.scoreRequests() {
 			if _, err := time.Parse("2006-01-02T15:04:05", s["submitted_at"].(string)); err != nil {
@@ -192,10 +195,9 @@ func TestPushEndToEnd(t *testing.T) {
 			return m
 		}
 		want := []map[string]any{
-			score(80, "alice@example.com", "+15551234567"),
-			score(10, "bob@example.com", "+15552223333"),
+			score(80, "alice@example.com", ""),
+			score(10, "bob@example.com", ""),
 			score(35, "carol@example.com", ""),
-			score(90, "dan@example.com", ""),
 		}
 		if got, w := sortedCanon(scores), sortedCanon(want); canon(got) != canon(w) {
 			t.Errorf("score requests:\n got  %v\n want %v", got, w)
@@ -233,8 +235,17 @@ func TestPushEndToEnd(t *testing.T) {
 		if run.Status != models.RunSucceeded {
 			t.Errorf("run status %s", run.Status)
 		}
-		assertLedger(t, store, f.tenant.ID, models.PushCustomerScore, "person:dan@example.com", models.PushUnmatched)
-		assertLedger(t, store, f.tenant.ID, models.PushCustomerScore, "person:alice@example.com", models.PushPushed)
+		assertLedger(t, store, f.tenant.ID, models.PushCustomerScore, fmt.Sprintf("funnel-client:%d", f.alice), models.PushPushed)
+		var details struct {
+			Push struct {
+				Skips map[string]map[string]int `json:"skips"`
+			} `json:"push"`
+		}
+		must(t, json.Unmarshal(run.Details, &details))
+		if got, want := details.Push.Skips[models.PushCustomerScore], (map[string]int{"unlinked": 1, "ambiguous": 0,
+			"no_status_score": 0, "client_deleted": 0}); !maps.Equal(got, want) {
+			t.Errorf("run details count score skips %v, want %v (Dan unlinked)", got, want)
+		}
 
 		// Nothing changed: nothing is sent (the pulled assignments are echoes of our own pushes).
 		if _, err := f.syncAll(t); err != nil {
@@ -276,7 +287,7 @@ func TestPushEndToEnd(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(plan.Changes) != 1 || plan.Changes[0].Target != "person:bob@example.com" || plan.Changes[0].Before != "50" {
+		if len(plan.Changes) != 1 || plan.Changes[0].Target != fmt.Sprintf("funnel-client:%d", f.bob) || plan.Changes[0].Before != "50" {
 			t.Errorf("plan = %+v", plan.Changes)
 		}
 		if n := len(f.fu.Requests()) + len(f.re.Requests()); n != 0 {

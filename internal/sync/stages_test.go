@@ -55,7 +55,8 @@ func TestScoreFromDerivedStatus(t *testing.T) {
 			}
 		}
 		tenant := reTenant("stages", fake.BaseURL(), "tok")
-		tenant.Push = &tenants.Push{}
+		// No Funnel: every person is unlinked, scored (blind) only with targets: all.
+		tenant.Push = &tenants.Push{CustomerScores: &tenants.CustomerScores{Targets: tenants.ScoreTargetsAll}}
 		runner := syncer.NewRunner(syncer.Config{Store: store, Retry: fastRetry}, zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)))
 		if _, err := runner.Run(context.Background(), tenant, tenants.JobRentEngine); err != nil {
 			t.Fatal(err)
@@ -87,7 +88,7 @@ func TestScoreFromDerivedStatus(t *testing.T) {
 				t.Errorf("%s: score %d, want %d", tc.name, v, tc.want)
 			}
 		}
-		if n := plan.Skipped["status without a score"]; n != 2 {
+		if n := plan.Skips[models.PushCustomerScore][push.SkipNoStatusScore]; n != 2 {
 			t.Errorf("%d prospects skipped for a status without a score, want 2", n)
 		}
 	})

@@ -29,9 +29,22 @@ type Push struct {
 	MaxChangesPercent float64 `yaml:"-"`
 }
 
-// CustomerScores pushes a 0–maximum score per person to Funnel, from the RentEngine status.
+// Customer-score targets (push.customer_scores.targets).
+const (
+	// ScoreTargetsLinked scores only Funnel clients that a RentEngine person's identity link
+	// resolves to without ambiguity (the default).
+	ScoreTargetsLinked = "linked"
+	// ScoreTargetsAll also scores persons with no Funnel client in the mirror, blind, for a
+	// Funnel company with communities syncd does not mirror.
+	ScoreTargetsAll = "all"
+)
+
+// CustomerScores pushes a 0–maximum score per Funnel client to Funnel, from the RentEngine
+// status of the persons linked to it.
 type CustomerScores struct {
 	Enabled *bool `yaml:"enabled"`
+	// Targets is ScoreTargetsLinked (empty means it) or ScoreTargetsAll.
+	Targets string `yaml:"targets"`
 	// ScoreName is the score's name in Funnel.
 	ScoreName string `yaml:"score_name"`
 	// MaximumScore is sent with every score (default 100).
@@ -109,6 +122,11 @@ func (s scope) push(t *Tenant) {
 		}
 	}
 	if cs := p.CustomerScores; cs != nil {
+		switch cs.Targets {
+		case "", ScoreTargetsLinked, ScoreTargetsAll:
+		default:
+			s.problem("push.customer_scores.targets", "%q is not linked or all", cs.Targets)
+		}
 		if cs.MaximumScore < 0 {
 			s.problem("push.customer_scores.maximum_score", "must be positive")
 		}

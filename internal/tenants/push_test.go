@@ -35,6 +35,12 @@ tenants:
 			[]string{"push.renewal_status.templates.offered.alert_type"}, nil},
 		{"agent not a UUID", base + "    push: {}\n    agents: {a@b.example: bob}", []string{"agents.a@b.example"}, nil},
 		{"unknown key in push", base + "    push: {dryrun: true}", []string{"push.dryrun"}, nil},
+		{"score targets all", base + "    push: {customer_scores: {targets: all}}", nil, func(t *testing.T, c *Config) {
+			eq(t, "targets", c.Tenant("acme").Push.CustomerScores.Targets, ScoreTargetsAll)
+		}},
+		{"score targets linked", base + "    push: {customer_scores: {targets: linked}}", nil, nil},
+		{"unknown score targets", base + "    push: {customer_scores: {targets: everyone}}", []string{"push.customer_scores.targets"}, nil},
+		{"score targets is case-sensitive", base + "    push: {customer_scores: {targets: Linked}}", []string{"push.customer_scores.targets"}, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -114,7 +114,7 @@ var ExtraEventTypes = []string{EventShowingPending}
 // NonStatusEventTypes record something done to a prospect (a note, an assignment, a block), not a
 // stage it reached, so they never become a prospect's derived status [chosen]. Every other
 // type, including one syncd has never seen, is status-bearing: a new upstream stage then shows up
-// as a status (and as "status without a score" in push plans) instead of being dropped silently.
+// as a status (and as "no status score" in push plans) instead of being dropped silently.
 var NonStatusEventTypes = []string{
 	EventAssignToUser, EventLogNote, EventBlocklistProspect, EventUnblockProspect, EventReassignShowing,
 }
