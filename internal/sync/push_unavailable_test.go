@@ -101,6 +101,8 @@ func TestPushSkipsAssignmentsWithoutLeasingEvents(t *testing.T) {
 func TestPushSkipsDerivedScoresWithoutLeasingEvents(t *testing.T) {
 	dbtest.Dialects(t, func(t *testing.T, store *models.Store) {
 		f := newPushFixture(t, store, nil)
+		// Zed has no Funnel client: he is scored blind, which only targets: all does.
+		f.tenant.Push.CustomerScores = &tenants.CustomerScores{Targets: tenants.ScoreTargetsAll}
 		zed := f.re.Insert(rentenginefake.Prospects, map[string]any{"name": "Zed Roe", "email": "zed@example.com"})
 		f.re.Insert(rentenginefake.LeasingEvents, map[string]any{"prospect": zed, "event_type": "Application Received",
 			"created_at": "2026-11-01T10:00:00.000000Z", "context": map[string]any{}})
