@@ -198,11 +198,9 @@ func cmdRun(ctx context.Context, env Env, args []string) int {
 	err := daemon.Run(ctx, daemon.Options{
 		ConfigPath: c.config,
 		Config:     cfg,
-		Load: func(path string) (*tenants.Config, error) {
-			return tenants.Load(path, tenants.LoadOptions{LookupEnv: env.LookupEnv})
-		},
-		Reload: env.Reload,
-		Log:    log,
+		LookupEnv:  env.LookupEnv,
+		Reload:     env.Reload,
+		Log:        log,
 	})
 	if err != nil {
 		log.Error("syncd stopped with an error", zap.Error(err))

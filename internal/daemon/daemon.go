@@ -1,18 +1,20 @@
 // Package daemon wires syncd together: config, logger, mirror store, runner, scheduler, HTTP
 // endpoints and config reload. cmd/syncd calls Run; tests embed it the same way.
+//
+// Run reads top to bottom: open builds the daemon, serve starts it, loop reloads the config
+// until the context ends, and stop winds the runs down. Config reload follows Alertmanager's
+// config coordinator (reload.go): every component that depends on the config subscribes a
+// function that applies a new config to itself, so adding a component never edits reload.
 package daemon
 
 import (
 	"cmp"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -30,8 +32,9 @@ import (
 type Options struct {
 	// ConfigPath is the YAML file; it is re-read on SIGHUP (Reload) and when it changes.
 	ConfigPath string
-	// Load overrides how the config is read (tests); nil = tenants.Load with the real environment.
-	Load func(path string) (*tenants.Config, error)
+	// LookupEnv resolves the config's *_env references, at startup and on every reload
+	// (nil = os.LookupEnv).
+	LookupEnv func(string) (string, bool)
 	// Config is the config already loaded from ConfigPath by the caller (nil = load it here);
 	// reloads always read the file.
 	Config *tenants.Config
@@ -39,16 +42,32 @@ type Options struct {
 	WatchInterval time.Duration
 	// Reload receives a value for every SIGHUP.
 	Reload <-chan struct{}
-	// Log is the process logger.
+	// Log is the process logger (nil = none).
 	Log *zap.Logger
-	// Ready, if set, is closed once the daemon is serving (tests).
-	Ready chan<- *Daemon
-	// Retry overrides the upstream retry policy (tests use short backoffs).
+	// Retry bounds retries of upstream calls (zero = the upstream defaults; tests use short
+	// backoffs).
 	Retry upstream.RetryPolicy
-	// AttemptTimeout overrides the upstream per-attempt timeout.
+	// AttemptTimeout bounds one upstream HTTP attempt (0 = 30s).
 	AttemptTimeout time.Duration
 	// HTTP bounds the connections of the HTTP server (zero fields = defaults).
 	HTTP HTTPTimeouts
+
+	// Test holds what only tests set; production leaves it zero.
+	Test TestConfig
+}
+
+// TestConfig groups the test-only hooks of Run, kept apart from its configuration as River keeps
+// its TestConfig.
+type TestConfig struct {
+	// Ready, if set, receives the daemon once it serves: the HTTP server listens (Addr is set)
+	// and the scheduler has started. Run blocks on the send, so give it a buffered channel or
+	// receive from it.
+	Ready chan<- *Daemon
+}
+
+// load reads the config file as Run does at startup and on every reload.
+func (o Options) load(path string) (*tenants.Config, error) {
+	return tenants.Load(path, tenants.LoadOptions{LookupEnv: o.LookupEnv})
 }
 
 // HTTPTimeouts bound what one client can hold of the HTTP server (/metrics, probes, webhooks).
@@ -81,258 +100,272 @@ type Daemon struct {
 	opts    Options
 	log     *zap.Logger
 	store   *models.Store
+	locker  *Locker // nil in SQLite mode
 	metrics *metrics.Metrics
 	runner  *syncer.Runner
 	sched   *scheduler.Scheduler
-	locker  *Locker
+	// config holds the running config and hands every valid reload to the components.
+	config *coordinator
+	// webhookTenants is the tenant set the webhook receiver answers for.
+	webhookTenants tenantSet
+	// shutdownTimeout is the startup config's: like the scheduler's, it changes on restart only.
+	shutdownTimeout time.Duration
+	// closers release what open acquired, the last one first.
+	closers []func()
+
+	// srv and addr are set by serve when the config has a listen address.
+	srv  *http.Server
+	addr net.Addr
 
 	// stopping turns /readyz to 503 while runs are being cancelled.
 	stopping atomic.Bool
 	// notReady is the reason and detail /readyz last found ("" = ready; nil = not asked yet).
 	notReady atomic.Pointer[string]
-
-	mu   sync.Mutex
-	cfg  *tenants.Config
-	addr net.Addr
-	// fileSum identifies the config file content last applied or rejected.
-	fileSum string
-}
-
-func (o Options) load(path string) (*tenants.Config, error) {
-	if o.Load != nil {
-		return o.Load(path)
-	}
-	return tenants.Load(path, tenants.LoadOptions{})
 }
 
 // The metrics take the push runs' skips as well as their outcomes.
 var _ syncer.PushSkipObserver = (*metrics.Metrics)(nil)
 
-// Run runs the daemon until ctx ends.
+// Run runs the daemon until ctx ends: open builds it, serve starts it, loop reloads the config
+// until ctx ends, and stop winds the runs down.
 func Run(ctx context.Context, opts Options) error {
-	log := opts.Log
-	if log == nil {
-		log = zap.NewNop()
+	if opts.Log == nil {
+		opts.Log = zap.NewNop()
 	}
-	// A stop requested while starting (SIGTERM while waiting for the database or for another
-	// replica's migration) is a clean stop, not a failure.
-	startFailed := func(err error) error {
-		if ctx.Err() != nil {
-			log.Info("stopped while starting", zap.Error(err))
-			return nil
-		}
+	d, err := open(ctx, opts)
+	if errors.Is(err, errStoppedWhileStarting) {
+		return nil
+	}
+	if err != nil {
 		return err
 	}
+	defer d.close()
+	if err := d.serve(); err != nil {
+		return err
+	}
+	d.loop(ctx)
+	return d.stop()
+}
+
+// errStoppedWhileStarting ends a start that ctx cancelled while it waited on the database.
+var errStoppedWhileStarting = errors.New("stopped while starting")
+
+// open builds a daemon that is ready to serve: the config loaded (unless the caller did), the
+// mirror opened and migrated, this process's lock (SQLite) or the lock pool (Postgres), the
+// metrics seeded from the mirror, the runner and the scheduler, and every component subscribed
+// to config reloads and given the startup config. What open acquired is released by close; if
+// open fails, it releases it itself.
+func open(ctx context.Context, opts Options) (_ *Daemon, err error) {
 	cfg := opts.Config
 	if cfg == nil {
-		var err error
 		if cfg, err = opts.load(opts.ConfigPath); err != nil {
-			return fmt.Errorf("load config %s: %w", opts.ConfigPath, err)
+			return nil, fmt.Errorf("load config %s: %w", opts.ConfigPath, err)
 		}
 	}
-	store, err := models.Open(ctx, models.OpenConfig{DSN: cfg.Database.DSN.Reveal(), MaxOpenConns: cfg.Database.MaxOpenConns}, log.Named("store"))
-	if err != nil {
-		return startFailed(err)
+	d := &Daemon{opts: opts, log: opts.Log, shutdownTimeout: cfg.Limits.ShutdownTimeout}
+	defer func() {
+		if err != nil {
+			d.close()
+		}
+	}()
+	if err := d.openStore(ctx, cfg); err != nil {
+		return nil, err
 	}
-	defer store.Close()
 
-	var locker *Locker
+	host := processName()
+	d.metrics = d.newMetrics(ctx)
+	d.runner = syncer.NewRunner(syncer.Config{
+		Store: d.store, Limiters: upstream.NewLimiters(), Upstream: d.metrics, Runs: d.metrics, Pushes: d.metrics,
+		Retry: opts.Retry, AttemptTimeout: opts.AttemptTimeout, Host: host, Quarantine: d.metrics,
+	}, d.log.Named("sync"))
+	scfg := scheduler.Config{
+		MaxConcurrent:   cfg.Limits.MaxConcurrentJobs,
+		ShutdownTimeout: cfg.Limits.ShutdownTimeout,
+		Observer:        d.metrics,
+	}
+	if d.locker != nil {
+		// Only Postgres can have several replicas; SQLite mode is one process (the file lock).
+		scfg.Locker = d.locker
+		scfg.Claimer = NewClaimer(d.store, host)
+	}
+	d.sched = scheduler.New(scfg, d.runner, d.log)
+
+	// Each component applies a new config to itself; reload only hands it over, in this order.
+	d.config = newCoordinator(opts.ConfigPath, opts.load, d.log, d.metrics.Reload)
+	d.config.subscribe("restart-only settings", restartOnly(d.log))
+	d.config.subscribe("scheduler", d.sched.Apply)
+	d.config.subscribe("limits", limits(d.runner))
+	d.config.subscribe("metrics", tenantMetrics(d.metrics))
+	d.config.subscribe("webhooks", d.webhookTenants.apply)
+	if err := d.config.start(cfg); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// openStore opens the mirror, takes the lock that keeps SQLite mode to one process or opens the
+// Postgres lock pool, and migrates the schema if it is behind.
+func (d *Daemon) openStore(ctx context.Context, cfg *tenants.Config) error {
+	store, err := models.Open(ctx, models.OpenConfig{DSN: cfg.Database.DSN.Reveal(), MaxOpenConns: cfg.Database.MaxOpenConns}, d.log.Named("store"))
+	if err != nil {
+		return d.startFailed(ctx, err)
+	}
+	d.store = store
+	d.onClose(func() { _ = store.Close() })
+
 	switch store.Dialect() {
 	case models.SQLite:
 		release, err := lockSQLiteFile(cfg.Database.SQLitePath())
 		if err != nil {
 			return err
 		}
-		defer release()
+		d.onClose(release)
 	case models.Postgres:
-		locker, err = NewLocker(ctx, LockerConfig{DSN: cfg.Database.DSN.Reveal()}, log.Named("lock"))
+		locker, err := NewLocker(ctx, LockerConfig{DSN: cfg.Database.DSN.Reveal()}, d.log.Named("lock"))
 		if err != nil {
-			return startFailed(err)
+			return d.startFailed(ctx, err)
 		}
-		defer locker.Close()
+		d.locker = locker
+		d.onClose(func() { _ = locker.Close() })
 	}
 	// Migrate only when behind: migrating takes goose's session lock, which replicas starting
 	// together would otherwise queue on (goose polls it every 5s) even with nothing to apply.
 	if cur, latest, err := store.MigrationState(ctx); err != nil || cur < latest {
 		if _, err := store.Migrate(ctx); err != nil {
-			return startFailed(err)
+			return d.startFailed(ctx, err)
 		}
 	}
+	return nil
+}
 
-	host := processName()
+// startFailed returns the error of a start step that waits on the database, or
+// errStoppedWhileStarting if ctx ended meanwhile: a stop requested while starting (SIGTERM while
+// waiting for the database or for another replica's migration) is a clean stop, not a failure.
+func (d *Daemon) startFailed(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		d.log.Info("stopped while starting", zap.Error(err))
+		return errStoppedWhileStarting
+	}
+	return err
+}
+
+// newMetrics builds the metrics, with the database pools registered and the gauges that describe
+// the latest runs seeded from sync_runs, so a restart does not empty them.
+func (d *Daemon) newMetrics(ctx context.Context) *metrics.Metrics {
 	m := metrics.New()
-	if db, err := store.SQLDB(); err == nil {
+	if db, err := d.store.SQLDB(); err == nil {
 		m.RegisterDB("mirror", db)
 	}
-	if locker != nil {
-		m.RegisterDB("locks", locker.db)
+	if d.locker != nil {
+		m.RegisterDB("locks", d.locker.db)
 	}
-	if last, err := store.LastSuccesses(ctx); err != nil {
-		log.Warn("could not read last successes from sync_runs; the gauge starts empty", zap.Error(err))
+	if last, err := d.store.LastSuccesses(ctx); err != nil {
+		d.log.Warn("could not read last successes from sync_runs; the gauge starts empty", zap.Error(err))
 	} else {
 		for k, at := range last {
 			m.SetLastSuccess(k[0], k[1], at)
 		}
 	}
-	if statuses, err := store.JobStatuses(ctx, ""); err != nil {
-		log.Warn("could not read the latest runs from sync_runs; the held-deletes and resource-available gauges start empty", zap.Error(err))
+	if statuses, err := d.store.JobStatuses(ctx, ""); err != nil {
+		d.log.Warn("could not read the latest runs from sync_runs; the held-deletes and resource-available gauges start empty", zap.Error(err))
 	} else {
 		for _, st := range statuses {
 			m.SetHeldDeletes(st.TenantID, st.Job, st.Last.HeldDeletes())
 			m.SetResourceAvailability(&st.Last)
 		}
 	}
-	runner := syncer.NewRunner(syncer.Config{
-		Store: store, Limiters: upstream.NewLimiters(), Upstream: m, Runs: m, Pushes: m,
-		Retry: opts.Retry, AttemptTimeout: opts.AttemptTimeout, Host: host, Quarantine: m,
-	}, log.Named("sync"))
-	scfg := scheduler.Config{
-		MaxConcurrent:   cfg.Limits.MaxConcurrentJobs,
-		ShutdownTimeout: cfg.Limits.ShutdownTimeout,
-		Observer:        m,
-	}
-	if locker != nil {
-		// Only Postgres can have several replicas; SQLite mode is one process (the file lock).
-		scfg.Locker = locker
-		scfg.Claimer = NewClaimer(store, host)
-	}
-	d := &Daemon{opts: opts, log: log, store: store, metrics: m, runner: runner, locker: locker,
-		sched: scheduler.New(scfg, runner, log), cfg: cfg}
-	d.fileSum, _ = fileSum(opts.ConfigPath)
-	if err := d.sched.Apply(cfg); err != nil {
-		return err
-	}
-	m.SetTenants(countEnabled(cfg))
+	return m
+}
 
-	var srv *http.Server
+// serve starts the HTTP server, when the config has a listen address, and the scheduler, then
+// hands the daemon to Options.Test.Ready.
+func (d *Daemon) serve() error {
+	cfg := d.Config()
 	if cfg.Listen != "" {
 		ln, err := net.Listen("tcp", cfg.Listen)
 		if err != nil {
 			return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 		}
 		d.addr = ln.Addr()
-		srv = opts.HTTP.server(d.Handler())
+		d.srv = d.opts.HTTP.server(d.Handler())
 		go func() {
-			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				log.Error("http server stopped", zap.Error(err))
+			if err := d.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				d.log.Error("http server stopped", zap.Error(err))
 			}
 		}()
-		log.Info("serving", zap.String("addr", ln.Addr().String()))
+		d.log.Info("serving", zap.String("addr", ln.Addr().String()))
 	}
 	d.sched.Start()
-	log.Info("syncd started", zap.Int("tenants", countEnabled(cfg)), zap.String("database", store.Dialect()))
-	if opts.Ready != nil {
-		opts.Ready <- d
+	d.log.Info("syncd started", zap.Int("tenants", countEnabled(cfg)), zap.String("database", d.store.Dialect()))
+	if d.opts.Test.Ready != nil {
+		d.opts.Test.Ready <- d
 	}
-
-	watch := opts.WatchInterval
-	if watch == 0 {
-		watch = 5 * time.Second
-	}
-	var tick <-chan time.Time
-	if watch > 0 {
-		t := time.NewTicker(watch)
-		defer t.Stop()
-		tick = t.C
-	}
-	for done := false; !done; {
-		select {
-		case <-ctx.Done():
-			done = true
-		case <-opts.Reload:
-			d.reload("signal")
-		case <-tick:
-			if sum, err := fileSum(opts.ConfigPath); err == nil && sum != d.currentSum() {
-				d.reload("file changed")
-			}
-		}
-	}
-
-	log.Info("stopping: no new runs; cancelling runs in progress")
-	d.stopping.Store(true)
-	stopCtx, cancelStop := context.WithTimeout(context.Background(), cfg.Limits.ShutdownTimeout)
-	defer cancelStop()
-	stopErr := d.sched.Stop()
-	// Outcomes the database refused get what is left of the shutdown timeout.
-	if n := runner.Pending(); n > 0 {
-		log.Warn("waiting for run outcomes the database has not accepted yet", zap.Int("pending", n))
-	}
-	runner.Stop(stopCtx)
-	if srv != nil {
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		_ = srv.Shutdown(sctx)
-		cancel()
-	}
-	if stopErr != nil {
-		log.Warn("stopped with runs still in progress", zap.Error(stopErr))
-		return stopErr
-	}
-	log.Info("stopped")
 	return nil
 }
 
-func (d *Daemon) currentSum() string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.fileSum
-}
-
-// reload validates the file and, if it is valid, applies it; otherwise logs every problem and
-// keeps the running config.
-func (d *Daemon) reload(why string) {
-	sum, _ := fileSum(d.opts.ConfigPath)
-	d.mu.Lock()
-	d.fileSum = sum
-	d.mu.Unlock()
-	cfg, err := d.opts.load(d.opts.ConfigPath)
-	if err != nil {
-		var ve *tenants.ValidationError
-		if errors.As(err, &ve) {
-			for _, p := range ve.Problems {
-				d.log.Error("config reload rejected: problem", zap.String("tenant", p.Tenant), zap.String("field", p.Field),
-					zap.Int("line", p.Line), zap.String("problem", p.Message))
+// loop reloads the config on every Options.Reload and whenever the file's content changes,
+// until ctx ends.
+func (d *Daemon) loop(ctx context.Context) {
+	var tick <-chan time.Time
+	if every := cmp.Or(d.opts.WatchInterval, 5*time.Second); every > 0 {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-d.opts.Reload:
+			d.config.reload("signal")
+		case <-tick:
+			if d.config.fileChanged() {
+				d.config.reload("file changed")
 			}
 		}
-		d.log.Error("config reload rejected; keeping the running config", zap.String("trigger", why), zap.Error(err))
-		d.metrics.Reload(false)
-		return
 	}
-	d.mu.Lock()
-	old := d.cfg
-	d.mu.Unlock()
-	if old.Database.DSN.Reveal() != cfg.Database.DSN.Reveal() || old.Listen != cfg.Listen {
-		d.log.Warn("database and listen settings change only on restart; applying tenant changes only")
+}
+
+// stop ends scheduling, cancels the runs in progress and waits, within the shutdown timeout, for
+// them and for outcomes the database has not accepted yet; then it closes the HTTP server.
+// /readyz answers 503 from the start.
+func (d *Daemon) stop() error {
+	d.log.Info("stopping: no new runs; cancelling runs in progress")
+	d.stopping.Store(true)
+	ctx, cancel := context.WithTimeout(context.Background(), d.shutdownTimeout)
+	defer cancel()
+	stopErr := d.sched.Stop()
+	// Outcomes the database refused get what is left of the shutdown timeout.
+	if n := d.runner.Pending(); n > 0 {
+		d.log.Warn("waiting for run outcomes the database has not accepted yet", zap.Int("pending", n))
 	}
-	if err := d.sched.Apply(cfg); err != nil {
-		d.log.Error("config reload partly applied", zap.Error(err))
+	d.runner.Stop(ctx)
+	if d.srv != nil {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = d.srv.Shutdown(sctx)
+		cancel()
 	}
-	for i := range cfg.Tenants {
-		d.runner.ApplyLimits(&cfg.Tenants[i])
+	if stopErr != nil {
+		d.log.Warn("stopped with runs still in progress", zap.Error(stopErr))
+		return stopErr
 	}
-	for _, t := range old.Tenants {
-		if cfg.Tenant(t.ID) == nil {
-			d.runner.ForgetTenant(t.ID)
-			d.metrics.ForgetTenant(t.ID)
-		}
+	d.log.Info("stopped")
+	return nil
+}
+
+// onClose registers f to be run by close.
+func (d *Daemon) onClose(f func()) { d.closers = append(d.closers, f) }
+
+// close releases what open acquired, the last one first: the locks before the mirror.
+func (d *Daemon) close() {
+	for i := len(d.closers) - 1; i >= 0; i-- {
+		d.closers[i]()
 	}
-	d.mu.Lock()
-	d.cfg = cfg
-	d.mu.Unlock()
-	d.metrics.Reload(true)
-	d.metrics.SetTenants(countEnabled(cfg))
-	d.log.Info("config reloaded", zap.String("trigger", why), zap.Int("tenants", countEnabled(cfg)))
-	for _, w := range cfg.Warnings {
-		d.log.Warn("config warning", zap.String("tenant", w.Tenant), zap.String("field", w.Field),
-			zap.Int("line", w.Line), zap.String("warning", w.Message))
-	}
+	d.closers = nil
 }
 
 // Config returns the running config.
-func (d *Daemon) Config() *tenants.Config {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.cfg
-}
+func (d *Daemon) Config() *tenants.Config { return d.config.current() }
 
 // Addr is the HTTP listen address (nil when not serving).
 func (d *Daemon) Addr() net.Addr { return d.addr }
@@ -362,23 +395,4 @@ func processName() string {
 		h = "unknown"
 	}
 	return fmt.Sprintf("%s/%d", h, os.Getpid())
-}
-
-func countEnabled(c *tenants.Config) int {
-	n := 0
-	for i := range c.Tenants {
-		if c.Tenants[i].IsEnabled() {
-			n++
-		}
-	}
-	return n
-}
-
-func fileSum(path string) (string, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "", err
-	}
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:]), nil
 }

@@ -17,7 +17,6 @@ import (
 	"github.com/syncd-dev/syncd/internal/daemon"
 	"github.com/syncd-dev/syncd/internal/models"
 	"github.com/syncd-dev/syncd/internal/rentenginefake"
-	"github.com/syncd-dev/syncd/internal/tenants"
 )
 
 // token is what the fake RentEngine accepts; configs name it through $RE_TOKEN.
@@ -147,10 +146,8 @@ type running struct {
 // returns once it serves. The run must end without error.
 func startDaemon(t testing.TB, opts daemon.Options) *running {
 	t.Helper()
-	if opts.Load == nil {
-		opts.Load = func(path string) (*tenants.Config, error) {
-			return tenants.Load(path, tenants.LoadOptions{LookupEnv: lookupEnv})
-		}
+	if opts.LookupEnv == nil {
+		opts.LookupEnv = lookupEnv
 	}
 	if opts.Retry == (upstream.RetryPolicy{}) {
 		opts.Retry = fastRetry
@@ -159,7 +156,7 @@ func startDaemon(t testing.TB, opts daemon.Options) *running {
 		opts.Log = zap.NewNop()
 	}
 	ready := make(chan *daemon.Daemon, 1)
-	opts.Ready = ready
+	opts.Test.Ready = ready
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &running{cancel: cancel, done: make(chan error, 1)}
 	go func() { r.done <- daemon.Run(ctx, opts) }()

@@ -9,7 +9,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.uber.org/zap"
 
-	"github.com/syncd-dev/syncd/internal/tenants"
 	"github.com/syncd-dev/syncd/internal/webhook"
 )
 
@@ -20,7 +19,7 @@ func (d *Daemon) Handler() http.Handler {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(d.metrics.Registry, promhttp.HandlerOpts{}))
 	mux.Handle(webhook.Path, webhook.New(webhook.Config{
 		Store:       d.store,
-		Tenant:      func(id string) *tenants.Tenant { return d.Config().Tenant(id) },
+		Tenant:      d.webhookTenants.tenant,
 		Observe:     d.metrics.Webhook,
 		Quarantined: func(tenant, table string) { d.metrics.Quarantined(tenant, table, 1) },
 	}, d.log))

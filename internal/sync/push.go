@@ -98,7 +98,7 @@ func (r *Runner) push(ctx context.Context, rc *runContext, t *tenants.Tenant) er
 	defer func() { rc.retries += fc.Retries() + rec.Retries() }()
 	res, err := push.Execute(ctx, push.Env{
 		Store: rc.store, Tenant: t.ID, RunID: rc.runID, Log: rc.log, Now: rc.now,
-		Scores: fc, Renewals: fc, Assign: rec, Hooks: r.cfg.PushHooks,
+		Scores: fc, Renewals: fc, Assign: rec, Hooks: r.cfg.Test.PushHooks,
 		Observe: func(kind, outcome string) {
 			if r.cfg.Pushes != nil {
 				r.cfg.Pushes.Push(t.ID, kind, outcome)

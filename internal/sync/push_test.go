@@ -101,7 +101,7 @@ func newPushFixture(t *testing.T, store *models.Store, hooks *push.Hooks) *pushF
 		Push:   &tenants.Push{},
 		Agents: map[string]string{"agent.one@acme.example": userOne, "AGENT.TWO@acme.example": userTwo},
 	}
-	f.runner = syncer.NewRunner(syncer.Config{Store: store, Retry: fastRetry, PushHooks: hooks},
+	f.runner = syncer.NewRunner(syncer.Config{Store: store, Retry: fastRetry, Test: syncer.TestConfig{PushHooks: hooks}},
 		zaptest.NewLogger(t, zaptest.Level(zap.ErrorLevel)))
 	return f
 }

@@ -59,13 +59,21 @@ type Config struct {
 	Host string
 	// Pushes is told the outcome of every push (the metrics package implements it).
 	Pushes PushObserver
-	// PushHooks stop pushes at chosen points (tests only).
-	PushHooks *push.Hooks
 	// OutcomeRetry paces retries of recording an outcome the database refused (zero = defaults;
 	// see OutcomeRetry).
 	OutcomeRetry OutcomeRetry
 	// Quarantine is told of every record quarantined in bad_records (nil = none).
 	Quarantine QuarantineObserver
+
+	// Test holds what only tests set; production leaves it zero.
+	Test TestConfig
+}
+
+// TestConfig groups the Runner's test-only hooks, kept apart from its configuration as River
+// keeps its TestConfig.
+type TestConfig struct {
+	// PushHooks stop pushes at chosen points (nil = none).
+	PushHooks *push.Hooks
 }
 
 // PushObserver counts push outcomes.

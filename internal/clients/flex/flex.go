@@ -25,7 +25,8 @@ func isNull(b []byte) bool {
 	return len(b) == 0 || bytes.Equal(b, []byte("null"))
 }
 
-// unquote returns the content of a JSON string, or the raw token for numbers and booleans.
+// scalarText returns the content of a JSON string, trimmed of surrounding space, or the raw token
+// for numbers and booleans; an object or an array is an error.
 func scalarText(b []byte) (string, error) {
 	b = bytes.TrimSpace(b)
 	if len(b) > 0 && b[0] == '"' {

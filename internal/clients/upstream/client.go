@@ -133,7 +133,7 @@ type Client struct {
 	retries atomic.Int64
 }
 
-// DefaultHTTPClient is shared by clients that are not given one; no client-level timeout because
+// defaultHTTP is shared by clients that are not given one; no client-level timeout because
 // attempts carry their own.
 var defaultHTTP = &http.Client{Transport: &http.Transport{
 	Proxy:               http.ProxyFromEnvironment,
