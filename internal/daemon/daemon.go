@@ -161,11 +161,11 @@ func Run(ctx context.Context, opts Options) error {
 
 	host := processName()
 	m := metrics.New()
-	if db, err := store.SQLDB(); err == nil {
-		m.RegisterDB("mirror", db)
+	if pool, err := store.PoolCollector("mirror"); err == nil {
+		m.RegisterDB(pool)
 	}
 	if locker != nil {
-		m.RegisterDB("locks", locker.db)
+		m.RegisterDB(locker.PoolCollector("locks"))
 	}
 	if last, err := store.LastSuccesses(ctx); err != nil {
 		log.Warn("could not read last successes from sync_runs; the gauge starts empty", zap.Error(err))
