@@ -158,22 +158,16 @@ func summary(ctx context.Context, path string) int {
 	fmt.Printf("\n== what landed in %s\n", path)
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "table\tlive rows\ttombstoned\t")
-	var tables []string
-	if err := store.DB().Raw(`SELECT name FROM sqlite_master WHERE type = 'table'
-		AND name NOT LIKE 'sqlite_%' AND name <> 'goose_db_version' ORDER BY name`).Scan(&tables).Error; err != nil {
+	counts, err := store.TableCounts(ctx)
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		return 1
 	}
-	for _, t := range tables {
-		var live, dead int64
-		hasTomb := store.DB().Migrator().HasColumn(t, "deleted_at")
-		if hasTomb {
-			store.DB().Table(t).Where("deleted_at IS NULL").Count(&live)
-			store.DB().Table(t).Where("deleted_at IS NOT NULL").Count(&dead)
-			fmt.Fprintf(tw, "%s\t%d\t%d\t\n", t, live, dead)
+	for _, c := range counts {
+		if c.HasTombstones {
+			fmt.Fprintf(tw, "%s\t%d\t%d\t\n", c.Table, c.Live, c.Tombstoned)
 		} else {
-			store.DB().Table(t).Count(&live)
-			fmt.Fprintf(tw, "%s\t%d\t-\t\n", t, live)
+			fmt.Fprintf(tw, "%s\t%d\t-\t\n", c.Table, c.Live)
 		}
 	}
 	tw.Flush()
@@ -199,26 +193,14 @@ func runQuery(ctx context.Context, path, q string) int {
 		return 1
 	}
 	defer store.Close()
-	rows, err := store.DB().WithContext(ctx).Raw(q).Rows()
+	cols, rows, err := store.AdHocQuery(ctx, q)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		return 1
 	}
-	defer rows.Close()
-	cols, _ := rows.Columns()
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, strings.Join(cols, "\t"))
-	vals := make([]any, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	n := 0
-	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
-			fmt.Fprintln(os.Stderr, "demo:", err)
-			return 1
-		}
+	for _, vals := range rows {
 		cells := make([]string, len(vals))
 		for i, v := range vals {
 			switch x := v.(type) {
@@ -234,14 +216,9 @@ func runQuery(ctx context.Context, path, q string) int {
 			}
 		}
 		fmt.Fprintln(tw, strings.Join(cells, "\t"))
-		n++
 	}
 	tw.Flush()
-	fmt.Printf("(%d rows)\n", n)
-	if err := rows.Err(); err != nil {
-		fmt.Fprintln(os.Stderr, "demo:", err)
-		return 1
-	}
+	fmt.Printf("(%d rows)\n", len(rows))
 	return 0
 }
 

@@ -149,7 +149,8 @@ func (h *harness) postgresVersion(ctx context.Context) (string, error) {
 }
 
 // mirrorTables are the tables whose write counters define write amplification.
-var mirrorTables = []string{"rentengine_units", "rentengine_prospects", "rentengine_leasing_events"}
+var mirrorTables = []string{models.RentEngineUnit{}.TableName(), models.RentEngineProspect{}.TableName(),
+	models.RentEngineLeasingEvent{}.TableName()}
 
 // tupleWrites returns n_tup_ins + n_tup_upd summed over the mirror tables of the database at
 // dsn, once the statistics have settled.

@@ -171,7 +171,7 @@ func (h *harness) push(ctx context.Context) (*PushResult, error) {
 		if t.Agents == nil {
 			// Map every Funnel agent to a RentEngine user, as a tenant's agents: table would.
 			var agents []string
-			if err := store.DB().WithContext(ctx).Table("funnel_prospects").Distinct("agent_email").
+			if err := models.DBForTest(store).WithContext(ctx).Table(models.FunnelProspect{}.TableName()).Distinct("agent_email").
 				Where("tenant_id = ? AND agent_email IS NOT NULL", t.ID).Order("agent_email").
 				Pluck("agent_email", &agents).Error; err != nil {
 				return err
@@ -256,7 +256,7 @@ func userUUID(agent string) string {
 //   - assignment: a Funnel client linked to exactly one RentEngine prospect gets another agent.
 func changeUpstream(ctx context.Context, store *models.Store, t *tenants.Tenant, re *rentenginefake.Server, fu *funnelfake.Server, n int) (map[string]int, error) {
 	made := map[string]int{}
-	db := store.DB().WithContext(ctx)
+	db := models.DBForTest(store).WithContext(ctx)
 
 	var scored []int64
 	if err := db.Raw(`SELECT CAST(substr(target_key, ?) AS bigint) FROM push_ledger WHERE tenant_id = ? AND kind = ? AND state = ?

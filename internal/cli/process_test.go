@@ -191,7 +191,7 @@ func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool)
 func allRuns(t testing.TB, s *models.Store) []models.SyncRun {
 	t.Helper()
 	var out []models.SyncRun
-	if err := s.DB().Order("started_at").Find(&out).Error; err != nil {
+	if err := dbtest.DB(s).Order("started_at").Find(&out).Error; err != nil {
 		t.Fatalf("read sync_runs: %v", err)
 	}
 	return out
@@ -327,7 +327,7 @@ func TestReplicasRunEachTickOnce(t *testing.T) {
 	}
 	// Every run claimed its tick first, and every claim ran.
 	var claims int64
-	if err := store.DB().Table("schedule_claims").Count(&claims).Error; err != nil {
+	if err := dbtest.DB(store).Table("schedule_claims").Count(&claims).Error; err != nil {
 		t.Fatal(err)
 	}
 	if claims != int64(len(runs)) {

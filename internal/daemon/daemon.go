@@ -253,11 +253,11 @@ func (d *Daemon) startFailed(ctx context.Context, err error) error {
 // the latest runs seeded from sync_runs, so a restart does not empty them.
 func (d *Daemon) newMetrics(ctx context.Context) *metrics.Metrics {
 	m := metrics.New()
-	if db, err := d.store.SQLDB(); err == nil {
-		m.RegisterDB("mirror", db)
+	if pool, err := d.store.PoolCollector("mirror"); err == nil {
+		m.RegisterDB(pool)
 	}
 	if d.locker != nil {
-		m.RegisterDB("locks", d.locker.db)
+		m.RegisterDB(d.locker.PoolCollector("locks"))
 	}
 	if last, err := d.store.LastSuccesses(ctx); err != nil {
 		d.log.Warn("could not read last successes from sync_runs; the gauge starts empty", zap.Error(err))

@@ -15,6 +15,7 @@ import (
 
 	"github.com/syncd-dev/syncd/internal/clients/upstream"
 	"github.com/syncd-dev/syncd/internal/daemon"
+	"github.com/syncd-dev/syncd/internal/dbtest"
 	"github.com/syncd-dev/syncd/internal/models"
 	"github.com/syncd-dev/syncd/internal/rentenginefake"
 )
@@ -208,7 +209,7 @@ func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool)
 func runs(t testing.TB, s *models.Store, tenant string) []models.SyncRun {
 	t.Helper()
 	var out []models.SyncRun
-	q := s.DB().Order("id")
+	q := dbtest.DB(s).Order("id")
 	if tenant != "" {
 		q = q.Where("tenant_id = ?", tenant)
 	}

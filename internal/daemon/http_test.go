@@ -60,7 +60,7 @@ func TestHealthAndReadiness(t *testing.T) {
 		{"ready", nil, http.StatusOK, "ready\n", ""},
 		{"schema behind the binary", func(t *testing.T, dsn, _ string) {
 			s := dbtest.Open(t, dsn)
-			if err := s.DB().Exec("DELETE FROM goose_db_version WHERE version_id = (SELECT MAX(version_id) FROM goose_db_version)").Error; err != nil {
+			if err := dbtest.DB(s).Exec("DELETE FROM goose_db_version WHERE version_id = (SELECT MAX(version_id) FROM goose_db_version)").Error; err != nil {
 				t.Fatal(err)
 			}
 		}, http.StatusServiceUnavailable, "not ready: schema not current\n", "this binary needs"},

@@ -3,8 +3,6 @@ package daemon
 import (
 	"cmp"
 	"context"
-	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -12,9 +10,10 @@ import (
 	"syscall"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver for the lock connections
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
+	"github.com/syncd-dev/syncd/internal/models"
 	"github.com/syncd-dev/syncd/internal/scheduler"
 )
 
@@ -28,7 +27,7 @@ import (
 // cancelled, so an overlap with another replica's run lasts at most about CheckInterval instead
 // of the rest of the run.
 type Locker struct {
-	db       *sql.DB
+	pool     *models.LockPool
 	log      *zap.Logger
 	interval time.Duration
 }
@@ -45,18 +44,14 @@ var _ scheduler.Locker = (*Locker)(nil)
 
 // NewLocker opens the lock pool.
 func NewLocker(ctx context.Context, cfg LockerConfig, log *zap.Logger) (*Locker, error) {
-	db, err := sql.Open("pgx", cfg.DSN)
+	pool, err := models.OpenLockPool(ctx, cfg.DSN)
 	if err != nil {
-		return nil, fmt.Errorf("open lock connection pool: %w", err)
-	}
-	if err := db.PingContext(ctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("connect lock connection pool: %w", err)
+		return nil, err
 	}
 	if log == nil {
 		log = zap.NewNop()
 	}
-	return &Locker{db: db, log: log, interval: cmp.Or(cfg.CheckInterval, 10*time.Second)}, nil
+	return &Locker{pool: pool, log: log, interval: cmp.Or(cfg.CheckInterval, 10*time.Second)}, nil
 }
 
 // LockKey is the advisory lock key of a tenant's job.
@@ -71,18 +66,11 @@ var errLockLost = errors.New("cross-replica lock lost: its database connection f
 
 // TryLock implements scheduler.Locker.
 func (l *Locker) TryLock(ctx context.Context, tenant, job string) (context.Context, func(), error) {
-	conn, err := l.db.Conn(ctx)
+	lock, err := l.pool.TryLock(ctx, LockKey(tenant, job))
 	if err != nil {
-		return nil, nil, fmt.Errorf("lock %s/%s: get connection: %w", tenant, job, err)
-	}
-	key := LockKey(tenant, job)
-	var ok bool
-	if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock($1)", key).Scan(&ok); err != nil {
-		conn.Close()
 		return nil, nil, fmt.Errorf("lock %s/%s: %w", tenant, job, err)
 	}
-	if !ok {
-		conn.Close()
+	if lock == nil {
 		return nil, nil, nil
 	}
 	log := l.log.With(zap.String("tenant", tenant), zap.String("job", job))
@@ -100,7 +88,7 @@ func (l *Locker) TryLock(ctx context.Context, tenant, job string) (context.Conte
 				return
 			case <-t.C:
 				pctx, pcancel := context.WithTimeout(held, l.interval)
-				err := conn.PingContext(pctx)
+				err := lock.Ping(pctx)
 				pcancel()
 				if err != nil && held.Err() == nil {
 					log.Error("lost the cross-replica lock; cancelling the run", zap.Error(err))
@@ -116,18 +104,20 @@ func (l *Locker) TryLock(ctx context.Context, tenant, job string) (context.Conte
 		// The run's context may be cancelled by now; the unlock must still go through.
 		uctx, ucancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer ucancel()
-		if _, err := conn.ExecContext(uctx, "SELECT pg_advisory_unlock($1)", key); err != nil {
+		if err := lock.Release(uctx); err != nil {
 			log.Warn("advisory unlock failed; closing the connection releases it", zap.Error(err))
-			_ = conn.Raw(func(any) error { return driver.ErrBadConn }) // discard: never reuse a connection holding a lock
 		}
-		conn.Close()
 		cancel(nil)
 	}
 	return held, release, nil
 }
 
 // Close closes the pool (releasing any lock still held).
-func (l *Locker) Close() error { return l.db.Close() }
+func (l *Locker) Close() error { return l.pool.Close() }
+
+// PoolCollector returns the lock pool's statistics (go_sql_*{db_name=name}) for /metrics; its
+// open connections are the locks held.
+func (l *Locker) PoolCollector(name string) prometheus.Collector { return l.pool.PoolCollector(name) }
 
 // lockSQLiteFile takes an exclusive lock on PATH.lock: SQLite mode is single-process, and a second
 // daemon on the same file would only fight the first for the write lock.

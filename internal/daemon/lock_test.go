@@ -154,7 +154,7 @@ func TestClaimer(t *testing.T) {
 		// Claims older than a day are pruned by the job's next claim.
 		var n int64
 		count := func() int64 {
-			if err := store.DB().Table("schedule_claims").Where("tenant_id = ? AND job = ?", "acme", "rentengine").Count(&n).Error; err != nil {
+			if err := dbtest.DB(store).Table("schedule_claims").Where("tenant_id = ? AND job = ?", "acme", "rentengine").Count(&n).Error; err != nil {
 				t.Fatal(err)
 			}
 			return n

@@ -1,6 +1,7 @@
 // Package dbtest gives each test its own migrated database: a fresh Postgres database (created
 // and dropped around the test, so `go test ./...` packages running in parallel never collide)
-// or a fresh SQLite file. Postgres being unreachable fails the test; it never skips.
+// or a fresh SQLite file. Postgres being unreachable fails the test; it never skips. DB gives
+// tests the store's GORM handle, which production code has no access to.
 package dbtest
 
 import (
@@ -18,6 +19,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx" for the admin connection
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
+	"gorm.io/gorm"
 
 	"github.com/syncd-dev/syncd/internal/models"
 )
@@ -117,11 +119,15 @@ func Dialects(t *testing.T, fn func(t *testing.T, s *models.Store)) {
 	}
 }
 
+// DB returns the store's GORM handle, for tests that set up or assert on tables directly (tests
+// may use SQL; production code reads and writes through the store's named methods only).
+func DB(s *models.Store) *gorm.DB { return models.DBForTest(s) }
+
 // CountRows returns the number of rows in a table for a tenant (deleted included).
 func CountRows(t testing.TB, s *models.Store, table, tenant string) int64 {
 	t.Helper()
 	var n int64
-	if err := s.DB().Table(table).Where("tenant_id = ?", tenant).Count(&n).Error; err != nil {
+	if err := DB(s).Table(table).Where("tenant_id = ?", tenant).Count(&n).Error; err != nil {
 		t.Fatalf("count %s: %v", table, err)
 	}
 	return n

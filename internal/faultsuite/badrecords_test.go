@@ -77,19 +77,19 @@ func TestBadRecords(t *testing.T) {
 					t.Errorf("bad_records = %d, want %d", run.BadRecords, tc.bad)
 				}
 				var status string
-				must(t, store.DB().Table("rentengine_units").Select("status").Where("tenant_id = ? AND id = ?", tenant, units[5]).Row().Scan(&status))
+				must(t, dbtest.DB(store).Table("rentengine_units").Select("status").Where("tenant_id = ? AND id = ?", tenant, units[5]).Row().Scan(&status))
 				if status != "Withdrawn" {
 					t.Errorf("the good record on the same page did not land: status %q", status)
 				}
 				for _, id := range kept {
 					var deleted *time.Time
-					must(t, store.DB().Table("rentengine_units").Select("deleted_at").Where("tenant_id = ? AND id = ?", tenant, id).Row().Scan(&deleted))
+					must(t, dbtest.DB(store).Table("rentengine_units").Select("deleted_at").Where("tenant_id = ? AND id = ?", tenant, id).Row().Scan(&deleted))
 					if deleted != nil {
 						t.Errorf("unit %d: a bad record tombstoned its stored row", id)
 					}
 				}
 				var deleted *time.Time
-				must(t, store.DB().Table("rentengine_units").Select("deleted_at").Where("tenant_id = ? AND id = ?", tenant, units[7]).Row().Scan(&deleted))
+				must(t, dbtest.DB(store).Table("rentengine_units").Select("deleted_at").Where("tenant_id = ? AND id = ?", tenant, units[7]).Row().Scan(&deleted))
 				if (deleted != nil) != tc.tombstoneAllow {
 					t.Errorf("deleted unit tombstoned = %v, want %v", deleted != nil, tc.tombstoneAllow)
 				}

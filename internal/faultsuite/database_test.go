@@ -80,7 +80,7 @@ func TestDatabaseConnectionsKilledMidRun(t *testing.T) {
 		t.Fatalf("the run was not recorded: %v", err)
 	}
 	var stored models.SyncRun
-	must(t, store.DB().Where("run_id = ?", run.RunID).First(&stored).Error)
+	must(t, dbtest.DB(store).Where("run_id = ?", run.RunID).First(&stored).Error)
 	if stored.Status == models.RunRunning {
 		t.Errorf("run left as running after losing its connections (err %v)", err)
 	}
@@ -145,7 +145,7 @@ tenants:
 	_ = cmd.Wait()
 
 	var units int64
-	must(t, store.DB().Table("rentengine_units").Where("tenant_id = ?", "killed").Count(&units).Error)
+	must(t, dbtest.DB(store).Table("rentengine_units").Where("tenant_id = ?", "killed").Count(&units).Error)
 	if units == 0 {
 		t.Fatal("nothing was stored before the kill: the kill came too early to test anything")
 	}
@@ -162,7 +162,7 @@ tenants:
 	}
 	assertNoDuplicates(t, store)
 	var statuses []string
-	must(t, store.DB().Table("sync_runs").Where("tenant_id = ?", "killed").Order("id").Pluck("status", &statuses).Error)
+	must(t, dbtest.DB(store).Table("sync_runs").Where("tenant_id = ?", "killed").Order("id").Pluck("status", &statuses).Error)
 	if fmt.Sprint(statuses) != "[abandoned succeeded]" {
 		t.Errorf("run statuses = %v, want [abandoned succeeded]", statuses)
 	}

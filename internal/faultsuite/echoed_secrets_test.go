@@ -53,7 +53,7 @@ func tableTexts(t *testing.T, store *models.Store) map[string]string {
 		q = "SELECT name FROM sqlite_master WHERE type = 'table'"
 	}
 	var tables []string
-	if err := store.DB().Raw(q).Scan(&tables).Error; err != nil {
+	if err := dbtest.DB(store).Raw(q).Scan(&tables).Error; err != nil {
 		t.Fatal(err)
 	}
 	if len(tables) < 10 {
@@ -61,7 +61,7 @@ func tableTexts(t *testing.T, store *models.Store) map[string]string {
 	}
 	out := map[string]string{}
 	for _, table := range tables {
-		rows, err := store.DB().Raw(`SELECT * FROM "` + table + `"`).Rows()
+		rows, err := dbtest.DB(store).Raw(`SELECT * FROM "` + table + `"`).Rows()
 		if err != nil {
 			t.Fatalf("read %s: %v", table, err)
 		}

@@ -274,7 +274,7 @@ func wrongTombstones(t *testing.T, store *models.Store, tenant string, re *rente
 func liveRows(t *testing.T, store *models.Store, table, tenant string) int64 {
 	t.Helper()
 	var n int64
-	must(t, store.DB().Table(table).Where("tenant_id = ? AND deleted_at IS NULL", tenant).Count(&n).Error)
+	must(t, dbtest.DB(store).Table(table).Where("tenant_id = ? AND deleted_at IS NULL", tenant).Count(&n).Error)
 	return n
 }
 
@@ -298,7 +298,7 @@ func assertNoDuplicates(t *testing.T, store *models.Store) {
 	for _, table := range []string{"rentengine_units", "rentengine_prospects", "rentengine_leasing_events",
 		"funnel_communities", "funnel_prospects", "funnel_renewals", "funnel_appointments"} {
 		var rows, distinct int64
-		if err := store.DB().Raw("SELECT count(*), count(DISTINCT (tenant_id, id)) FROM "+table).Row().Scan(&rows, &distinct); err != nil {
+		if err := dbtest.DB(store).Raw("SELECT count(*), count(DISTINCT (tenant_id, id)) FROM "+table).Row().Scan(&rows, &distinct); err != nil {
 			t.Fatal(err)
 		}
 		if rows != distinct {

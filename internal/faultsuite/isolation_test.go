@@ -83,7 +83,7 @@ func TestOneTenantsFailureNeverStallsAnother(t *testing.T) {
 			}
 		}
 		var runs []models.SyncRun
-		if err := store.DB().Where("tenant_id = ?", id).Find(&runs).Error; err != nil {
+		if err := dbtest.DB(store).Where("tenant_id = ?", id).Find(&runs).Error; err != nil {
 			t.Fatal(err)
 		}
 		for _, r := range runs {
@@ -96,7 +96,7 @@ func TestOneTenantsFailureNeverStallsAnother(t *testing.T) {
 		t.Error("the slow tenant's hanging run should make its later ticks skip")
 	}
 	var failed int64
-	if err := store.DB().Model(&models.SyncRun{}).Where("tenant_id = ? AND status = ?", "rejected", models.RunFailed).Count(&failed).Error; err != nil {
+	if err := dbtest.DB(store).Model(&models.SyncRun{}).Where("tenant_id = ? AND status = ?", "rejected", models.RunFailed).Count(&failed).Error; err != nil {
 		t.Fatal(err)
 	}
 	if failed == 0 {

@@ -102,7 +102,7 @@ func TestOutcomeSurvivesDatabaseOutage(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	var stored models.SyncRun
-	must(t, store.DB().Where("run_id = ?", run.RunID).First(&stored).Error)
+	must(t, dbtest.DB(store).Where("run_id = ?", run.RunID).First(&stored).Error)
 	if stored.Status != models.RunFailed || stored.FinishedAt == nil || stored.Error == nil || *stored.Error != *run.Error {
 		t.Errorf("stored outcome: status %s finished %v error %v; want the run's own (failed: %s)",
 			stored.Status, stored.FinishedAt, stored.Error, *run.Error)
@@ -112,7 +112,7 @@ func TestOutcomeSurvivesDatabaseOutage(t *testing.T) {
 		t.Fatalf("the run after the outage: %v", err)
 	}
 	var statuses []string
-	must(t, store.DB().Table("sync_runs").Where("tenant_id = ?", "outage").Order("id").Pluck("status", &statuses).Error)
+	must(t, dbtest.DB(store).Table("sync_runs").Where("tenant_id = ?", "outage").Order("id").Pluck("status", &statuses).Error)
 	if fmt.Sprint(statuses) != "[succeeded failed succeeded]" {
 		t.Errorf("run statuses = %v, want [succeeded failed succeeded]", statuses)
 	}

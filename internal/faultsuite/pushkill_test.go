@@ -111,7 +111,7 @@ tenants:
 			_ = first.Wait()
 
 			var planned int64
-			must(t, store.DB().Model(&models.PushLedger{}).Where("kind = ? AND state = ?", tc.kind, models.PushPlanned).Count(&planned).Error)
+			must(t, dbtest.DB(store).Model(&models.PushLedger{}).Where("kind = ? AND state = ?", tc.kind, models.PushPlanned).Count(&planned).Error)
 			if planned != 1 {
 				t.Fatalf("after the kill, %d %s intents are open in the ledger, want 1", planned, tc.kind)
 			}
@@ -146,7 +146,7 @@ tenants:
 				}
 			}
 			var pushed int64
-			must(t, store.DB().Model(&models.PushLedger{}).Where("state = ?", models.PushPushed).Count(&pushed).Error)
+			must(t, dbtest.DB(store).Model(&models.PushLedger{}).Where("state = ?", models.PushPushed).Count(&pushed).Error)
 			if pushed != 6 {
 				t.Errorf("%d ledger rows pushed, want 6 (2 scores, 2 assignments, 2 renewal cards)", pushed)
 			}

@@ -2,25 +2,32 @@ package identity
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"hash/fnv"
 	"slices"
 	"time"
-
-	"gorm.io/gorm"
 
 	"github.com/syncd-dev/syncd/internal/clients/funnel"
 	"github.com/syncd-dev/syncd/internal/models"
 )
 
-// Store is what link computation needs of the mirror; *models.Store implements it.
+// Store is what link computation needs of the mirror; *models.Store implements it. The store
+// reads the rows and writes the links; the matching happens here.
 type Store interface {
-	DB() *gorm.DB
-	Dialect() string
+	ReplaceIdentityLinks(ctx context.Context, tenant string, now time.Time,
+		match func(models.LinkSource) ([]models.IdentityLink, error)) (models.LinkWrites, error)
+	LinkSource(ctx context.Context, tenant string) models.LinkSource
 }
 
-var _ Store = (*models.Store)(nil)
+// LinkReader reads the stored links; *models.Store implements it.
+type LinkReader interface {
+	UsableIdentityLinks(ctx context.Context, tenant string) ([]models.IdentityLink, error)
+	UsableIdentityLink(ctx context.Context, tenant string, prospectID int64) (models.IdentityLink, bool, error)
+}
+
+var (
+	_ Store      = (*models.Store)(nil)
+	_ LinkReader = (*models.Store)(nil)
+)
 
 // Stats are one recomputation's figures, recorded in the run's details under "links".
 type Stats struct {
@@ -45,55 +52,34 @@ var excludedStatuses = []string{funnel.StatusClientMerged, funnel.StatusClientDe
 // funnel_prospects and brings identity_links to exactly that set, writing only the difference: a
 // link whose matched_on and status are unchanged is not rewritten (its computed_at stays). It
 // runs in one transaction; on Postgres a transaction-scoped advisory lock per tenant serialises
-// the recomputations of concurrent jobs (the rentengine and funnel jobs both call it).
+// the recomputations of concurrent jobs (the rentengine and funnel jobs both call it). See
+// models.Store.ReplaceIdentityLinks.
 //
 // Funnel clients are matched on every person's e-mail and phones, not only the primary's;
 // RentEngine prospects on their one e-mail and phone.
 func Recompute(ctx context.Context, st Store, tenant string, now time.Time) (Stats, error) {
 	var stats Stats
-	err := st.DB().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	w, err := st.ReplaceIdentityLinks(ctx, tenant, now, func(src models.LinkSource) ([]models.IdentityLink, error) {
 		stats = Stats{}
-		if st.Dialect() == models.Postgres {
-			if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", lockKey(tenant)).Error; err != nil {
-				return fmt.Errorf("lock identity links of %s: %w", tenant, err)
-			}
-		}
-		idx, _, err := loadClients(tx, tenant)
+		idx, _, err := loadClients(src)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		want, err := wantedLinks(tx, tenant, idx, &stats)
-		if err != nil {
-			return err
-		}
-		have, err := storedLinks(tx, tenant)
-		if err != nil {
-			return err
-		}
-		return applyDiff(tx, tenant, want, have, now, &stats)
+		return wantedLinks(src, idx, &stats)
 	})
 	if err != nil {
 		return Stats{}, fmt.Errorf("recompute identity links of %s: %w", tenant, err)
 	}
+	stats.Inserted, stats.Updated, stats.Deleted, stats.Unchanged = w.Inserted, w.Updated, w.Deleted, w.Unchanged
 	return stats, nil
 }
-
-// lockKey is the advisory lock of a tenant's links, in the key space of the daemon's job locks
-// ("syncd\x00tenant\x00job") under a name no job has.
-func lockKey(tenant string) int64 {
-	h := fnv.New64a()
-	h.Write([]byte("syncd\x00" + tenant + "\x00identity_links"))
-	return int64(h.Sum64())
-}
-
-type pair struct{ prospect, client int64 }
 
 // LoadClients indexes the tenant's Funnel clients as links are made: live, the clients that take
 // part in matching; gone, the mirrored clients that do not because Funnel marks them merged or
 // deleted (a RentEngine prospect matching only those has lost its client). Rows tombstoned in the
 // mirror are in neither.
 func LoadClients(ctx context.Context, st Store, tenant string) (live, gone *Index, err error) {
-	live, gone, err = loadClients(st.DB().WithContext(ctx), tenant)
+	live, gone, err = loadClients(st.LinkSource(ctx, tenant))
 	if err != nil {
 		return nil, nil, fmt.Errorf("index funnel clients of %s: %w", tenant, err)
 	}
@@ -103,43 +89,28 @@ func LoadClients(ctx context.Context, st Store, tenant string) (live, gone *Inde
 // loadClients indexes the tenant's live Funnel clients, and apart from them those excluded from
 // matching by their status. A row whose raw record no longer decodes still contributes its
 // primary person's typed match keys.
-func loadClients(tx *gorm.DB, tenant string) (idx, gone *Index, err error) {
-	rows, err := tx.Table(models.FunnelProspect{}.TableName()).
-		Select("id, status, email_normalized, phone_e164, raw").
-		Where("tenant_id = ? AND deleted_at IS NULL", tenant).Order("id").Rows()
-	if err != nil {
-		return nil, nil, fmt.Errorf("read funnel clients: %w", err)
-	}
-	defer rows.Close()
+func loadClients(src models.LinkSource) (idx, gone *Index, err error) {
 	idx, gone = NewIndex(), NewIndex()
-	for rows.Next() {
-		var (
-			id            int64
-			status, email *string
-			phone         *string
-			raw           models.JSON
-		)
-		if err := rows.Scan(&id, &status, &email, &phone, &raw); err != nil {
-			return nil, nil, fmt.Errorf("read funnel clients: %w", err)
-		}
+	err = src.FunnelClients(func(c models.FunnelClientKeys) error {
 		into := idx
-		if status != nil && slices.Contains(excludedStatuses, *status) {
+		if c.Status != nil && slices.Contains(excludedStatuses, *c.Status) {
 			into = gone
 		}
-		p, err := funnel.DecodeProspect([]byte(raw))
+		p, err := funnel.DecodeProspect([]byte(c.Raw))
 		if err != nil {
-			into.Add(id, deref(email), deref(phone))
-			continue
+			into.Add(c.ID, deref(c.EmailNormalized), deref(c.PhoneE164))
+			return nil
 		}
 		var emails, phones []string
 		for _, person := range p.People {
 			emails = append(emails, person.Email.V)
 			phones = append(phones, person.Phone1.V, person.Phone2.V)
 		}
-		into.Add(id, emails, phones)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, nil, fmt.Errorf("read funnel clients: %w", err)
+		into.Add(c.ID, emails, phones)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
 	}
 	return idx, gone, nil
 }
@@ -152,38 +123,23 @@ func deref(p *string) []string {
 }
 
 // wantedLinks matches every live RentEngine prospect of the tenant against idx.
-func wantedLinks(tx *gorm.DB, tenant string, idx *Index, stats *Stats) (map[pair]Link, error) {
+func wantedLinks(src models.LinkSource, idx *Index, stats *Stats) ([]models.IdentityLink, error) {
 	if idx.Empty() {
 		// No Funnel client to match (a RentEngine-only tenant): reading and normalising every
 		// prospect, which a pull of a large tenant paid after every run, would find nothing.
-		return map[pair]Link{}, nil
+		return nil, nil
 	}
-	rows, err := tx.Table(models.RentEngineProspect{}.TableName()).
-		Select("id, email_normalized, phone_e164").
-		Where("tenant_id = ? AND deleted_at IS NULL AND (email_normalized IS NOT NULL OR phone_e164 IS NOT NULL)", tenant).
-		Rows()
-	if err != nil {
-		return nil, fmt.Errorf("read rentengine prospects: %w", err)
-	}
-	defer rows.Close()
-	want := map[pair]Link{}
-	for rows.Next() {
-		var (
-			id           int64
-			email, phone *string
-		)
-		if err := rows.Scan(&id, &email, &phone); err != nil {
-			return nil, fmt.Errorf("read rentengine prospects: %w", err)
-		}
+	var want []models.IdentityLink
+	err := src.ProspectContacts(func(p models.ProspectContact) error {
 		// The stored keys are normalised already; normalising again is idempotent and keeps
 		// this correct for rows written by an older normaliser.
 		// Phone normalisation (libphonenumber) is most of this loop's cost; skip it when no
 		// client has a phone, since Match would ignore the result.
 		phoneKey := ""
 		if idx.HasPhones() {
-			phoneKey = NormalizePhone(first(deref(phone)))
+			phoneKey = NormalizePhone(first(deref(p.PhoneE164)))
 		}
-		links := idx.Match(id, NormalizeEmail(first(deref(email))), phoneKey)
+		links := idx.Match(p.ID, NormalizeEmail(first(deref(p.EmailNormalized))), phoneKey)
 		switch {
 		case len(links) == 1:
 			stats.Linked++
@@ -192,11 +148,13 @@ func wantedLinks(tx *gorm.DB, tenant string, idx *Index, stats *Stats) (map[pair
 			stats.AmbiguousLinks += len(links)
 		}
 		for _, l := range links {
-			want[pair{l.RentEngineProspectID, l.FunnelClientID}] = l
+			want = append(want, models.IdentityLink{RentEngineProspectID: l.RentEngineProspectID,
+				FunnelClientID: l.FunnelClientID, MatchedOn: l.MatchedOn, Status: l.Status})
 		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read rentengine prospects: %w", err)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return want, nil
 }
@@ -208,106 +166,14 @@ func first(s []string) string {
 	return s[0]
 }
 
-func storedLinks(tx *gorm.DB, tenant string) (map[pair]Link, error) {
-	rows, err := tx.Model(&models.IdentityLink{}).
-		Select("rentengine_prospect_id, funnel_client_id, matched_on, status").
-		Where("tenant_id = ?", tenant).Rows()
-	if err != nil {
-		return nil, fmt.Errorf("read identity links: %w", err)
-	}
-	defer rows.Close()
-	have := map[pair]Link{}
-	for rows.Next() {
-		var l Link
-		if err := rows.Scan(&l.RentEngineProspectID, &l.FunnelClientID, &l.MatchedOn, &l.Status); err != nil {
-			return nil, fmt.Errorf("read identity links: %w", err)
-		}
-		have[pair{l.RentEngineProspectID, l.FunnelClientID}] = l
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read identity links: %w", err)
-	}
-	return have, nil
-}
-
-// chunk bounds the rows per statement: 500 rows of at most 6 parameters stay far below both
-// databases' bind-parameter limits.
-const chunk = 500
-
-func applyDiff(tx *gorm.DB, tenant string, want, have map[pair]Link, now time.Time, stats *Stats) error {
-	var (
-		inserts []models.IdentityLink
-		updates []Link
-		deletes [][]any
-	)
-	for k, l := range want {
-		old, ok := have[k]
-		switch {
-		case !ok:
-			inserts = append(inserts, models.IdentityLink{TenantID: tenant, RentEngineProspectID: l.RentEngineProspectID,
-				FunnelClientID: l.FunnelClientID, MatchedOn: l.MatchedOn, Status: l.Status, ComputedAt: now})
-		case old.MatchedOn != l.MatchedOn || old.Status != l.Status:
-			updates = append(updates, l)
-		default:
-			stats.Unchanged++
-		}
-	}
-	for k := range have {
-		if _, ok := want[k]; !ok {
-			deletes = append(deletes, []any{k.prospect, k.client})
-		}
-	}
-	for start := 0; start < len(deletes); start += chunk {
-		part := deletes[start:min(start+chunk, len(deletes))]
-		res := tx.Where("tenant_id = ? AND (rentengine_prospect_id, funnel_client_id) IN ?", tenant, part).
-			Delete(&models.IdentityLink{})
-		if res.Error != nil {
-			return fmt.Errorf("delete %d identity links: %w", len(part), res.Error)
-		}
-		stats.Deleted += int(res.RowsAffected)
-	}
-	for _, l := range updates {
-		res := tx.Model(&models.IdentityLink{}).
-			Where("tenant_id = ? AND rentengine_prospect_id = ? AND funnel_client_id = ?", tenant, l.RentEngineProspectID, l.FunnelClientID).
-			Updates(map[string]any{"matched_on": l.MatchedOn, "status": l.Status, "computed_at": now})
-		if res.Error != nil {
-			return fmt.Errorf("update identity link %d-%d: %w", l.RentEngineProspectID, l.FunnelClientID, res.Error)
-		}
-		stats.Updated++
-	}
-	for start := 0; start < len(inserts); start += chunk {
-		part := inserts[start:min(start+chunk, len(inserts))]
-		if err := tx.Create(&part).Error; err != nil {
-			return fmt.Errorf("insert %d identity links: %w", len(part), err)
-		}
-		stats.Inserted += len(part)
-	}
-	return nil
-}
-
 // UsableLinks returns the tenant's links that downstream code may act on: status linked only,
 // ordered by RentEngine prospect id. Ambiguous candidates are never returned.
-func UsableLinks(ctx context.Context, st Store, tenant string) ([]models.IdentityLink, error) {
-	var links []models.IdentityLink
-	err := st.DB().WithContext(ctx).Where("tenant_id = ? AND status = ?", tenant, models.LinkLinked).
-		Order("rentengine_prospect_id").Find(&links).Error
-	if err != nil {
-		return nil, fmt.Errorf("read usable identity links of %s: %w", tenant, err)
-	}
-	return links, nil
+func UsableLinks(ctx context.Context, st LinkReader, tenant string) ([]models.IdentityLink, error) {
+	return st.UsableIdentityLinks(ctx, tenant)
 }
 
 // UsableLink returns the Funnel client a RentEngine prospect is, when that is known without
 // ambiguity; ok is false when the prospect has no link or only ambiguous ones.
-func UsableLink(ctx context.Context, st Store, tenant string, prospectID int64) (link models.IdentityLink, ok bool, err error) {
-	err = st.DB().WithContext(ctx).
-		Where("tenant_id = ? AND rentengine_prospect_id = ? AND status = ?", tenant, prospectID, models.LinkLinked).
-		Take(&link).Error
-	switch {
-	case errors.Is(err, gorm.ErrRecordNotFound):
-		return models.IdentityLink{}, false, nil
-	case err != nil:
-		return models.IdentityLink{}, false, fmt.Errorf("read identity link of prospect %d: %w", prospectID, err)
-	}
-	return link, true, nil
+func UsableLink(ctx context.Context, st LinkReader, tenant string, prospectID int64) (link models.IdentityLink, ok bool, err error) {
+	return st.UsableIdentityLink(ctx, tenant, prospectID)
 }

@@ -49,7 +49,14 @@ func (m mirror) client(id int64, status string, people ...[2]string) {
 
 func (m mirror) tombstone(table string, id int64) {
 	m.t.Helper()
-	if _, err := models.Tombstone(context.Background(), m.store, table, m.tenant, []int64{id}, m.now); err != nil {
+	tombstone := map[string]func(context.Context, *models.Store, string, []int64, time.Time) (int64, error){
+		models.RentEngineProspect{}.TableName(): models.Tombstone[int64, models.RentEngineProspect],
+		models.FunnelProspect{}.TableName():     models.Tombstone[int64, models.FunnelProspect],
+	}[table]
+	if tombstone == nil {
+		m.t.Fatalf("tombstone: no table %s", table)
+	}
+	if _, err := tombstone(context.Background(), m.store, m.tenant, []int64{id}, m.now); err != nil {
 		m.t.Fatal(err)
 	}
 }
@@ -65,7 +72,7 @@ func opt(s string) *string {
 func links(t *testing.T, store *models.Store, tenant string) ([]string, map[string]time.Time) {
 	t.Helper()
 	var rows []models.IdentityLink
-	if err := store.DB().Where("tenant_id = ?", tenant).Find(&rows).Error; err != nil {
+	if err := dbtest.DB(store).Where("tenant_id = ?", tenant).Find(&rows).Error; err != nil {
 		t.Fatal(err)
 	}
 	var out []string
@@ -171,7 +178,7 @@ func versions(t *testing.T, store *models.Store) map[string]string {
 	if store.Dialect() == models.Postgres {
 		col = "xmin::text"
 	}
-	rows, err := store.DB().Raw("SELECT rentengine_prospect_id, funnel_client_id, " + col + " FROM identity_links").Rows()
+	rows, err := dbtest.DB(store).Raw("SELECT rentengine_prospect_id, funnel_client_id, " + col + " FROM identity_links").Rows()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,6 @@
 package metrics
 
 import (
-	"database/sql"
 	"strconv"
 	"time"
 
@@ -112,10 +111,11 @@ func New() *Metrics {
 	return m
 }
 
-// RegisterDB adds connection-pool statistics (go_sql_*{db_name=name}) of a database pool: the
-// mirror's, and the lock pool whose open connections are the locks held.
-func (m *Metrics) RegisterDB(name string, db *sql.DB) {
-	m.Registry.MustRegister(collectors.NewDBStatsCollector(db, name))
+// RegisterDB adds the connection-pool statistics (go_sql_*{db_name=…}) of a database pool: the
+// mirror's (models.Store.PoolCollector), and the lock pool's, whose open connections are the
+// locks held (daemon.Locker.PoolCollector).
+func (m *Metrics) RegisterDB(pool prometheus.Collector) {
+	m.Registry.MustRegister(pool)
 }
 
 // RunFinished implements sync.RunObserver.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	_ "github.com/glebarez/go-sqlite" // database/sql driver "sqlite" for the pool-stats case
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/syncd-dev/syncd/internal/clients/upstream"
@@ -258,7 +259,7 @@ func TestObserversFeedMetrics(t *testing.T) {
 				if err != nil {
 					panic(err)
 				}
-				m.RegisterDB("mirror", db)
+				m.RegisterDB(collectors.NewDBStatsCollector(db, "mirror"))
 			},
 			want: map[string]float64{"go_sql_max_open_connections{db_name=mirror}": 0},
 		},

@@ -22,17 +22,16 @@ import (
 func FunnelDiff(ctx context.Context, store *models.Store, tenant string, fake *funnelfake.Server) ([]string, error) {
 	var diffs []string
 	errorf := func(format string, args ...any) { diffs = append(diffs, fmt.Sprintf(format, args...)) }
-	db := store.DB().WithContext(ctx)
 
 	type rec struct {
 		raw       json.RawMessage
 		community string
 	}
-	const (
-		tCommunities  = "funnel_communities"
-		tProspects    = "funnel_prospects"
-		tRenewals     = "funnel_renewals"
-		tAppointments = "funnel_appointments"
+	var (
+		tCommunities  = models.FunnelCommunity{}.TableName()
+		tProspects    = models.FunnelProspect{}.TableName()
+		tRenewals     = models.FunnelRenewal{}.TableName()
+		tAppointments = models.FunnelAppointment{}.TableName()
 	)
 	tables := []string{tCommunities, tProspects, tRenewals, tAppointments}
 	want := map[string]map[string]rec{}
@@ -55,8 +54,8 @@ func FunnelDiff(ctx context.Context, store *models.Store, tenant string, fake *f
 	for _, table := range tables {
 		got[table] = map[string]mirrorRow{}
 	}
-	var coms []models.FunnelCommunity
-	if err := db.Where("tenant_id = ?", tenant).Find(&coms).Error; err != nil {
+	coms, err := models.TenantRows[models.FunnelCommunity](ctx, store, tenant)
+	if err != nil {
 		return nil, err
 	}
 	for _, c := range coms {
@@ -64,8 +63,8 @@ func FunnelDiff(ctx context.Context, store *models.Store, tenant string, fake *f
 			"name": Str(c.Name), "syndication_id": Str(c.SyndicationID), "postal_code": Str(c.PostalCode),
 			"timezone": Str(c.Timezone), "updated_at": TS(c.SourceUpdatedAt)}}
 	}
-	var prospects []models.FunnelProspect
-	if err := db.Where("tenant_id = ?", tenant).Find(&prospects).Error; err != nil {
+	prospects, err := models.TenantRows[models.FunnelProspect](ctx, store, tenant)
+	if err != nil {
 		return nil, err
 	}
 	for _, p := range prospects {
@@ -76,8 +75,8 @@ func FunnelDiff(ctx context.Context, store *models.Store, tenant string, fake *f
 			"phone_e164": Str(p.PhoneE164), "agent": Str(p.AgentEmail), "created_at": TS(p.SourceCreatedAt),
 			"updated_at": TS(p.SourceUpdatedAt)}}
 	}
-	var renewals []models.FunnelRenewal
-	if err := db.Where("tenant_id = ?", tenant).Find(&renewals).Error; err != nil {
+	renewals, err := models.TenantRows[models.FunnelRenewal](ctx, store, tenant)
+	if err != nil {
 		return nil, err
 	}
 	for _, r := range renewals {
@@ -87,8 +86,8 @@ func FunnelDiff(ctx context.Context, store *models.Store, tenant string, fake *f
 			"status": Str(r.Status), "offer_rent": Num(r.OfferRent), "offer_expires_at": TS(r.OfferExpiresAt),
 			"updated_at": TS(r.SourceUpdatedAt)}}
 	}
-	var appts []models.FunnelAppointment
-	if err := db.Where("tenant_id = ?", tenant).Find(&appts).Error; err != nil {
+	appts, err := models.TenantRows[models.FunnelAppointment](ctx, store, tenant)
+	if err != nil {
 		return nil, err
 	}
 	for _, a := range appts {

@@ -27,17 +27,16 @@ func RentEngineDiff(ctx context.Context, store *models.Store, tenant string, fak
 func RentEngineDiffOf(ctx context.Context, store *models.Store, tenant string, fake *rentenginefake.Server, resources ...rentenginefake.Resource) ([]string, error) {
 	var diffs []string
 	errorf := func(format string, args ...any) { diffs = append(diffs, fmt.Sprintf(format, args...)) }
-	db := store.DB().WithContext(ctx)
-	var units []models.RentEngineUnit
-	if err := db.Where("tenant_id = ?", tenant).Find(&units).Error; err != nil {
+	units, err := models.TenantRows[models.RentEngineUnit](ctx, store, tenant)
+	if err != nil {
 		return nil, err
 	}
-	var prospects []models.RentEngineProspect
-	if err := db.Where("tenant_id = ?", tenant).Find(&prospects).Error; err != nil {
+	prospects, err := models.TenantRows[models.RentEngineProspect](ctx, store, tenant)
+	if err != nil {
 		return nil, err
 	}
-	var events []models.RentEngineLeasingEvent
-	if err := db.Where("tenant_id = ?", tenant).Find(&events).Error; err != nil {
+	events, err := models.TenantRows[models.RentEngineLeasingEvent](ctx, store, tenant)
+	if err != nil {
 		return nil, err
 	}
 

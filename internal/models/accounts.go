@@ -12,7 +12,7 @@ import (
 // accounts, mirrored before the tenant set its account, are left out whether tombstoned or not.
 func RentEngineAccountUnits(ctx context.Context, s *Store, tenant, account string) ([]int64, error) {
 	var ids []int64
-	err := s.db.WithContext(ctx).Table("rentengine_units").
+	err := s.db.WithContext(ctx).Table(RentEngineUnit{}.TableName()).
 		Where("tenant_id = ? AND (LOWER(account_id) = LOWER(?) OR (account_id IS NULL AND deleted_at IS NULL))", tenant, account).
 		Order("id").Pluck("id", &ids).Error
 	if err != nil {

@@ -40,7 +40,7 @@ func TestRentEngineAccountUnits(t *testing.T) {
 		if _, err := models.UpsertPage[int64](ctx, s, "other", []models.RentEngineUnit{row(8, ours)}, now); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := models.Tombstone[int64](ctx, s, "rentengine_units", "acme", []int64{5, 6, 7}, now); err != nil {
+		if _, err := models.Tombstone[int64, models.RentEngineUnit](ctx, s, "acme", []int64{5, 6, 7}, now); err != nil {
 			t.Fatal(err)
 		}
 		got, err := models.RentEngineAccountUnits(ctx, s, "acme", ours)

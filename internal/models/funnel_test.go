@@ -19,15 +19,15 @@ func TestModelsMatchMigrations(t *testing.T) {
 	tables := []any{
 		&models.RentEngineUnit{}, &models.RentEngineProspect{}, &models.RentEngineLeasingEvent{}, &models.SyncRun{},
 		&models.FunnelCommunity{}, &models.FunnelProspect{}, &models.FunnelRenewal{}, &models.FunnelAppointment{},
-		&models.IdentityLink{}, &models.BadRecord{},
+		&models.IdentityLink{}, &models.BadRecord{}, &models.PushLedger{}, &models.PushAttempt{}, &models.ScheduleClaim{},
 	}
 	dbtest.Dialects(t, func(t *testing.T, store *models.Store) {
 		for _, m := range tables {
-			sch, err := schema.Parse(m, &sync.Map{}, store.DB().NamingStrategy)
+			sch, err := schema.Parse(m, &sync.Map{}, dbtest.DB(store).NamingStrategy)
 			if err != nil {
 				t.Fatal(err)
 			}
-			cols, err := store.DB().Migrator().ColumnTypes(sch.Table)
+			cols, err := dbtest.DB(store).Migrator().ColumnTypes(sch.Table)
 			if err != nil {
 				t.Fatalf("%s: %v", sch.Table, err)
 			}
@@ -56,14 +56,14 @@ func TestDateRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 		var got models.FunnelRenewal
-		if err := store.DB().Where("tenant_id = ? AND id = ?", "t", 1).Take(&got).Error; err != nil {
+		if err := dbtest.DB(store).Where("tenant_id = ? AND id = ?", "t", 1).Take(&got).Error; err != nil {
 			t.Fatal(err)
 		}
 		if got.LeaseStart == nil || *got.LeaseStart != d || got.LeaseEnd != nil {
 			t.Errorf("lease_start %v, lease_end %v", got.LeaseStart, got.LeaseEnd)
 		}
 		var n int64
-		if err := store.DB().Model(&models.FunnelRenewal{}).Where("lease_start < ?", models.Date("2025-07-02")).Count(&n).Error; err != nil || n != 1 {
+		if err := dbtest.DB(store).Model(&models.FunnelRenewal{}).Where("lease_start < ?", models.Date("2025-07-02")).Count(&n).Error; err != nil || n != 1 {
 			t.Errorf("date comparison found %d rows (%v)", n, err)
 		}
 	})
@@ -98,7 +98,7 @@ func TestRelabelFunnelCommunity(t *testing.T) {
 			var out []string
 			for _, table := range []string{"funnel_prospects", "funnel_renewals", "funnel_appointments"} {
 				var ls []string
-				if err := store.DB().Table(table).Where("tenant_id = ?", tenant).Order("id").Pluck("community_id", &ls).Error; err != nil {
+				if err := dbtest.DB(store).Table(table).Where("tenant_id = ?", tenant).Order("id").Pluck("community_id", &ls).Error; err != nil {
 					t.Fatal(err)
 				}
 				out = append(out, ls...)

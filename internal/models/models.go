@@ -1,5 +1,10 @@
 // Package models holds the mirror's table structs, the versioned SQL migrations embedded in the
-// binary (one directory per dialect), and the Store that writes them.
+// binary (one directory per dialect), and the Store that reads and writes them.
+//
+// All of syncd's SQL lives here, behind named Store methods (ReadPushLedger, ClaimTick,
+// ReplaceIdentityLinks, …), and table names come from the row types' TableName. Other packages
+// never hold a database handle and do not import GORM or a driver; TestSQLStaysInModels
+// (imports_test.go) enforces that. Tests reach the handle through internal/dbtest.DB.
 //
 // Every mirror table has the primary key (tenant_id, id), typed columns for what analysts filter
 // and join on, the record exactly as received (raw; jsonb on Postgres), a content hash used to skip

@@ -11,7 +11,7 @@ import (
 func TestPostgresConnectionsUseCustomPlans(t *testing.T) {
 	s := dbtest.Postgres(t)
 	var mode string
-	if err := s.DB().WithContext(context.Background()).Raw("SHOW plan_cache_mode").Scan(&mode).Error; err != nil {
+	if err := dbtest.DB(s).WithContext(context.Background()).Raw("SHOW plan_cache_mode").Scan(&mode).Error; err != nil {
 		t.Fatal(err)
 	}
 	if mode != "force_custom_plan" {

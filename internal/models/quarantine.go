@@ -180,7 +180,7 @@ func (s *Store) Quarantine(ctx context.Context, q Quarantined) error {
 			{Column: clause.Column{Name: "source"}, Value: clause.Column{Table: "excluded", Name: "source"}},
 			{Column: clause.Column{Name: "run_id"}, Value: clause.Column{Table: "excluded", Name: "run_id"}},
 			{Column: clause.Column{Name: "last_seen_at"}, Value: clause.Column{Table: "excluded", Name: "last_seen_at"}},
-			{Column: clause.Column{Name: "times_seen"}, Value: clause.Expr{SQL: "bad_records.times_seen + 1"}},
+			{Column: clause.Column{Name: "times_seen"}, Value: clause.Expr{SQL: BadRecord{}.TableName() + ".times_seen + 1"}},
 		},
 	}).Create(&rec).Error
 	if err != nil {

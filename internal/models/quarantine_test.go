@@ -41,7 +41,7 @@ func TestUnstorableAgreesWithPostgres(t *testing.T) {
 	for _, tc := range unstorableCases {
 		t.Run(tc.name, func(t *testing.T) {
 			var out string
-			err := store.DB().Raw("SELECT CAST(CAST(? AS text) AS jsonb)::text", tc.raw).Row().Scan(&out)
+			err := dbtest.DB(store).Raw("SELECT CAST(CAST(? AS text) AS jsonb)::text", tc.raw).Row().Scan(&out)
 			if (err == nil) != tc.ok {
 				t.Fatalf("fixture: Postgres accepts = %v (%v), want %v", err == nil, err, tc.ok)
 			}

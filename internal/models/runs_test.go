@@ -30,7 +30,7 @@ func TestFinishRunStoresAnyErrorText(t *testing.T) {
 			t.Fatalf("FinishRun: %v", err)
 		}
 		var got models.SyncRun
-		if err := store.DB().Where("run_id = ?", "nul").First(&got).Error; err != nil {
+		if err := dbtest.DB(store).Where("run_id = ?", "nul").First(&got).Error; err != nil {
 			t.Fatal(err)
 		}
 		if got.Status != models.RunFailed || got.Error == nil || *got.Error != "upstream said: a\uFFFDb \uFFFD c" {

@@ -98,3 +98,15 @@ func (s *Store) latestRuns(ctx context.Context, tenant string, statuses ...strin
 	}
 	return out, nil
 }
+
+// LastSuccess returns when the tenant's job last finished successfully (nil: never, as far as
+// sync_runs knows).
+func (s *Store) LastSuccess(ctx context.Context, tenant, job string) (*time.Time, error) {
+	var run SyncRun
+	err := s.db.WithContext(ctx).Where("tenant_id = ? AND job = ? AND status = ?", tenant, job, RunSucceeded).
+		Order("finished_at DESC").Limit(1).Find(&run).Error
+	if err != nil {
+		return nil, fmt.Errorf("read last %s pull: %w", job, err)
+	}
+	return run.FinishedAt, nil
+}

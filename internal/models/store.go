@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"embed"
 	"encoding/hex"
 	"encoding/json"
@@ -21,14 +20,14 @@ import (
 	"github.com/glebarez/sqlite"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"go.uber.org/zap"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 	gormlogger "gorm.io/gorm/logger"
 	"gorm.io/gorm/schema"
-
-	"github.com/syncd-dev/syncd/internal/logging"
 )
 
 //go:embed migrations
@@ -67,7 +66,7 @@ func Open(ctx context.Context, cfg OpenConfig, log *zap.Logger) (*Store, error) 
 	if log == nil {
 		log = zap.NewNop()
 	}
-	var glog gormlogger.Interface = logging.NewGORM(log)
+	var glog gormlogger.Interface = newGORMLogger(log)
 	if cfg.LogSQL {
 		glog = glog.LogMode(gormlogger.Info)
 	}
@@ -162,9 +161,6 @@ func redactDSN(err error, dsn string) error {
 	return errors.New(msg)
 }
 
-// DB returns the GORM handle (for queries in other packages; writes go through Store methods).
-func (s *Store) DB() *gorm.DB { return s.db }
-
 // Dialect returns Postgres or SQLite.
 func (s *Store) Dialect() string { return s.dialect }
 
@@ -175,6 +171,16 @@ func (s *Store) Close() error {
 		return err
 	}
 	return sqlDB.Close()
+}
+
+// PoolCollector returns the connection-pool statistics of the store (go_sql_*{db_name=name}) as a
+// Prometheus collector, for the daemon's /metrics.
+func (s *Store) PoolCollector(name string) (prometheus.Collector, error) {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return nil, err
+	}
+	return collectors.NewDBStatsCollector(sqlDB, name), nil
 }
 
 // Ping checks the database is reachable.
@@ -437,9 +443,13 @@ func upsertInTx[K Key, T any, P interface {
 	return pc, nil
 }
 
-// MissingKeys returns the keys of the tenant's live rows of a table for which seen is false, and
-// how many live rows the tenant has there (missing ones included).
-func MissingKeys[K Key](ctx context.Context, s *Store, table, tenant string, seen func(K) bool) (missing []K, live int64, err error) {
+// MissingKeys returns the keys of the tenant's live rows of T's table for which seen is false,
+// and how many live rows the tenant has there (missing ones included).
+func MissingKeys[K Key, T any, P interface {
+	*T
+	Row[K]
+}](ctx context.Context, s *Store, tenant string, seen func(K) bool) (missing []K, live int64, err error) {
+	table := P(new(T)).TableName()
 	// Collect first, update later: SQLite has a single connection, so a cursor cannot stay open
 	// across other statements.
 	rows, err := s.db.WithContext(ctx).Table(table).Select("id").
@@ -464,8 +474,12 @@ func MissingKeys[K Key](ctx context.Context, s *Store, table, tenant string, see
 	return missing, live, nil
 }
 
-// Tombstone sets deleted_at on the given live rows and returns how many it marked.
-func Tombstone[K Key](ctx context.Context, s *Store, table, tenant string, keys []K, now time.Time) (int64, error) {
+// Tombstone sets deleted_at on the given live rows of T's table and returns how many it marked.
+func Tombstone[K Key, T any, P interface {
+	*T
+	Row[K]
+}](ctx context.Context, s *Store, tenant string, keys []K, now time.Time) (int64, error) {
+	table := P(new(T)).TableName()
 	var n int64
 	const chunk = 1000
 	for start := 0; start < len(keys); start += chunk {
@@ -560,6 +574,3 @@ func storableJSON(doc JSON) JSON {
 	}
 	return out
 }
-
-// sqlDB exposes the pool for callers needing database/sql (advisory locks, benchmarks).
-func (s *Store) SQLDB() (*sql.DB, error) { return s.db.DB() }

@@ -106,8 +106,12 @@ func uniqueRows[K Key, T any, P interface {
 	return uniq, keys
 }
 
-// HasRows reports whether the tenant has any row, live or tombstoned, in table.
-func HasRows(ctx context.Context, s *Store, table, tenant string) (bool, error) {
+// HasRows reports whether the tenant has any row, live or tombstoned, in T's table.
+func HasRows[T any, P interface {
+	*T
+	TableName() string
+}](ctx context.Context, s *Store, tenant string) (bool, error) {
+	table := P(new(T)).TableName()
 	var has bool
 	if err := s.db.WithContext(ctx).Raw("SELECT EXISTS (SELECT 1 FROM "+table+" WHERE tenant_id = ?)", tenant).
 		Scan(&has).Error; err != nil {
@@ -338,4 +342,15 @@ func (s *Store) pgTable(ctx context.Context, conn gorm.ConnPool, ti *tableInfo) 
 		" WHERE " + table + ".content_hash <> excluded.content_hash OR " + table + ".deleted_at IS NOT NULL"
 	s.pgTables.Store(ti.name, pt)
 	return pt, nil
+}
+
+// TenantRows returns every row of the tenant in T's table, tombstoned ones included, by key: the
+// mirror as stored, for comparisons with what the upstream holds (internal/mirrortest).
+func TenantRows[T interface{ TableName() string }](ctx context.Context, s *Store, tenant string) ([]T, error) {
+	var zero T
+	var rows []T
+	if err := s.db.WithContext(ctx).Where("tenant_id = ?", tenant).Order("id").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("read %s of %s: %w", zero.TableName(), tenant, err)
+	}
+	return rows, nil
 }

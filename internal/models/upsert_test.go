@@ -23,7 +23,7 @@ func TestUpsertNewPageCountsLikeUpsertPage(t *testing.T) {
 	dbtest.Dialects(t, func(t *testing.T, s *models.Store) {
 		ctx := context.Background()
 		now := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
-		has, err := models.HasRows(ctx, s, "rentengine_units", "acme")
+		has, err := models.HasRows[models.RentEngineUnit](ctx, s, "acme")
 		if err != nil || has {
 			t.Fatalf("HasRows on an empty table = %v, %v", has, err)
 		}
@@ -45,7 +45,7 @@ func TestUpsertNewPageCountsLikeUpsertPage(t *testing.T) {
 			t.Errorf("second page: %+v, want 1 inserted, 1 updated, 1 unchanged", pc)
 		}
 		var rows []models.RentEngineUnit
-		if err := s.DB().Where("tenant_id = ?", "acme").Order("id").Find(&rows).Error; err != nil {
+		if err := dbtest.DB(s).Where("tenant_id = ?", "acme").Order("id").Find(&rows).Error; err != nil {
 			t.Fatal(err)
 		}
 		want := map[int64]string{1: "Available", 2: "Leased", 3: "Available"}
@@ -60,7 +60,7 @@ func TestUpsertNewPageCountsLikeUpsertPage(t *testing.T) {
 				t.Errorf("unit %d first_seen_at %s, want %s", r.ID, r.FirstSeenAt, now)
 			}
 		}
-		if has, _ := models.HasRows(ctx, s, "rentengine_units", "acme"); !has {
+		if has, _ := models.HasRows[models.RentEngineUnit](ctx, s, "acme"); !has {
 			t.Error("HasRows after inserts = false")
 		}
 	})

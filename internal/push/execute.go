@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"go.uber.org/zap"
-	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"github.com/syncd-dev/syncd/internal/clients/funnel"
 	"github.com/syncd-dev/syncd/internal/clients/rentengine"
@@ -93,17 +91,12 @@ func Execute(ctx context.Context, env Env, plan *Plan) (Result, error) {
 	if now == nil {
 		now = func() time.Time { return time.Now().UTC() }
 	}
-	db := env.Store.DB()
 	if err := persistMoves(ctx, env, plan, now()); err != nil {
 		return res, err
 	}
 	for _, k := range plan.confirmed {
-		err := db.WithContext(ctx).Model(&models.PushLedger{}).
-			Where("tenant_id = ? AND kind = ? AND target_key = ?", env.Tenant, k.kind, k.target).
-			Updates(map[string]any{"state": models.PushPushed, "pushed_hash": gorm.Expr("desired_hash"),
-				"pushed": gorm.Expr("desired"), "pushed_at": now(), "last_error": nil, "updated_at": now()}).Error
-		if err != nil {
-			return res, fmt.Errorf("confirm %s %s: %w", k.kind, k.target, err)
+		if err := env.Store.ConfirmPushed(ctx, env.Tenant, k.kind, k.target, now()); err != nil {
+			return res, err
 		}
 		res.Confirmed++
 	}
@@ -214,44 +207,18 @@ func execOne(ctx context.Context, env Env, c Change, now func() time.Time) (stri
 	// the ledger must say how it went.
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	targets := append([]string{c.Target}, c.covers...)
-	err := env.Store.DB().WithContext(wctx).Transaction(func(tx *gorm.DB) error {
-		for _, target := range targets {
-			upd := map[string]any{"state": outcome, "last_status": status, "updated_at": now()}
-			if outcome == models.PushPushed {
-				upd["pushed_hash"], upd["pushed"], upd["pushed_at"], upd["last_error"] = c.Hash, models.JSON(c.Desired), now(), nil
-			} else {
-				msg := callErr.Error()
-				upd["last_error"] = msg
-			}
-			if target != c.Target {
-				// Covered by a bulk call: its intent was not written separately.
-				if err := writeIntentTx(tx, env, c, target, now()); err != nil {
-					return err
-				}
-			}
-			if err := tx.Model(&models.PushLedger{}).
-				Where("tenant_id = ? AND kind = ? AND target_key = ?", env.Tenant, c.Kind, target).
-				Updates(upd).Error; err != nil {
-				return fmt.Errorf("record outcome of %s %s: %w", c.Kind, target, err)
-			}
-		}
-		att := models.PushAttempt{TenantID: env.Tenant, Kind: c.Kind, TargetKey: c.Target, RunID: env.RunID,
-			AttemptedAt: now(), StatusCode: status, Outcome: attempt}
-		att.Payload = mustJSON(sent)
-		if callErr != nil {
-			msg := callErr.Error()
-			att.Error = &msg
-		}
-		if callErr == nil || attempt == models.PushUnverified {
-			att.Response = mustJSON(response)
-		}
-		if err := tx.Create(&att).Error; err != nil {
-			return fmt.Errorf("record attempt of %s %s: %w", c.Kind, c.Target, err)
-		}
-		return nil
-	})
-	if err != nil {
+	at := now()
+	o := models.PushOutcome{State: outcome, Covers: c.covers, Desired: models.JSON(c.Desired), DesiredHash: c.Hash, At: at,
+		Attempt: models.PushAttempt{TenantID: env.Tenant, Kind: c.Kind, TargetKey: c.Target, RunID: env.RunID,
+			AttemptedAt: at, StatusCode: status, Outcome: attempt, Payload: mustJSON(sent)}}
+	if callErr != nil {
+		msg := callErr.Error()
+		o.LastError, o.Attempt.Error = msg, &msg
+	}
+	if callErr == nil || attempt == models.PushUnverified {
+		o.Attempt.Response = mustJSON(response)
+	}
+	if err := env.Store.RecordPushOutcome(wctx, o); err != nil {
 		return "", nil, err
 	}
 	return attempt, callErr, nil
@@ -259,27 +226,8 @@ func execOne(ctx context.Context, env Env, c Change, now func() time.Time) (stri
 
 // writeIntent records, before the call, that syncd is about to push this payload.
 func writeIntent(ctx context.Context, env Env, c Change, target string, at time.Time) error {
-	return writeIntentTx(env.Store.DB().WithContext(ctx), env, c, target, at)
-}
-
-func writeIntentTx(db *gorm.DB, env Env, c Change, target string, at time.Time) error {
-	row := models.PushLedger{TenantID: env.Tenant, Kind: c.Kind, TargetKey: target, Desired: models.JSON(c.Desired),
-		DesiredHash: c.Hash, State: models.PushPlanned, Attempts: 1, IntentAt: &at, CreatedAt: at, UpdatedAt: at}
-	err := db.Clauses(clause.OnConflict{
-		Columns: []clause.Column{{Name: "tenant_id"}, {Name: "kind"}, {Name: "target_key"}},
-		DoUpdates: clause.Set{
-			{Column: clause.Column{Name: "desired"}, Value: row.Desired},
-			{Column: clause.Column{Name: "desired_hash"}, Value: row.DesiredHash},
-			{Column: clause.Column{Name: "state"}, Value: models.PushPlanned},
-			{Column: clause.Column{Name: "attempts"}, Value: gorm.Expr("push_ledger.attempts + 1")},
-			{Column: clause.Column{Name: "intent_at"}, Value: at},
-			{Column: clause.Column{Name: "updated_at"}, Value: at},
-		},
-	}).Create(&row).Error
-	if err != nil {
-		return fmt.Errorf("record intent to push %s %s: %w", c.Kind, target, err)
-	}
-	return nil
+	return env.Store.RecordPushIntent(ctx, models.PushIntent{Tenant: env.Tenant, Kind: c.Kind, Target: target,
+		Desired: models.JSON(c.Desired), DesiredHash: c.Hash, At: at})
 }
 
 func mustJSON(v any) models.JSON {

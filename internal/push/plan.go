@@ -72,7 +72,7 @@ type Plan struct {
 	// confirmed are in-flight assignments the mirror now shows landed.
 	confirmed []ledgerKey
 	// moves rewrite ledger rows of an earlier target scheme; Execute persists them first.
-	moves []ledgerMove
+	moves []models.LedgerMove
 }
 
 // ByKind counts the changes per kind.
@@ -156,9 +156,9 @@ func newPlan() *Plan {
 }
 
 func loadLedger(ctx context.Context, store *models.Store, tenant string) (map[ledgerKey]models.PushLedger, error) {
-	var rows []models.PushLedger
-	if err := store.DB().WithContext(ctx).Where("tenant_id = ?", tenant).Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("read push ledger of %s: %w", tenant, err)
+	rows, err := store.ReadPushLedger(ctx, tenant)
+	if err != nil {
+		return nil, err
 	}
 	out := make(map[ledgerKey]models.PushLedger, len(rows))
 	for _, r := range rows {
@@ -203,12 +203,7 @@ type scoreDesired struct {
 	Phone        string `json:"phone,omitempty"`
 }
 
-type prospectContact struct {
-	ID              int64
-	EmailNormalized *string
-	PhoneE164       *string
-	Status          *string
-}
+type prospectContact = models.ProspectContact
 
 // planScores gives each Funnel client linked to RentEngine persons one score, the highest of
 // theirs (scores.go).
@@ -239,24 +234,7 @@ func statusOf(r prospectContact, latest map[int64]string) string {
 // latestStatuses returns each prospect's latest stage-type leasing event, used when the
 // prospect record carries no status.
 func latestStatuses(ctx context.Context, store *models.Store, tenant string) (map[int64]string, error) {
-	type ev struct {
-		ProspectID int64
-		EventType  string
-	}
-	var evs []ev
-	err := store.DB().WithContext(ctx).Table("rentengine_leasing_events").
-		Select("prospect_id, event_type").
-		Where("tenant_id = ? AND deleted_at IS NULL AND prospect_id IS NOT NULL AND event_type IS NOT NULL AND event_type NOT IN ? AND (deleted IS NULL OR deleted = ?)",
-			tenant, rentengine.NonStatusEventTypes, false).
-		Order("prospect_id, created_at, id").Scan(&evs).Error
-	if err != nil {
-		return nil, fmt.Errorf("read latest leasing events: %w", err)
-	}
-	out := make(map[int64]string, len(evs))
-	for _, e := range evs {
-		out[e.ProspectID] = e.EventType // ordered: the last one wins
-	}
-	return out, nil
+	return store.LatestEventTypes(ctx, tenant, rentengine.NonStatusEventTypes)
 }
 
 // --- assignments ---
@@ -265,12 +243,6 @@ type assignDesired struct {
 	ProspectID  int64  `json:"prospect_id"`
 	UserID      string `json:"user_id"`
 	ApplyInBulk bool   `json:"apply_in_bulk"`
-}
-
-type linkedProspect struct {
-	ProspectID int64
-	AgentEmail *string
-	PhoneE164  *string
 }
 
 // planAssignments assigns each linked RentEngine prospect to the RentEngine user its Funnel
@@ -294,15 +266,9 @@ func planAssignments(ctx context.Context, store *models.Store, t *tenants.Tenant
 		agents[strings.ToLower(strings.TrimSpace(email))] = strings.ToLower(user)
 	}
 
-	var links []linkedProspect
-	err := store.DB().WithContext(ctx).Table("identity_links l").
-		Select("l.rentengine_prospect_id AS prospect_id, f.agent_email, p.phone_e164").
-		Joins("JOIN funnel_prospects f ON f.tenant_id = l.tenant_id AND f.id = l.funnel_client_id AND f.deleted_at IS NULL").
-		Joins("JOIN rentengine_prospects p ON p.tenant_id = l.tenant_id AND p.id = l.rentengine_prospect_id AND p.deleted_at IS NULL").
-		Where("l.tenant_id = ? AND l.status = ?", t.ID, models.LinkLinked).
-		Order("l.rentengine_prospect_id").Scan(&links).Error
+	links, err := store.LinkedProspects(ctx, t.ID)
 	if err != nil {
-		return fmt.Errorf("read linked prospects: %w", err)
+		return err
 	}
 	current, err := currentAssignees(ctx, store, t.ID)
 	if err != nil {
@@ -371,43 +337,27 @@ func planAssignments(ctx context.Context, store *models.Store, t *tenants.Tenant
 
 // currentAssignees returns each prospect's latest "Assign to User" user.
 func currentAssignees(ctx context.Context, store *models.Store, tenant string) (map[int64]string, error) {
-	type ev struct {
-		ProspectID     int64
-		AssignedUserID *string
-	}
-	var evs []ev
-	err := store.DB().WithContext(ctx).Table("rentengine_leasing_events").
-		Select("prospect_id, assigned_user_id").
-		Where("tenant_id = ? AND deleted_at IS NULL AND prospect_id IS NOT NULL AND event_type = ? AND (deleted IS NULL OR deleted = ?)",
-			tenant, rentengine.EventAssignToUser, false).
-		Order("prospect_id, created_at, id").Scan(&evs).Error
+	out, err := store.LatestAssignees(ctx, tenant, rentengine.EventAssignToUser)
 	if err != nil {
-		return nil, fmt.Errorf("read current assignees: %w", err)
+		return nil, err
 	}
-	out := make(map[int64]string, len(evs))
-	for _, e := range evs {
-		out[e.ProspectID] = strings.ToLower(deref(e.AssignedUserID))
+	for id, user := range out {
+		out[id] = strings.ToLower(user)
 	}
 	return out, nil
 }
 
 func lastSuccess(ctx context.Context, store *models.Store, tenant, job string) (*time.Time, error) {
-	var run models.SyncRun
-	err := store.DB().WithContext(ctx).Where("tenant_id = ? AND job = ? AND status = ?", tenant, job, models.RunSucceeded).
-		Order("finished_at DESC").Limit(1).Find(&run).Error
-	if err != nil {
-		return nil, fmt.Errorf("read last %s pull: %w", job, err)
-	}
-	return run.FinishedAt, nil
+	return store.LastSuccess(ctx, tenant, job)
 }
 
 // --- renewal status ---
 
 func planRenewals(ctx context.Context, store *models.Store, t *tenants.Tenant, ledger map[ledgerKey]models.PushLedger, _ availability, p *Plan) error {
 	tpls := templates(t.Push.RenewalStatus)
-	var rows []models.FunnelRenewal
-	if err := store.DB().WithContext(ctx).Where("tenant_id = ? AND deleted_at IS NULL", t.ID).Order("id").Find(&rows).Error; err != nil {
-		return fmt.Errorf("read renewals: %w", err)
+	rows, err := store.LiveRenewals(ctx, t.ID)
+	if err != nil {
+		return err
 	}
 	for _, r := range rows {
 		if r.FunnelRenterID == nil || r.FunnelUnitID == nil {

@@ -45,8 +45,6 @@ import (
 	"strings"
 	"time"
 
-	"gorm.io/gorm"
-
 	"github.com/syncd-dev/syncd/internal/clients/funnel"
 	"github.com/syncd-dev/syncd/internal/clients/rentengine"
 	"github.com/syncd-dev/syncd/internal/identity"
@@ -150,13 +148,9 @@ func planCustomerScores(ctx context.Context, store *models.Store, t *tenants.Ten
 	}
 	migrateScoreTargets(ledger, live, p)
 
-	var rows []prospectContact
-	err = store.DB().WithContext(ctx).Table("rentengine_prospects").
-		Select("id, email_normalized, phone_e164, status").
-		Where("tenant_id = ? AND deleted_at IS NULL AND (email_normalized IS NOT NULL OR phone_e164 IS NOT NULL)", t.ID).
-		Order("id").Scan(&rows).Error
+	rows, err := store.ProspectContacts(ctx, t.ID)
 	if err != nil {
-		return fmt.Errorf("read prospects for scores: %w", err)
+		return err
 	}
 	latest, err := latestStatuses(ctx, store, t.ID)
 	if err != nil {
@@ -325,11 +319,9 @@ func (p *Plan) settledScore(row models.PushLedger, ok bool, hash string, d score
 
 // prospectLinks reads what identity_links says of each RentEngine prospect of the tenant.
 func prospectLinks(ctx context.Context, store *models.Store, tenant string) (map[int64]linkState, error) {
-	var rows []models.IdentityLink
-	err := store.DB().WithContext(ctx).Select("rentengine_prospect_id", "funnel_client_id", "status").
-		Where("tenant_id = ?", tenant).Find(&rows).Error
+	rows, err := store.IdentityLinks(ctx, tenant)
 	if err != nil {
-		return nil, fmt.Errorf("read identity links: %w", err)
+		return nil, err
 	}
 	out := make(map[int64]linkState, len(rows))
 	for _, l := range rows {
@@ -389,13 +381,6 @@ func persons(rows []prospectContact) [][]prospectContact {
 	return out
 }
 
-// ledgerMove rewrites one ledger row's target and hashes (to "" deletes the row).
-type ledgerMove struct {
-	kind, from, to string
-	desiredHash    string
-	pushedHash     *string
-}
-
 // migrateScoreTargets rewrites, in the ledger as read, the customer-score rows of the earlier
 // scheme (person:<key>), and records the rewrites in p for Execute to persist before it pushes
 // anything. A plan that is never executed (plan mode, dry run) rewrites them again in memory
@@ -441,7 +426,7 @@ func migrateScoreTargets(ledger map[ledgerKey]models.PushLedger, live *identity.
 		}
 		delete(ledger, ledgerKey{models.PushCustomerScore, from})
 		if !free(to) {
-			p.moves = append(p.moves, ledgerMove{kind: models.PushCustomerScore, from: from})
+			p.moves = append(p.moves, models.LedgerMove{Kind: models.PushCustomerScore, From: from})
 			continue
 		}
 		var desired scoreDesired
@@ -454,8 +439,8 @@ func migrateScoreTargets(ledger map[ledgerKey]models.PushLedger, live *identity.
 		}
 		row.TargetKey = to
 		ledger[ledgerKey{models.PushCustomerScore, to}] = row
-		p.moves = append(p.moves, ledgerMove{kind: models.PushCustomerScore, from: from, to: to,
-			desiredHash: row.DesiredHash, pushedHash: row.PushedHash})
+		p.moves = append(p.moves, models.LedgerMove{Kind: models.PushCustomerScore, From: from, To: to,
+			DesiredHash: row.DesiredHash, PushedHash: row.PushedHash})
 	}
 }
 
@@ -464,23 +449,7 @@ func persistMoves(ctx context.Context, env Env, plan *Plan, now time.Time) error
 	if len(plan.moves) == 0 {
 		return nil
 	}
-	err := env.Store.DB().WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		for _, m := range plan.moves {
-			q := tx.Where("tenant_id = ? AND kind = ? AND target_key = ?", env.Tenant, m.kind, m.from)
-			var err error
-			if m.to == "" {
-				err = q.Delete(&models.PushLedger{}).Error
-			} else {
-				err = q.Model(&models.PushLedger{}).Updates(map[string]any{"target_key": m.to,
-					"desired_hash": m.desiredHash, "pushed_hash": m.pushedHash, "updated_at": now}).Error
-			}
-			if err != nil {
-				return fmt.Errorf("rewrite ledger target %s: %w", m.from, err)
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	if err := env.Store.MovePushTargets(ctx, env.Tenant, plan.moves, now); err != nil {
 		return err
 	}
 	plan.moves = nil

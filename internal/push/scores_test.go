@@ -85,7 +85,7 @@ func TestMigrateScoreTargets(t *testing.T) {
 
 	moves := map[string]string{}
 	for _, m := range p.moves {
-		moves[m.from] = m.to
+		moves[m.From] = m.To
 	}
 	wantMoves := map[string]string{
 		"person:ann@x.com": "contact:ann@x.com", "person:co@x.com": "funnel-client:11",

@@ -80,14 +80,14 @@ func newAccountWorld(t *testing.T) *accountWorld {
 func liveIDs(t *testing.T, store *models.Store, table, tenant string) []int64 {
 	t.Helper()
 	var ids []int64
-	must(t, store.DB().Table(table).Where("tenant_id = ? AND deleted_at IS NULL", tenant).Order("id").Pluck("id", &ids).Error)
+	must(t, dbtest.DB(store).Table(table).Where("tenant_id = ? AND deleted_at IS NULL", tenant).Order("id").Pluck("id", &ids).Error)
 	return ids
 }
 
 func countRows(t *testing.T, store *models.Store, table, tenant string) int64 {
 	t.Helper()
 	var n int64
-	must(t, store.DB().Table(table).Where("tenant_id = ?", tenant).Count(&n).Error)
+	must(t, dbtest.DB(store).Table(table).Where("tenant_id = ?", tenant).Count(&n).Error)
 	return n
 }
 

@@ -90,7 +90,7 @@ func TestPushStopsWhenCredentialsAreRejected(t *testing.T) {
 			t.Errorf("%d calls after the credential was rejected, want exactly 1: %v", len(calls), calls)
 		}
 		var ledger []models.PushLedger
-		if err := store.DB().Where("tenant_id = ?", f.tenant.ID).Find(&ledger).Error; err != nil {
+		if err := dbtest.DB(store).Where("tenant_id = ?", f.tenant.ID).Find(&ledger).Error; err != nil {
 			t.Fatal(err)
 		}
 		if len(ledger) != 1 || ledger[0].State != models.PushFailed {

@@ -177,21 +177,21 @@ func TestFunnelFailedCommunityTombstonesNothing(t *testing.T) {
 				}
 				for _, table := range frozen {
 					var n int64
-					must(t, store.DB().Table(table).Where("tenant_id = ? AND deleted_at IS NOT NULL", tenant).Count(&n).Error)
+					must(t, dbtest.DB(store).Table(table).Where("tenant_id = ? AND deleted_at IS NOT NULL", tenant).Count(&n).Error)
 					if n != 0 {
 						t.Errorf("%s: %d rows tombstoned by an incomplete pass", table, n)
 					}
 				}
 				for _, table := range tc.tombstone {
 					var n int64
-					must(t, store.DB().Table(table).Where("tenant_id = ? AND deleted_at IS NOT NULL", tenant).Count(&n).Error)
+					must(t, dbtest.DB(store).Table(table).Where("tenant_id = ? AND deleted_at IS NOT NULL", tenant).Count(&n).Error)
 					if n != 1 {
 						t.Errorf("%s: %d rows tombstoned, want 1 (its pass was complete)", table, n)
 					}
 				}
 				// The healthy communities were still pulled.
 				var n int64
-				must(t, store.DB().Table("funnel_prospects").Where("tenant_id = ? AND id = ?", tenant, added).Count(&n).Error)
+				must(t, dbtest.DB(store).Table("funnel_prospects").Where("tenant_id = ? AND id = ?", tenant, added).Count(&n).Error)
 				if n != 1 {
 					t.Error("a prospect added in a healthy community was not stored")
 				}
@@ -344,7 +344,7 @@ func slicesContains(s []string, v string) bool {
 func linkRows(t *testing.T, store *models.Store, tenant string) []string {
 	t.Helper()
 	var rows []models.IdentityLink
-	must(t, store.DB().Where("tenant_id = ?", tenant).Find(&rows).Error)
+	must(t, dbtest.DB(store).Where("tenant_id = ?", tenant).Find(&rows).Error)
 	out := []string{}
 	for _, r := range rows {
 		out = append(out, fmt.Sprintf("%d>%d %s/%s", r.RentEngineProspectID, r.FunnelClientID, r.MatchedOn, r.Status))
@@ -361,7 +361,7 @@ func linkVersions(t *testing.T, store *models.Store) map[string]string {
 		col = "xmin::text"
 	}
 	out := map[string]string{}
-	rows, err := store.DB().Raw("SELECT rentengine_prospect_id, " + col + " FROM identity_links").Rows()
+	rows, err := dbtest.DB(store).Raw("SELECT rentengine_prospect_id, " + col + " FROM identity_links").Rows()
 	must(t, err)
 	defer rows.Close()
 	for rows.Next() {
@@ -385,7 +385,7 @@ func funnelRowVersions(t *testing.T, store *models.Store, tenant string) map[str
 		if store.Dialect() == models.Postgres {
 			col = "xmin::text"
 		}
-		rows, err := store.DB().Raw("SELECT "+id+", "+col+" FROM "+table+" WHERE tenant_id = ?", tenant).Rows()
+		rows, err := dbtest.DB(store).Raw("SELECT "+id+", "+col+" FROM "+table+" WHERE tenant_id = ?", tenant).Rows()
 		must(t, err)
 		for rows.Next() {
 			var k, v string

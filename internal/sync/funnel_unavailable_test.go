@@ -23,7 +23,7 @@ func listRows(t *testing.T, store *models.Store, tenant string) (map[string]int6
 	n := map[string]int64{}
 	label := map[string]string{}
 	for _, table := range []string{"funnel_prospects", "funnel_renewals", "funnel_appointments"} {
-		rows, err := store.DB().Raw("SELECT CAST(id AS TEXT), community_id FROM "+table+" WHERE tenant_id = ?", tenant).Rows()
+		rows, err := dbtest.DB(store).Raw("SELECT CAST(id AS TEXT), community_id FROM "+table+" WHERE tenant_id = ?", tenant).Rows()
 		must(t, err)
 		for rows.Next() {
 			var id, c string

@@ -23,7 +23,7 @@ import (
 func liveRows(t *testing.T, store *models.Store, table, tenant string) int64 {
 	t.Helper()
 	var n int64
-	must(t, store.DB().Table(table).Where("tenant_id = ? AND deleted_at IS NULL", tenant).Count(&n).Error)
+	must(t, dbtest.DB(store).Table(table).Where("tenant_id = ? AND deleted_at IS NULL", tenant).Count(&n).Error)
 	return n
 }
 
@@ -96,7 +96,7 @@ func TestMassDeleteGuard(t *testing.T) {
 				assertTombstoned(t, store, "rentengine_prospects", tenant, prospects[3])
 
 				var stored models.SyncRun
-				must(t, store.DB().Where("run_id = ?", run.RunID).First(&stored).Error)
+				must(t, dbtest.DB(store).Where("run_id = ?", run.RunID).First(&stored).Error)
 				if stored.Status != models.RunHeld || stored.FinishedAt == nil || stored.Error == nil {
 					t.Errorf("sync_runs: status %q finished %v error %v; want held, finished, with the reason", stored.Status, stored.FinishedAt, stored.Error)
 				}

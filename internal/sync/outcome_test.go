@@ -31,7 +31,7 @@ func failFinishes(t *testing.T, store *models.Store, n int64) *atomic.Int64 {
 	t.Helper()
 	var left, refused atomic.Int64
 	left.Store(n)
-	err := store.DB().Callback().Update().Before("gorm:update").Register("test:fail_finish", func(db *gorm.DB) {
+	err := dbtest.DB(store).Callback().Update().Before("gorm:update").Register("test:fail_finish", func(db *gorm.DB) {
 		if run, ok := db.Statement.Dest.(*models.SyncRun); ok && run.FinishedAt != nil && left.Add(-1) >= 0 {
 			refused.Add(1)
 			db.AddError(errors.New("simulated outage: connection refused"))
@@ -44,14 +44,14 @@ func failFinishes(t *testing.T, store *models.Store, n int64) *atomic.Int64 {
 func storedRun(t *testing.T, store *models.Store, runID string) models.SyncRun {
 	t.Helper()
 	var r models.SyncRun
-	must(t, store.DB().Where("run_id = ?", runID).First(&r).Error)
+	must(t, dbtest.DB(store).Where("run_id = ?", runID).First(&r).Error)
 	return r
 }
 
 func runStatuses(t *testing.T, store *models.Store, tenant string) string {
 	t.Helper()
 	var statuses []string
-	must(t, store.DB().Table("sync_runs").Where("tenant_id = ?", tenant).Order("id").Pluck("status", &statuses).Error)
+	must(t, dbtest.DB(store).Table("sync_runs").Where("tenant_id = ?", tenant).Order("id").Pluck("status", &statuses).Error)
 	return fmt.Sprint(statuses)
 }
 
@@ -138,7 +138,7 @@ func TestAbandonsOnlyRunsOfGoneProcesses(t *testing.T) {
 
 		owners := map[string]string{"alive": aliveID.String(), "dead": deadID.String(), "elsewhere": elsewhere.String(), "legacy": ""}
 		for name, process := range owners {
-			must(t, store.DB().Create(&models.SyncRun{RunID: name, TenantID: "owners", Job: tenants.JobRentEngine,
+			must(t, dbtest.DB(store).Create(&models.SyncRun{RunID: name, TenantID: "owners", Job: tenants.JobRentEngine,
 				StartedAt: time.Now().UTC(), Status: models.RunRunning, Process: process}).Error)
 		}
 		b.sync(t)

@@ -67,7 +67,7 @@ func (r resource[K, T, P]) pull(ctx context.Context, rc *runContext) (Counts, er
 
 	// A first sync starts with no row of the tenant in the table: its pages need no read of
 	// stored hashes (see models.UpsertNewPage).
-	has, err := models.HasRows(ctx, rc.store, r.table, rc.tenant)
+	has, err := models.HasRows[T, P](ctx, rc.store, rc.tenant)
 	if err != nil {
 		return c, err
 	}
@@ -181,7 +181,7 @@ func (r resource[K, T, P]) pull(ctx context.Context, rc *runContext) (Counts, er
 		live    int64
 	)
 	if has {
-		missing, live, err = models.MissingKeys[K](ctx, rc.store, r.table, rc.tenant, first.has)
+		missing, live, err = models.MissingKeys[K, T, P](ctx, rc.store, rc.tenant, first.has)
 		if err != nil {
 			return c, err
 		}
@@ -226,7 +226,7 @@ func (r resource[K, T, P]) pull(ctx context.Context, rc *runContext) (Counts, er
 			zap.String("resource", r.name), zap.Int("tombstoning", len(gone)), zap.Int64("live", live))
 		c.Notes = append(c.Notes, fmt.Sprintf("mass-delete guard lifted (--allow-deletes): %d of %d live rows tombstoned", len(gone), live))
 	}
-	n, err := models.Tombstone[K](ctx, rc.store, r.table, rc.tenant, gone, rc.now())
+	n, err := models.Tombstone[K, T, P](ctx, rc.store, rc.tenant, gone, rc.now())
 	if err != nil {
 		return c, err
 	}

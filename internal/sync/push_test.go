@@ -322,7 +322,7 @@ func TestPushEndToEnd(t *testing.T) {
 func assertLedger(t *testing.T, store *models.Store, tenant, kind, target, state string) {
 	t.Helper()
 	var row models.PushLedger
-	if err := store.DB().Where("tenant_id = ? AND kind = ? AND target_key = ?", tenant, kind, target).First(&row).Error; err != nil {
+	if err := dbtest.DB(store).Where("tenant_id = ? AND kind = ? AND target_key = ?", tenant, kind, target).First(&row).Error; err != nil {
 		t.Fatalf("ledger %s %s: %v", kind, target, err)
 	}
 	if row.State != state {

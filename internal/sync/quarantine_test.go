@@ -137,7 +137,7 @@ func TestPullQuarantinesPoisonRecords(t *testing.T) {
 			}
 		}
 		var status string
-		must(t, store.DB().Table("rentengine_units").Select("status").Where("tenant_id = ? AND id = ?", "acme", units[5]).Row().Scan(&status))
+		must(t, dbtest.DB(store).Table("rentengine_units").Select("status").Where("tenant_id = ? AND id = ?", "acme", units[5]).Row().Scan(&status))
 		if status != "Withdrawn" {
 			t.Errorf("the good record on the same page did not land: status %q", status)
 		}
@@ -191,7 +191,7 @@ func TestPullQuarantinesWhatPostgresRefuses(t *testing.T) {
 		}
 	}
 	var status string
-	must(t, store.DB().Table("rentengine_units").Select("status").Where("tenant_id = ? AND id = ?", "acme", units[3]).Row().Scan(&status))
+	must(t, dbtest.DB(store).Table("rentengine_units").Select("status").Where("tenant_id = ? AND id = ?", "acme", units[3]).Row().Scan(&status))
 	if status != "Withdrawn" {
 		t.Errorf("the good record on the same page did not land: status %q", status)
 	}
@@ -202,7 +202,7 @@ func TestPullQuarantinesWhatPostgresRefuses(t *testing.T) {
 func storedRaw(t *testing.T, store *models.Store, table string, id int64) string {
 	t.Helper()
 	var raw []string
-	must(t, store.DB().Table(table).Where("tenant_id = ? AND id = ?", "acme", id).Pluck("raw", &raw).Error)
+	must(t, dbtest.DB(store).Table(table).Where("tenant_id = ? AND id = ?", "acme", id).Pluck("raw", &raw).Error)
 	if len(raw) == 0 {
 		return ""
 	}
@@ -212,7 +212,7 @@ func storedRaw(t *testing.T, store *models.Store, table string, id int64) string
 func assertLive(t *testing.T, store *models.Store, table string, id int64) {
 	t.Helper()
 	var n int64
-	must(t, store.DB().Table(table).Where("tenant_id = ? AND id = ? AND deleted_at IS NULL", "acme", id).Count(&n).Error)
+	must(t, dbtest.DB(store).Table(table).Where("tenant_id = ? AND id = ? AND deleted_at IS NULL", "acme", id).Count(&n).Error)
 	if n != 1 {
 		t.Errorf("%s %d is not a live row", table, id)
 	}

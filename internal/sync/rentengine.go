@@ -44,15 +44,15 @@ func rentEngineResources(c *rentengine.Client, af *accountFilter) []puller {
 		return func(ctx context.Context, fn func(upstream.Page) error) error { return c.List(ctx, res, fn) }
 	}
 	units := resource[int64, models.RentEngineUnit, *models.RentEngineUnit]{
-		name: string(rentengine.Units), table: "rentengine_units",
+		name: string(rentengine.Units), table: models.RentEngineUnit{}.TableName(),
 		list: list(rentengine.Units), key: rentengine.RecordID, build: buildUnit, keyedByBuild: true,
 	}
 	prospects := resource[int64, models.RentEngineProspect, *models.RentEngineProspect]{
-		name: string(rentengine.Prospects), table: "rentengine_prospects",
+		name: string(rentengine.Prospects), table: models.RentEngineProspect{}.TableName(),
 		list: list(rentengine.Prospects), key: rentengine.RecordID, build: buildProspect, keyedByBuild: true,
 	}
 	events := resource[int64, models.RentEngineLeasingEvent, *models.RentEngineLeasingEvent]{
-		name: string(rentengine.LeasingEvents), table: "rentengine_leasing_events",
+		name: string(rentengine.LeasingEvents), table: models.RentEngineLeasingEvent{}.TableName(),
 		list: list(rentengine.LeasingEvents), key: rentengine.RecordID, build: buildLeasingEvent, keyedByBuild: true,
 	}
 	if af != nil {

@@ -158,7 +158,7 @@ func TestRentEngineFailedPassTombstonesNothing(t *testing.T) {
 					t.Fatalf("run not recorded as failed: %+v", run)
 				}
 				var stored models.SyncRun
-				must(t, store.DB().Where("run_id = ?", run.RunID).First(&stored).Error)
+				must(t, dbtest.DB(store).Where("run_id = ?", run.RunID).First(&stored).Error)
 				if stored.Status != models.RunFailed || stored.FinishedAt == nil {
 					t.Errorf("sync_runs row: status %q finished %v", stored.Status, stored.FinishedAt)
 				}
@@ -166,7 +166,7 @@ func TestRentEngineFailedPassTombstonesNothing(t *testing.T) {
 					t.Errorf("failed run deleted %d rows", run.Deleted)
 				}
 				var n int64
-				must(t, store.DB().Table("rentengine_prospects").Where("tenant_id = ? AND deleted_at IS NOT NULL", tenant).Count(&n).Error)
+				must(t, dbtest.DB(store).Table("rentengine_prospects").Where("tenant_id = ? AND deleted_at IS NOT NULL", tenant).Count(&n).Error)
 				if n != 0 {
 					t.Errorf("%d prospects tombstoned by a failed pass", n)
 				}
@@ -218,7 +218,7 @@ func assertCounts(t *testing.T, run *models.SyncRun, want counts) {
 func assertTombstoned(t *testing.T, store *models.Store, table, tenant string, id int64) {
 	t.Helper()
 	var deleted *time.Time
-	must(t, store.DB().Table(table).Select("deleted_at").Where("tenant_id = ? AND id = ?", tenant, id).Row().Scan(&deleted))
+	must(t, dbtest.DB(store).Table(table).Select("deleted_at").Where("tenant_id = ? AND id = ?", tenant, id).Row().Scan(&deleted))
 	if deleted == nil {
 		t.Errorf("%s %d not tombstoned", table, id)
 	}
@@ -234,7 +234,7 @@ func rowVersions(t *testing.T, store *models.Store, tenant string) map[string]st
 		col = "xmin::text"
 	}
 	for _, table := range []string{"rentengine_units", "rentengine_prospects", "rentengine_leasing_events"} {
-		rows, err := store.DB().Raw("SELECT id, "+col+" FROM "+table+" WHERE tenant_id = ?", tenant).Rows()
+		rows, err := dbtest.DB(store).Raw("SELECT id, "+col+" FROM "+table+" WHERE tenant_id = ?", tenant).Rows()
 		must(t, err)
 		for rows.Next() {
 			var id int64

@@ -342,7 +342,7 @@ func TestCustomerScoresLedgerFromPersonTargets(t *testing.T) {
 				h := oldHash(d)
 				row.Pushed, row.PushedHash, row.PushedAt = raw, &h, &pushedAt
 			}
-			must(t, store.DB().Create(&row).Error)
+			must(t, dbtest.DB(store).Create(&row).Error)
 		}
 		// What the earlier scheme left after pushing this fixture, Paul at an older status.
 		old("person:nina@home.example", 50, "nina@home.example", "+15557000001", models.PushPushed)
@@ -359,7 +359,7 @@ func TestCustomerScoresLedgerFromPersonTargets(t *testing.T) {
 			t.Errorf("plan over the old ledger: %+v", plan.Changes)
 		}
 		var n int64
-		must(t, store.DB().Model(&models.PushLedger{}).Where("target_key LIKE 'person:%'").Count(&n).Error)
+		must(t, dbtest.DB(store).Model(&models.PushLedger{}).Where("target_key LIKE 'person:%'").Count(&n).Error)
 		if n != 6 {
 			t.Errorf("planning rewrote the ledger: %d person rows left, want 6", n)
 		}
@@ -368,7 +368,7 @@ func TestCustomerScoresLedgerFromPersonTargets(t *testing.T) {
 			t.Errorf("first run over the old ledger sent %q, want only Paul's changed score %q", got, want)
 		}
 		var targets []string
-		must(t, store.DB().Model(&models.PushLedger{}).Where("tenant_id = ?", f.tenant.ID).Order("target_key").Pluck("target_key", &targets).Error)
+		must(t, dbtest.DB(store).Model(&models.PushLedger{}).Where("tenant_id = ?", f.tenant.ID).Order("target_key").Pluck("target_key", &targets).Error)
 		wantTargets := []string{"contact:dan@example.com", "contact:tess@example.com",
 			fmt.Sprintf("funnel-client:%d", f.cl["kim"]), fmt.Sprintf("funnel-client:%d", f.cl["nina"]),
 			fmt.Sprintf("funnel-client:%d", f.cl["paul"]), fmt.Sprintf("funnel-client:%d", f.cl["sam"])}

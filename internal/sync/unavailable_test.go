@@ -174,7 +174,7 @@ func TestLeasingEventsUnavailable(t *testing.T) {
 						t.Fatalf("run %d: status %q error %v", attempt, run.Status, run.Error)
 					}
 					var stored models.SyncRun
-					must(t, store.DB().Where("run_id = ?", run.RunID).First(&stored).Error)
+					must(t, dbtest.DB(store).Where("run_id = ?", run.RunID).First(&stored).Error)
 					if u := stored.Unavailable(); stored.Status != models.RunPartial || len(u) != 1 || u["leasing_events"].Reason != way.reason ||
 						u["leasing_events"].KeptCurrentByWebhooks {
 						t.Errorf("run %d: stored status %q unavailable %+v (details %s)", attempt, stored.Status, u, stored.Details)
@@ -227,7 +227,7 @@ func TestLeasingEventsUnavailable(t *testing.T) {
 func countWhere(t *testing.T, store *models.Store, table, tenant, cond string) int64 {
 	t.Helper()
 	var n int64
-	must(t, store.DB().Table(table).Where("tenant_id = ?", tenant).Where(cond).Count(&n).Error)
+	must(t, dbtest.DB(store).Table(table).Where("tenant_id = ?", tenant).Where(cond).Count(&n).Error)
 	return n
 }
 

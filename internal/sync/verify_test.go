@@ -47,7 +47,7 @@ func writeCalls() []writeCall {
 func ledgerRows(t *testing.T, store *models.Store, tenant, kind string) []models.PushLedger {
 	t.Helper()
 	var rows []models.PushLedger
-	if err := store.DB().Where("tenant_id = ? AND kind = ?", tenant, kind).Order("target_key").Find(&rows).Error; err != nil {
+	if err := dbtest.DB(store).Where("tenant_id = ? AND kind = ?", tenant, kind).Order("target_key").Find(&rows).Error; err != nil {
 		t.Fatal(err)
 	}
 	return rows
@@ -98,7 +98,7 @@ func TestPushAnsweredWithHTMLIsFailed(t *testing.T) {
 					}
 				}
 				var atts []models.PushAttempt
-				if err := store.DB().Where("tenant_id = ? AND kind = ?", f.tenant.ID, call.kind).Find(&atts).Error; err != nil {
+				if err := dbtest.DB(store).Where("tenant_id = ? AND kind = ?", f.tenant.ID, call.kind).Find(&atts).Error; err != nil {
 					t.Fatal(err)
 				}
 				for _, a := range atts {

@@ -76,11 +76,11 @@ func ApplyRentEngineChange(ctx context.Context, store *models.Store, tenant stri
 	}
 	switch rentengine.Resource(strings.TrimSpace(ch.Table)) {
 	case rentengine.Units:
-		return applyChange(ctx, store, tenant, "rentengine_units", typ, ch, buildUnit, now)
+		return applyChange(ctx, store, tenant, models.RentEngineUnit{}.TableName(), typ, ch, buildUnit, now)
 	case rentengine.Prospects:
-		return applyChange(ctx, store, tenant, "rentengine_prospects", typ, ch, buildProspect, now)
+		return applyChange(ctx, store, tenant, models.RentEngineProspect{}.TableName(), typ, ch, buildProspect, now)
 	case rentengine.LeasingEvents:
-		return applyChange(ctx, store, tenant, "rentengine_leasing_events", typ, ch, buildLeasingEvent, now)
+		return applyChange(ctx, store, tenant, models.RentEngineLeasingEvent{}.TableName(), typ, ch, buildLeasingEvent, now)
 	case "":
 		return "", fmt.Errorf("%w: no table", ErrBadChange)
 	}

@@ -33,7 +33,7 @@ func apply(t *testing.T, store *models.Store, body string) string {
 
 func storedProspect(t *testing.T, store *models.Store, id int64) (p models.RentEngineProspect, fields map[string]any) {
 	t.Helper()
-	must(t, store.DB().Where("tenant_id = ? AND id = ?", "acme", id).Take(&p).Error)
+	must(t, dbtest.DB(store).Where("tenant_id = ? AND id = ?", "acme", id).Take(&p).Error)
 	must(t, json.Unmarshal(p.Raw, &fields))
 	return p, fields
 }
@@ -124,7 +124,7 @@ func TestWebhookOrdering(t *testing.T) {
 	dbtest.Dialects(t, func(t *testing.T, store *models.Store) {
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
-				must(t, store.DB().Exec("DELETE FROM rentengine_prospects").Error)
+				must(t, dbtest.DB(store).Exec("DELETE FROM rentengine_prospects").Error)
 				for i, s := range tc.steps {
 					if got := apply(t, store, s.body); got != s.want {
 						t.Fatalf("step %d %s: %s, want %s", i, s.body, got, s.want)
@@ -157,7 +157,7 @@ func TestWebhookOrderingWithoutVersions(t *testing.T) {
 			}
 		}
 		var e models.RentEngineLeasingEvent
-		must(t, store.DB().Where("tenant_id = ? AND id = ?", "acme", 9).Take(&e).Error)
+		must(t, dbtest.DB(store).Where("tenant_id = ? AND id = ?", "acme", 9).Take(&e).Error)
 		if e.DeletedAt != nil || e.EventType == nil || *e.EventType != "Applied" {
 			t.Errorf("re-created event: deleted %v type %v", e.DeletedAt, e.EventType)
 		}
@@ -169,7 +169,7 @@ func TestWebhookOrderingWithoutVersions(t *testing.T) {
 func TestWebhookAfterPullTombstone(t *testing.T) {
 	dbtest.Dialects(t, func(t *testing.T, store *models.Store) {
 		apply(t, store, fmt.Sprintf(`{"type":"INSERT","table":"prospects","record":{"id":8,"status":"New","updated_at":%q}}`, at(0)))
-		n, err := models.Tombstone[int64](context.Background(), store, "rentengine_prospects", "acme", []int64{8}, t0.Add(time.Hour))
+		n, err := models.Tombstone[int64, models.RentEngineProspect](context.Background(), store, "acme", []int64{8}, t0.Add(time.Hour))
 		if err != nil || n != 1 {
 			t.Fatalf("tombstone: %d, %v", n, err)
 		}

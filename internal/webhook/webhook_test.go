@@ -36,7 +36,7 @@ type delivery struct {
 
 func prospect(t *testing.T, s *models.Store, id int64) (row models.RentEngineProspect, ok bool) {
 	t.Helper()
-	err := s.DB().Where("tenant_id = ? AND id = ?", "acme", id).Limit(1).Find(&row).Error
+	err := dbtest.DB(s).Where("tenant_id = ? AND id = ?", "acme", id).Limit(1).Find(&row).Error
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,7 +216,7 @@ func TestWebhooksAndPullsConverge(t *testing.T) {
 	apply(`{"type":"INSERT","table":"prospects","record":` + string(raw) + `}`)
 
 	var rent float64
-	must(store.DB().Table("rentengine_units").Select("rent").Where("tenant_id = ? AND id = ?", tenant.ID, units[0]).Row().Scan(&rent))
+	must(dbtest.DB(store).Table("rentengine_units").Select("rent").Where("tenant_id = ? AND id = ?", tenant.ID, units[0]).Row().Scan(&rent))
 	if rent != 1999 {
 		t.Errorf("webhook update not visible before the pull: rent %v", rent)
 	}
