@@ -185,7 +185,7 @@ func TestPushEndToEnd(t *testing.T) {
 		}
 		path := fmt.Sprintf("%s/company/%d/customer-score/", funnelfake.BasePath, f.fu.CompanyID())
 		score := func(v int, email, phone string) map[string]any {
-			m := map[string]any{"score_name": push.DefaultScoreName, "score_value": float64(v), "maximum_score": float64(100), "_path": path}
+			m := map[string]any{"score_name": tenants.DefaultScoreName, "score_value": float64(v), "maximum_score": float64(100), "_path": path}
 			if email != "" {
 				m["email"] = email
 			}

@@ -331,9 +331,9 @@ func TestCustomerScoresLedgerFromPersonTargets(t *testing.T) {
 		f.pull(t)
 		pushedAt := f.at.Add(-24 * time.Hour)
 		old := func(target string, value int, email, phone, state string) {
-			d := map[string]any{"score_name": push.DefaultScoreName, "score_value": value, "maximum_score": 100,
+			d := map[string]any{"score_name": tenants.DefaultScoreName, "score_value": value, "maximum_score": 100,
 				"email": email, "phone": phone}
-			raw, _ := json.Marshal(map[string]any{"score_name": push.DefaultScoreName, "score_value": value,
+			raw, _ := json.Marshal(map[string]any{"score_name": tenants.DefaultScoreName, "score_value": value,
 				"maximum_score": 100, "email": email, "phone": phone})
 			row := models.PushLedger{TenantID: f.tenant.ID, Kind: models.PushCustomerScore, TargetKey: target,
 				Desired: raw, DesiredHash: oldHash(d), State: state, Attempts: 1, IntentAt: &pushedAt,
