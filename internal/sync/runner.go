@@ -3,7 +3,9 @@
 // complete pass), and pushes that send the mirror's diffs back. Every run is recorded in sync_runs.
 //
 // Scheduling, locking between runs and concurrency caps belong to the scheduler; a Runner only
-// runs what it is asked to run.
+// runs what it is asked to run. What a record becomes in the mirror (and how one webhook change
+// lands) is internal/mirror's, shared with the webhook receiver and the benchmarks; the push
+// plan and its execution are internal/push's. This package orchestrates them.
 package sync
 
 import (
