@@ -247,7 +247,7 @@ func cmdSync(ctx context.Context, env Env, args []string) int {
 		fmt.Fprintln(env.Stderr, "syncd sync: --allow-deletes needs --job (the job whose held deletions you checked)")
 		return 2
 	}
-	if *job != "" && !syncer.KnownJob(*job) {
+	if *job != "" && !tenants.Job(strings.TrimSpace(*job)).Known() {
 		fmt.Fprintf(env.Stderr, "syncd sync: unknown job %q (want rentengine, funnel or push)\n", *job)
 		return 2
 	}
@@ -266,17 +266,17 @@ func cmdSync(ctx context.Context, env Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "syncd sync: tenant %s is disabled in %s\n", t.ID, c.config)
 		return 1
 	}
-	jobs := syncer.Jobs(t)
+	jobs := t.Jobs()
 	if *job != "" {
 		found := false
 		for _, j := range jobs {
-			found = found || j == *job
+			found = found || j == tenants.Job(*job)
 		}
 		if !found {
 			fmt.Fprintf(env.Stderr, "syncd sync: tenant %s cannot run job %s (its config lacks the upstream block)\n", t.ID, *job)
 			return 1
 		}
-		jobs = []string{*job}
+		jobs = []tenants.Job{tenants.Job(*job)}
 	}
 	log, err := c.logger(cfg, env)
 	if err != nil {
@@ -345,11 +345,11 @@ func jobLock(ctx context.Context, cfg *tenants.Config, store *models.Store, log 
 }
 
 // lockedRun runs a job under the lock, or reports that another process is running it.
-func lockedRun(ctx context.Context, lock scheduler.Locker, runner *syncer.Runner, t *tenants.Tenant, job string, opts syncer.RunOptions) (*models.SyncRun, error) {
+func lockedRun(ctx context.Context, lock scheduler.Locker, runner *syncer.Runner, t *tenants.Tenant, job tenants.Job, opts syncer.RunOptions) (*models.SyncRun, error) {
 	if lock == nil {
 		return runner.RunWith(ctx, t, job, opts)
 	}
-	held, release, err := lock.TryLock(ctx, t.ID, job)
+	held, release, err := lock.TryLock(ctx, t.ID, string(job))
 	if err != nil {
 		return nil, err
 	}

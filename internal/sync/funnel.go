@@ -16,12 +16,6 @@ import (
 	"github.com/syncd-dev/syncd/internal/tenants"
 )
 
-func init() {
-	jobRegistry = append(jobRegistry, func(r *Runner, m map[string]func(context.Context, *runContext, *tenants.Tenant) error) {
-		m[tenants.JobFunnel] = r.pullFunnel
-	})
-}
-
 // funnelClient builds a client for one run: the limiter is the tenant's shared one, the logger
 // carries the run's fields.
 func (r *Runner) funnelClient(t *tenants.Tenant, log *zap.Logger) (*funnel.Client, error) {
@@ -127,7 +121,7 @@ func newCommunityDirectory(configured []string, rc *runContext) *communityDirect
 
 // load reads the directory the latest earlier run recorded.
 func (d *communityDirectory) load(ctx context.Context) error {
-	runs, err := d.rc.store.RecentRuns(ctx, d.rc.tenant, tenants.JobFunnel, directoryRuns)
+	runs, err := d.rc.store.RecentRuns(ctx, d.rc.tenant, string(tenants.JobFunnel), directoryRuns)
 	if err != nil {
 		return err
 	}

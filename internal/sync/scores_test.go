@@ -156,7 +156,7 @@ var _ syncer.PushSkipObserver = (*skipRecorder)(nil)
 // "email|phone=value" strings, sorted.
 func (f *scoreFixture) pull(t *testing.T) {
 	t.Helper()
-	for _, job := range []string{tenants.JobRentEngine, tenants.JobFunnel} {
+	for _, job := range []tenants.Job{tenants.JobRentEngine, tenants.JobFunnel} {
 		if _, err := f.runner.Run(context.Background(), f.tenant, job); err != nil {
 			t.Fatalf("%s pull: %v", job, err)
 		}

@@ -86,7 +86,8 @@ func unavailableLeaves(err error, reasons *[]string) bool {
 // PartialError is the outcome of a run in which some resources were unavailable upstream and
 // nothing failed or was held: everything else was stored.
 type PartialError struct {
-	Tenant, Job string
+	Tenant string
+	Job    tenants.Job
 	// Unavailable maps each unavailable resource to the reason.
 	Unavailable map[string]string
 }
@@ -119,7 +120,7 @@ func (rc *runContext) markUnavailable(resource, reason string, webhooks bool) {
 
 // keptCurrentByWebhooks reports whether the tenant's webhooks carry a resource of a job, so that
 // its rows stay current while the pull cannot list it.
-func keptCurrentByWebhooks(t *tenants.Tenant, job, resource string) bool {
+func keptCurrentByWebhooks(t *tenants.Tenant, job tenants.Job, resource string) bool {
 	return job == tenants.JobRentEngine && t.RentEngine != nil && t.RentEngine.Webhook != nil &&
 		slices.Contains(mirror.WebhookResources, rentengine.Resource(resource))
 }
