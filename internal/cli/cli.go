@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"os"
 	"runtime/debug"
-	"slices"
 	"strings"
 	"time"
 
@@ -65,23 +64,19 @@ type command struct {
 	run  func(ctx context.Context, env Env, args []string) int
 }
 
-var commands []command
-
-func init() {
-	commands = []command{
-		{"run", "run the daemon", cmdRun},
-		{"sync", "run one job now", cmdSync},
-		{"validate", "check a config file", cmdValidate},
-		{"migrate", "apply database migrations", cmdMigrate},
-		{"healthcheck", "probe a running daemon", cmdHealthcheck},
-		{"version", "print the version", cmdVersion},
-	}
+// commands is the one table of subcommands, in the order usage lists them (a test holds the two
+// in step). Each command's function lives in the file named after it where it has one.
+var commands = []command{
+	{"run", "run the daemon", cmdRun},
+	{"sync", "run one job now", cmdSync},
+	{"push", "plan or run pushes", cmdPush},
+	{"status", "show each tenant's jobs", cmdStatus},
+	{"validate", "check a config file", cmdValidate},
+	{"probe", "check a tenant's upstream calls, read-only", cmdProbe},
+	{"migrate", "apply database migrations", cmdMigrate},
+	{"healthcheck", "probe a running daemon", cmdHealthcheck},
+	{"version", "print the version", cmdVersion},
 }
-
-// extraCommands are commands defined in other files of this package, which append to it from
-// their init functions. Main reads it at call time: init functions run in file order, so it may
-// still be empty when this file's init runs.
-var extraCommands []command
 
 // Main runs the command line and returns the process exit status.
 func Main(ctx context.Context, args []string, env Env) int {
@@ -101,7 +96,7 @@ func Main(ctx context.Context, args []string, env Env) int {
 		}
 		return 0
 	}
-	for _, c := range slices.Concat(commands, extraCommands) {
+	for _, c := range commands {
 		if c.name == args[0] {
 			return c.run(ctx, env, args[1:])
 		}

@@ -15,10 +15,6 @@ import (
 	"github.com/syncd-dev/syncd/internal/tenants"
 )
 
-func init() {
-	extraCommands = append(extraCommands, command{"push", "plan or run pushes", cmdPush})
-}
-
 func cmdPush(ctx context.Context, env Env, args []string) int {
 	fs := newFlags("push", "Plan (--plan: print the exact changes, call nothing) or run the push job for one tenant.", env)
 	var c common

@@ -20,10 +20,6 @@ import (
 	"github.com/syncd-dev/syncd/internal/tenants"
 )
 
-func init() {
-	extraCommands = append(extraCommands, command{"status", "show each tenant's jobs", cmdStatus})
-}
-
 // jobStatus is one line of `syncd status`: a tenant's job with what sync_runs says about it.
 // Its JSON form is what `syncd status --json` prints, one array of these.
 type jobStatus struct {
