@@ -4,6 +4,12 @@
 // The YAML is decoded strictly: an unknown key is an error naming the tenant and the key path.
 // Secrets are never read from the YAML itself, only from environment variables or files that the
 // YAML names; resolved secrets are held in Secret values that never print.
+//
+// This package is the one place defaults are resolved, the push job's included (score stages,
+// maximum score, score name and renewal cards: see CustomerScores.Resolved and
+// RenewalStatus.Resolved), and the one place the functions renewal card templates may call are
+// defined (TemplateFuncs). It also names the jobs (Job). It imports no client package: what it
+// needs of the upstream contracts lives in internal/contract.
 package tenants
 
 import (
