@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -305,11 +306,7 @@ func (s scope) funnel(f *Funnel, d *Defaults, fuRate RateLimit, enabled bool) {
 // dropped silently while an explicit one for a missing block is an error. A schedule written as
 // "" turns the job's schedule off for that tenant.
 func (s scope) schedules(t *Tenant, d *Defaults) {
-	configured := map[Job]bool{
-		JobRentEngine: t.RentEngine != nil,
-		JobFunnel:     t.Funnel != nil,
-		JobPush:       t.RentEngine != nil && t.Funnel != nil && t.Push != nil,
-	}
+	configured := t.Jobs()
 	for _, job := range AllJobs {
 		field := "schedules." + string(job)
 		explicit := s.has(field)
@@ -317,7 +314,7 @@ func (s scope) schedules(t *Tenant, d *Defaults) {
 		if explicit {
 			spec = strings.TrimSpace(t.Schedules.Get(job))
 		}
-		if !configured[job] {
+		if !slices.Contains(configured, job) {
 			if explicit && spec != "" {
 				if job == JobPush {
 					s.problem(field, "set, but pushing needs a rentengine:, a funnel: and a push: block")
