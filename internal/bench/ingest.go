@@ -17,6 +17,7 @@ import (
 
 	"github.com/syncd-dev/syncd/internal/clients/rentengine"
 	"github.com/syncd-dev/syncd/internal/clients/upstream"
+	"github.com/syncd-dev/syncd/internal/mirror"
 	"github.com/syncd-dev/syncd/internal/mirrortest"
 	"github.com/syncd-dev/syncd/internal/models"
 	"github.com/syncd-dev/syncd/internal/rentenginefake"
@@ -359,14 +360,14 @@ var (
 )
 
 // floorRows builds, outside the timed part, exactly the rows a pull stores for a tenant: the
-// same decoding (sync.RentEngineRow), raw JSON and content hash.
+// same decoding (mirror.RentEngineRow), raw JSON and content hash.
 func floorRows(f *tenantFake, now time.Time) ([]copyTable, error) {
 	tenant := f.tenant.ID
 	var out []copyTable
 	for _, res := range []rentengine.Resource{rentengine.Units, rentengine.Prospects, rentengine.LeasingEvents} {
 		ct := copyTable{table: "rentengine_" + string(res)}
 		for _, raw := range f.fake.All(rentenginefake.Resource(res)) {
-			row, err := syncer.RentEngineRow(res, raw)
+			row, err := mirror.RentEngineRow(res, raw)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", res, err)
 			}

@@ -8,9 +8,9 @@ import (
 
 	"github.com/syncd-dev/syncd/internal/clients/rentengine"
 	"github.com/syncd-dev/syncd/internal/clients/upstream"
+	"github.com/syncd-dev/syncd/internal/mirror"
 	"github.com/syncd-dev/syncd/internal/models"
 	"github.com/syncd-dev/syncd/internal/rentenginefake"
-	syncer "github.com/syncd-dev/syncd/internal/sync"
 )
 
 // Go benchmarks of the pull's hot path. `go test -bench . ./internal/bench` runs them (for
@@ -66,7 +66,7 @@ func DecodePage(b *testing.B, res rentengine.Resource) {
 			b.Fatal(err)
 		}
 		for _, raw := range raws {
-			if _, err := syncer.RentEngineRow(res, raw); err != nil {
+			if _, err := mirror.RentEngineRow(res, raw); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -100,7 +100,7 @@ func UpsertPage(b *testing.B, store *models.Store, mode UpsertMode) {
 		}
 		var page []models.RentEngineLeasingEvent
 		for _, raw := range raws {
-			r, err := syncer.RentEngineRow(rentengine.LeasingEvents, raw)
+			r, err := mirror.RentEngineRow(rentengine.LeasingEvents, raw)
 			if err != nil {
 				b.Fatal(err)
 			}

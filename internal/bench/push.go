@@ -157,7 +157,7 @@ func (h *harness) push(ctx context.Context) (*PushResult, error) {
 	runner := syncer.NewRunner(syncer.Config{Store: store, Limiters: upstream.NewLimiters(), Host: "bench"}, h.cfg.Log)
 
 	pull := func() error {
-		for _, job := range []string{tenants.JobRentEngine, tenants.JobFunnel} {
+		for _, job := range []tenants.Job{tenants.JobRentEngine, tenants.JobFunnel} {
 			if _, err := runner.Run(ctx, t, job); err != nil {
 				return err
 			}

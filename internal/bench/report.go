@@ -78,7 +78,7 @@ func (r *Report) Markdown() []byte {
 		p("## 1–2. Ingest throughput and write amplification\n\n")
 		p("%d tenants, each with its own fake RentEngine over real HTTP (in the harness process, no added latency, no rate limit), in all %s units, %s prospects and %s leasing events = **%s rows**. "+
 			"syncd runs each tenant's `rentengine` job through one `sync.Runner`, %d jobs at a time (the daemon's default `limits.max_concurrent_jobs`) on a pool of %d connections (the default `database.max_open_conns`), into a fresh, migrated Postgres database. "+
-			"The reference builds exactly the rows a pull stores (same decoding, raw JSON and hash, via `sync.RentEngineRow`) before its clock starts, then writes them with pgx `CopyFrom`, one COPY per tenant and table, with the same concurrency and pool size, into another freshly migrated database (identical tables and indexes). "+
+			"The reference builds exactly the rows a pull stores (same decoding, raw JSON and hash, via `mirror.RentEngineRow`) before its clock starts, then writes them with pgx `CopyFrom`, one COPY per tenant and table, with the same concurrency and pool size, into another freshly migrated database (identical tables and indexes). "+
 			"The two sides alternate which goes first.\n\n",
 			in.Config.Tenants, count(int(in.Units)), count(int(in.Prospects)), count(int(in.Events)), count(int(in.Units+in.Prospects+in.Events)),
 			in.Config.Concurrency, in.Config.PoolSize)

@@ -51,7 +51,7 @@ type ScaleResult struct {
 // scheduler alone.
 type stubRunner struct{ runs atomic.Int64 }
 
-func (s *stubRunner) Run(context.Context, *tenants.Tenant, string) (*models.SyncRun, error) {
+func (s *stubRunner) Run(context.Context, *tenants.Tenant, tenants.Job) (*models.SyncRun, error) {
 	s.runs.Add(1)
 	return &models.SyncRun{Status: models.RunSucceeded}, nil
 }

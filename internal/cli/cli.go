@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"os"
 	"runtime/debug"
-	"slices"
 	"strings"
 	"time"
 
@@ -65,23 +64,19 @@ type command struct {
 	run  func(ctx context.Context, env Env, args []string) int
 }
 
-var commands []command
-
-func init() {
-	commands = []command{
-		{"run", "run the daemon", cmdRun},
-		{"sync", "run one job now", cmdSync},
-		{"validate", "check a config file", cmdValidate},
-		{"migrate", "apply database migrations", cmdMigrate},
-		{"healthcheck", "probe a running daemon", cmdHealthcheck},
-		{"version", "print the version", cmdVersion},
-	}
+// commands is the one table of subcommands, in the order usage lists them (a test holds the two
+// in step). Each command's function lives in the file named after it where it has one.
+var commands = []command{
+	{"run", "run the daemon", cmdRun},
+	{"sync", "run one job now", cmdSync},
+	{"push", "plan or run pushes", cmdPush},
+	{"status", "show each tenant's jobs", cmdStatus},
+	{"validate", "check a config file", cmdValidate},
+	{"probe", "check a tenant's upstream calls, read-only", cmdProbe},
+	{"migrate", "apply database migrations", cmdMigrate},
+	{"healthcheck", "probe a running daemon", cmdHealthcheck},
+	{"version", "print the version", cmdVersion},
 }
-
-// extraCommands are commands defined in other files of this package, which append to it from
-// their init functions. Main reads it at call time: init functions run in file order, so it may
-// still be empty when this file's init runs.
-var extraCommands []command
 
 // Main runs the command line and returns the process exit status.
 func Main(ctx context.Context, args []string, env Env) int {
@@ -101,7 +96,7 @@ func Main(ctx context.Context, args []string, env Env) int {
 		}
 		return 0
 	}
-	for _, c := range slices.Concat(commands, extraCommands) {
+	for _, c := range commands {
 		if c.name == args[0] {
 			return c.run(ctx, env, args[1:])
 		}
@@ -245,7 +240,7 @@ func cmdSync(ctx context.Context, env Env, args []string) int {
 		fmt.Fprintln(env.Stderr, "syncd sync: --allow-deletes needs --job (the job whose held deletions you checked)")
 		return 2
 	}
-	if *job != "" && !syncer.KnownJob(*job) {
+	if *job != "" && !tenants.Job(strings.TrimSpace(*job)).Known() {
 		fmt.Fprintf(env.Stderr, "syncd sync: unknown job %q (want rentengine, funnel or push)\n", *job)
 		return 2
 	}
@@ -264,17 +259,17 @@ func cmdSync(ctx context.Context, env Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "syncd sync: tenant %s is disabled in %s\n", t.ID, c.config)
 		return 1
 	}
-	jobs := syncer.Jobs(t)
+	jobs := t.Jobs()
 	if *job != "" {
 		found := false
 		for _, j := range jobs {
-			found = found || j == *job
+			found = found || j == tenants.Job(*job)
 		}
 		if !found {
 			fmt.Fprintf(env.Stderr, "syncd sync: tenant %s cannot run job %s (its config lacks the upstream block)\n", t.ID, *job)
 			return 1
 		}
-		jobs = []string{*job}
+		jobs = []tenants.Job{tenants.Job(*job)}
 	}
 	log, err := c.logger(cfg, env)
 	if err != nil {
@@ -343,11 +338,11 @@ func jobLock(ctx context.Context, cfg *tenants.Config, store *models.Store, log 
 }
 
 // lockedRun runs a job under the lock, or reports that another process is running it.
-func lockedRun(ctx context.Context, lock scheduler.Locker, runner *syncer.Runner, t *tenants.Tenant, job string, opts syncer.RunOptions) (*models.SyncRun, error) {
+func lockedRun(ctx context.Context, lock scheduler.Locker, runner *syncer.Runner, t *tenants.Tenant, job tenants.Job, opts syncer.RunOptions) (*models.SyncRun, error) {
 	if lock == nil {
 		return runner.RunWith(ctx, t, job, opts)
 	}
-	held, release, err := lock.TryLock(ctx, t.ID, job)
+	held, release, err := lock.TryLock(ctx, t.ID, string(job))
 	if err != nil {
 		return nil, err
 	}

@@ -10,10 +10,6 @@ import (
 	"github.com/syncd-dev/syncd/internal/probe"
 )
 
-func init() {
-	extraCommands = append(extraCommands, command{"probe", "check a tenant's upstream calls, read-only", cmdProbe})
-}
-
 // cmdProbe runs `syncd probe`: every upstream call the tenant's configuration uses, read-only.
 // Exit status 0 when every call its configured jobs need works, 1 when one does not (each named
 // with why, on stdout in the table and on stderr with --json), 2 for bad usage.

@@ -15,10 +15,6 @@ import (
 	"github.com/syncd-dev/syncd/internal/tenants"
 )
 
-func init() {
-	extraCommands = append(extraCommands, command{"push", "plan or run pushes", cmdPush})
-}
-
 func cmdPush(ctx context.Context, env Env, args []string) int {
 	fs := newFlags("push", "Plan (--plan: print the exact changes, call nothing) or run the push job for one tenant.", env)
 	var c common
@@ -136,7 +132,7 @@ func cmdPush(ctx context.Context, env Env, args []string) int {
 // runSummary is the one line `syncd sync` and `syncd push` print per run.
 func runSummary(tenant string, run *models.SyncRun) string {
 	head := fmt.Sprintf("%s %s: %s in %s", tenant, run.Job, run.Status, runDuration(run))
-	if run.Job != tenants.JobPush {
+	if run.Job != string(tenants.JobPush) {
 		line := fmt.Sprintf("%s — pages %d, fetched %d, inserted %d, updated %d, unchanged %d, deleted %d, bad %d",
 			head, run.Pages, run.Fetched, run.Inserted, run.Updated, run.Unchanged, run.Deleted, run.BadRecords)
 		if u := unavailableText(run.Unavailable(), true); u != "" {

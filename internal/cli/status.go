@@ -17,13 +17,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/syncd-dev/syncd/internal/models"
-	syncer "github.com/syncd-dev/syncd/internal/sync"
 	"github.com/syncd-dev/syncd/internal/tenants"
 )
-
-func init() {
-	extraCommands = append(extraCommands, command{"status", "show each tenant's jobs", cmdStatus})
-}
 
 // jobStatus is one line of `syncd status`: a tenant's job with what sync_runs says about it.
 // Its JSON form is what `syncd status --json` prints, one array of these.
@@ -134,14 +129,12 @@ func cmdStatus(ctx context.Context, env Env, args []string) int {
 	return 0
 }
 
-// jobOrder sorts a tenant's jobs the way a sync runs them: pulls, then push.
-var jobOrder = []string{tenants.JobRentEngine, tenants.JobFunnel, tenants.JobPush}
-
+// jobRank sorts a tenant's jobs the way a sync runs them (tenants.AllJobs: pulls, then push).
 func jobRank(job string) int {
-	if i := slices.Index(jobOrder, job); i >= 0 {
+	if i := slices.Index(tenants.AllJobs, tenants.Job(job)); i >= 0 {
 		return i
 	}
-	return len(jobOrder)
+	return len(tenants.AllJobs)
 }
 
 // buildStatus joins the config's tenants and jobs with the recorded runs. A config tenant shows
@@ -169,13 +162,13 @@ func buildStatus(cfg *tenants.Config, recorded []models.JobStatus, only string, 
 		if only != "" && t.ID != only {
 			continue
 		}
-		jobs := syncer.Jobs(t)
+		jobs := t.Jobs()
 		for _, r := range recorded {
-			if r.TenantID == t.ID && !slices.Contains(jobs, r.Job) {
-				jobs = append(jobs, r.Job)
+			if r.TenantID == t.ID && !slices.Contains(jobs, tenants.Job(r.Job)) {
+				jobs = append(jobs, tenants.Job(r.Job))
 			}
 		}
-		configured := syncer.Jobs(t)
+		configured := t.Jobs()
 		for _, job := range jobs {
 			spec := t.Schedules.Get(job)
 			state := stateScheduled
@@ -187,7 +180,7 @@ func buildStatus(cfg *tenants.Config, recorded []models.JobStatus, only string, 
 			case spec == "":
 				state = stateManual
 			}
-			add(t.ID, job, spec, state)
+			add(t.ID, string(job), spec, state)
 		}
 	}
 	for _, r := range recorded {

@@ -143,8 +143,8 @@ func TestTenantMetricsSubscriber(t *testing.T) {
 	if err := apply(configOf(1, "a", "b")); err != nil {
 		t.Fatal(err)
 	}
-	m.SetLastSuccess("a", tenants.JobRentEngine, time.Now())
-	m.SetLastSuccess("b", tenants.JobRentEngine, time.Now())
+	m.SetLastSuccess("a", string(tenants.JobRentEngine), time.Now())
+	m.SetLastSuccess("b", string(tenants.JobRentEngine), time.Now())
 	if err := apply(configOf(1, "a")); err != nil {
 		t.Fatal(err)
 	}

@@ -116,7 +116,7 @@ func TestMetricsAndLogsOfARun(t *testing.T) {
 			}
 
 			fams := scrape(t, d.Addr().String())
-			acme := map[string]string{"tenant": "acme", "job": tenants.JobRentEngine}
+			acme := map[string]string{"tenant": "acme", "job": string(tenants.JobRentEngine)}
 			with := func(kv ...string) map[string]string {
 				m := map[string]string{}
 				for k, v := range acme {
@@ -179,7 +179,7 @@ func TestMetricsAndLogsOfARun(t *testing.T) {
 			sawRetry := false
 			for _, e := range runLines {
 				f := e.ContextMap()
-				if f["tenant"] != "acme" || f["job"] != tenants.JobRentEngine || f["run_id"] != run.RunID {
+				if f["tenant"] != "acme" || f["job"] != string(tenants.JobRentEngine) || f["run_id"] != run.RunID {
 					t.Errorf("log line %q lacks the run's fields: %v", e.Message, f)
 				}
 				sawRetry = sawRetry || (e.Message == "retrying upstream call" && e.Level == zapcore.DebugLevel)
@@ -204,7 +204,7 @@ func TestResourceAvailabilitySeededAtStart(t *testing.T) {
 			store := dbtest.Open(t, dsn)
 			ctx := t.Context()
 			start := time.Now().UTC()
-			run := models.SyncRun{RunID: "before-restart", TenantID: "acme", Job: tenants.JobRentEngine, StartedAt: start}
+			run := models.SyncRun{RunID: "before-restart", TenantID: "acme", Job: string(tenants.JobRentEngine), StartedAt: start}
 			if err := store.StartRun(ctx, &run, nil); err != nil {
 				t.Fatal(err)
 			}

@@ -166,7 +166,7 @@ func TestEchoedSecretsAreStoredNowhere(t *testing.T) {
 
 			m := metrics.New()
 			runner := syncer.NewRunner(syncer.Config{Store: store, Retry: suiteRetry, Upstream: m, Runs: m, Pushes: m}, log)
-			for _, job := range []string{tenants.JobRentEngine, tenants.JobFunnel} {
+			for _, job := range []tenants.Job{tenants.JobRentEngine, tenants.JobFunnel} {
 				if _, err := runner.Run(ctx, acme, job); err != nil {
 					t.Fatalf("clean %s pull: %v", job, err)
 				}
@@ -178,7 +178,7 @@ func TestEchoedSecretsAreStoredNowhere(t *testing.T) {
 			}
 			runs := []struct {
 				tenant *tenants.Tenant
-				job    string
+				job    tenants.Job
 			}{{acme, tenants.JobPush}, {acme, tenants.JobRentEngine}, {acme, tenants.JobFunnel}, {beta, tenants.JobFunnel}}
 			for _, r := range runs {
 				run, err := runner.Run(ctx, r.tenant, r.job)

@@ -108,7 +108,7 @@ func TestFaultSuite(t *testing.T) {
 	// run runs job once and counts it, then checks that an empty list served during the run
 	// tombstoned nothing: no row that exists upstream may have become tombstoned (rows deleted
 	// upstream by page drift may be tombstoned as usual).
-	run := func(job string) (*models.SyncRun, error) {
+	run := func(job tenants.Job) (*models.SyncRun, error) {
 		emptied := injected(fakeapi.FaultEmptyList)
 		r, err := runner.Run(ctx, tenant, job)
 		runs++
@@ -141,7 +141,7 @@ func TestFaultSuite(t *testing.T) {
 
 	// Phase 1: random and scripted faults. A run may fail when a page's retries run out, or be
 	// held when an empty list cut a pass short; the next run picks up.
-	for _, job := range []string{tenants.JobRentEngine, tenants.JobFunnel} {
+	for _, job := range []tenants.Job{tenants.JobRentEngine, tenants.JobFunnel} {
 		for attempt := 0; attempt < 8; attempt++ {
 			if _, err := run(job); err == nil {
 				break
@@ -156,7 +156,7 @@ func TestFaultSuite(t *testing.T) {
 		f.ClearScripts()
 	}
 	broken := []struct {
-		job               string
+		job               tenants.Job
 		faults            *fakeapi.FaultInjector
 		emptied, poisoned func(*http.Request) bool
 		resource, table   string // the emptied list
@@ -192,7 +192,7 @@ func TestFaultSuite(t *testing.T) {
 	// Phase 3: upstreams quiet again. One more run each sees records that drift inserted behind a
 	// pass, stores the records that were quarantined, and releases nothing: a pass that sees
 	// every record has nothing to hold.
-	for _, job := range []string{tenants.JobRentEngine, tenants.JobFunnel} {
+	for _, job := range []tenants.Job{tenants.JobRentEngine, tenants.JobFunnel} {
 		if _, err := run(job); err != nil {
 			t.Fatalf("clean %s run after faults: %v", job, err)
 		}

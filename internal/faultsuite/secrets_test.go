@@ -97,12 +97,12 @@ func TestSecretsNeverReachTheLogs(t *testing.T) {
 	bad := &tenants.Tenant{ID: "bad", RunTimeout: time.Minute,
 		RentEngine: &tenants.RentEngine{BaseURL: fake.BaseURL(), Token: tenants.NewSecret(wrongToken)},
 		Funnel:     funnelBlock(wrongKey), Push: &tenants.Push{}}
-	for _, job := range []string{tenants.JobRentEngine, tenants.JobFunnel, tenants.JobPush} {
+	for _, job := range []tenants.Job{tenants.JobRentEngine, tenants.JobFunnel, tenants.JobPush} {
 		if _, err := runner.Run(ctx, good, job); err != nil {
 			t.Fatalf("good tenant %s: %v", job, err)
 		}
 	}
-	for _, job := range []string{tenants.JobRentEngine, tenants.JobFunnel} {
+	for _, job := range []tenants.Job{tenants.JobRentEngine, tenants.JobFunnel} {
 		if _, err := runner.Run(ctx, bad, job); err == nil {
 			t.Fatalf("a rejected credential must fail the %s run", job)
 		} else {

@@ -44,7 +44,6 @@ import (
 	"github.com/syncd-dev/syncd/internal/clients/funnel"
 	"github.com/syncd-dev/syncd/internal/clients/rentengine"
 	"github.com/syncd-dev/syncd/internal/clients/upstream"
-	syncer "github.com/syncd-dev/syncd/internal/sync"
 	"github.com/syncd-dev/syncd/internal/tenants"
 )
 
@@ -84,7 +83,7 @@ const (
 type Report struct {
 	Tenant string `json:"tenant"`
 	// Jobs are the tenant's configured jobs; every call probed is one of theirs.
-	Jobs   []string      `json:"jobs"`
+	Jobs   []tenants.Job `json:"jobs"`
 	Calls  []*Call       `json:"calls"`
 	Writes []*WriteCheck `json:"writes"`
 	// OK is true when no call and no write check failed.
@@ -101,9 +100,9 @@ type Call struct {
 	API  string `json:"api"`
 	Call string `json:"call"`
 	// Community is the Funnel community as configured.
-	Community string  `json:"community,omitempty"`
-	Job       string  `json:"job"`
-	Verdict   Verdict `json:"verdict"`
+	Community string      `json:"community,omitempty"`
+	Job       tenants.Job `json:"job"`
+	Verdict   Verdict     `json:"verdict"`
 	// Problems say why the call failed or warns; Notes are informational.
 	Problems []string `json:"problems,omitempty"`
 	Notes    []string `json:"notes,omitempty"`
@@ -182,7 +181,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 		p.save = s
 	}
-	rep := &Report{Tenant: t.ID, Jobs: syncer.Jobs(t), SavedTo: cfg.SaveDir}
+	rep := &Report{Tenant: t.ID, Jobs: t.Jobs(), SavedTo: cfg.SaveDir}
 	if t.RentEngine != nil {
 		calls, err := p.rentEngine(ctx)
 		if err != nil {
@@ -352,7 +351,9 @@ func (p *prober) community(ctx context.Context, c *funnel.Client, com string) (*
 
 // list describes one list call.
 type list struct {
-	api, call, community, job, resource string
+	api, call, community string
+	job                  tenants.Job
+	resource             string
 	// param names the page-size parameter; first is the first page number; syncdSize the page
 	// size a pull sends.
 	param     string

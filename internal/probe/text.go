@@ -10,7 +10,11 @@ import (
 // WriteText writes the report for people: a table of the calls, each call's details, the write
 // checks, and the verdict with every failure named.
 func (r *Report) WriteText(w io.Writer) {
-	fmt.Fprintf(w, "syncd probe: tenant %s, jobs %s; read-only, no write is sent\n\n", r.Tenant, strings.Join(r.Jobs, ", "))
+	jobs := make([]string, len(r.Jobs))
+	for i, j := range r.Jobs {
+		jobs[i] = string(j)
+	}
+	fmt.Fprintf(w, "syncd probe: tenant %s, jobs %s; read-only, no write is sent\n\n", r.Tenant, strings.Join(jobs, ", "))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "CALL\tVERDICT\tHTTP\tAUTH\tLATENCY\tRECORDS")
 	for _, c := range r.Calls {

@@ -10,7 +10,6 @@ import (
 	"github.com/syncd-dev/syncd/internal/clients/funnel"
 	"github.com/syncd-dev/syncd/internal/clients/rentengine"
 	"github.com/syncd-dev/syncd/internal/push"
-	syncer "github.com/syncd-dev/syncd/internal/sync"
 	"github.com/syncd-dev/syncd/internal/tenants"
 )
 
@@ -121,7 +120,7 @@ func (s *sightings) funnelRenewal(raw json.RawMessage) {
 
 // writes checks the push job's writes, when the tenant has a push job.
 func (p *prober) writes() []*WriteCheck {
-	if !slices.Contains(syncer.Jobs(p.t), tenants.JobPush) {
+	if !slices.Contains(p.t.Jobs(), tenants.JobPush) {
 		return nil
 	}
 	cfg := p.t.Push

@@ -31,7 +31,10 @@ import (
 // again pushes as usual.
 
 // need names a resource a kind is computed from.
-type need struct{ job, resource string }
+type need struct {
+	job      tenants.Job
+	resource string
+}
 
 var dependsOn = map[string][]need{
 	models.PushAssignment: {
@@ -58,8 +61,8 @@ const availabilityRuns = 20
 
 func loadAvailability(ctx context.Context, store *models.Store, tenant string) (availability, error) {
 	av := availability{unavailable: map[need]models.Unavailable{}}
-	for _, job := range []string{tenants.JobRentEngine, tenants.JobFunnel} {
-		runs, err := store.RecentRuns(ctx, tenant, job, availabilityRuns)
+	for _, job := range []tenants.Job{tenants.JobRentEngine, tenants.JobFunnel} {
+		runs, err := store.RecentRuns(ctx, tenant, string(job), availabilityRuns)
 		if err != nil {
 			return av, err
 		}
@@ -84,7 +87,7 @@ func loadAvailability(ctx context.Context, store *models.Store, tenant string) (
 			}
 		}
 	}
-	last, err := lastSuccess(ctx, store, tenant, tenants.JobRentEngine)
+	last, err := lastSuccess(ctx, store, tenant, string(tenants.JobRentEngine))
 	if err != nil {
 		return av, err
 	}
@@ -96,7 +99,7 @@ func loadAvailability(ctx context.Context, store *models.Store, tenant string) (
 
 // stale returns why a resource's rows may be out of date ("" when they are not): the latest
 // pull found it unavailable and no webhook keeps it current.
-func (av availability) stale(job, resource string) string {
+func (av availability) stale(job tenants.Job, resource string) string {
 	u, ok := av.unavailable[need{job, resource}]
 	if !ok || u.KeptCurrentByWebhooks {
 		return ""

@@ -256,11 +256,8 @@ type assignDesired struct {
 // leasing events: a succeeded run, or a partial one in which they were available) still shows a
 // different assignee: the POST creates an event, so it must never be sent twice blindly.
 func planAssignments(ctx context.Context, store *models.Store, t *tenants.Tenant, ledger map[ledgerKey]models.PushLedger, av availability, p *Plan) error {
-	as := t.Push.Assignments
-	bulk, notes := false, "Assigned by syncd: Funnel agent"
-	if as != nil {
-		bulk, notes = as.ApplyInBulk, cmp.Or(as.Notes, notes)
-	}
+	as := t.Push.Assignments.Resolved()
+	bulk, notes := as.ApplyInBulk, as.Notes
 	agents := map[string]string{}
 	for email, user := range t.Agents {
 		agents[strings.ToLower(strings.TrimSpace(email))] = strings.ToLower(user)

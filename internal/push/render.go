@@ -3,10 +3,7 @@ package push
 import (
 	"bytes"
 	"fmt"
-	"math"
-	"strconv"
 	"strings"
-	"text/template"
 	"time"
 
 	"github.com/syncd-dev/syncd/internal/clients/funnel"
@@ -51,64 +48,10 @@ func renewalData(r models.FunnelRenewal) RenewalData {
 	return d
 }
 
-var funcs = template.FuncMap{
-	"money": money,
-	"date":  date,
-	"upper": strings.ToUpper,
-	"lower": strings.ToLower,
-}
-
-// money formats dollars: "$1,925" or "$1,925.50"; "" for no value.
-func money(v any) string {
-	var f float64
-	switch x := v.(type) {
-	case *float64:
-		if x == nil {
-			return ""
-		}
-		f = *x
-	case float64:
-		f = x
-	case int:
-		f = float64(x)
-	case int64:
-		f = float64(x)
-	default:
-		return ""
-	}
-	cents := int64(math.Round(f * 100))
-	whole, frac := cents/100, cents%100
-	s := strconv.FormatInt(whole, 10)
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if frac != 0 {
-		return fmt.Sprintf("$%s.%02d", b.String(), frac)
-	}
-	return "$" + b.String()
-}
-
-// date formats a time or a YYYY-MM-DD text as "January 2, 2006"; "" for no value.
-func date(v any) string {
-	switch x := v.(type) {
-	case *time.Time:
-		if x == nil {
-			return ""
-		}
-		return x.Format("January 2, 2006")
-	case time.Time:
-		return x.Format("January 2, 2006")
-	case string:
-		if t, err := time.Parse(time.DateOnly, x); err == nil {
-			return t.Format("January 2, 2006")
-		}
-		return x
-	}
-	return ""
+// templates is the renewal card per status that a tenant's push renders (see
+// tenants.RenewalStatus.Resolved).
+func templates(rs *tenants.RenewalStatus) map[string]tenants.RenewalTemplate {
+	return rs.Resolved().Templates
 }
 
 // render builds the card for a renewal from its status's template. ok is false when no template
@@ -123,7 +66,7 @@ func render(tpls map[string]tenants.RenewalTemplate, r models.FunnelRenewal) (ca
 		if src == "" {
 			return nil, nil
 		}
-		t, err := template.New(name).Funcs(funcs).Option("missingkey=error").Parse(src)
+		t, err := tenants.ParseTemplate(name, src)
 		if err != nil {
 			return nil, fmt.Errorf("renewal template %s.%s: %w", d.Status, name, err)
 		}

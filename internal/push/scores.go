@@ -131,13 +131,9 @@ type linkState struct {
 // while leasing events are unavailable upstream (and no webhook keeps them current), a person
 // with such a member is skipped rather than scored from stale events.
 func planCustomerScores(ctx context.Context, store *models.Store, t *tenants.Tenant, ledger map[ledgerKey]models.PushLedger, av availability, p *Plan) error {
-	cs := t.Push.CustomerScores
-	name, maxScore, all := DefaultScoreName, DefaultMaximumScore, false
-	if cs != nil {
-		name, maxScore = cmp.Or(cs.ScoreName, name), cmp.Or(cs.MaximumScore, maxScore)
-		all = cs.Targets == tenants.ScoreTargetsAll
-	}
-	table := stages(cs)
+	cs := t.Push.CustomerScores.Resolved()
+	name, maxScore, all := cs.ScoreName, cs.MaximumScore, cs.Targets == tenants.ScoreTargetsAll
+	table := cs.Stages
 	for _, r := range ScoreSkipReasons {
 		p.skip(models.PushCustomerScore, r, 0) // every reason reported, zero included
 	}

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/syncd-dev/syncd/internal/clients/rentengine"
+	"github.com/syncd-dev/syncd/internal/contract"
 	"github.com/syncd-dev/syncd/internal/fakeapi"
 )
 
@@ -28,14 +28,14 @@ func TestLogNoteAfterShowingScheduledKeepsStatus(t *testing.T) {
 
 // The fake and the client agree on which types change a status, unknown types included.
 func TestActionEventTypesMatchTheClient(t *testing.T) {
-	types := slices.Concat(rentengine.EventTypes, rentengine.ExtraEventTypes, []string{"Some Future Type"})
+	types := slices.Concat(contract.EventTypes, contract.ExtraEventTypes, []string{"Some Future Type"})
 	for _, typ := range types {
-		if isActionEventType(typ) == rentengine.StatusEvent(typ) {
-			t.Errorf("%q: fake action = %v, client status = %v", typ, isActionEventType(typ), rentengine.StatusEvent(typ))
+		if isActionEventType(typ) == contract.StatusEvent(typ) {
+			t.Errorf("%q: fake action = %v, client status = %v", typ, isActionEventType(typ), contract.StatusEvent(typ))
 		}
 	}
 	for _, typ := range append(slices.Clone(happyPath), sideExits...) {
-		if !rentengine.KnownEventType(typ) {
+		if !contract.KnownEventType(typ) {
 			t.Errorf("the seed generates %q, which is no RentEngine type", typ)
 		}
 	}

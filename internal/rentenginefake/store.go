@@ -40,8 +40,8 @@ func hasUpdatedAt(res Resource) bool { return res != LeasingEvents }
 
 // isActionEventType reports whether an event type is an action rather than a status: such events
 // are recorded but do not become the prospect's status. Every other type does, unknown ones
-// included. This is the one place that set lives in the fake; it matches the client's
-// rentengine.NonStatusEventTypes (a test checks).
+// included. This is the one place that set lives in the fake; it matches the contract's
+// contract.NonStatusEventTypes (a test checks).
 func isActionEventType(eventType string) bool {
 	switch eventType {
 	case EventAssignToUser, EventReassignShowing, EventLogNote, EventBlocklistProspect, EventUnblockProspect:

@@ -35,10 +35,11 @@ import (
 
 // Runner runs one job of one tenant (sync.Runner implements it).
 type Runner interface {
-	Run(ctx context.Context, t *tenants.Tenant, job string) (*models.SyncRun, error)
+	Run(ctx context.Context, t *tenants.Tenant, job tenants.Job) (*models.SyncRun, error)
 }
 
-// Locker takes a lock shared by every replica of the daemon.
+// Locker takes a lock shared by every replica of the daemon. Locker, Claimer and Observer name a
+// job by its name, string(tenants.Job), as lock keys, schedule_claims rows and metric labels do.
 type Locker interface {
 	// TryLock takes the lock of a tenant's job without waiting. held is nil (and err nil) when
 	// another process holds it. Otherwise held is a child of ctx that ends if the lock is lost
@@ -98,7 +99,7 @@ type Scheduler struct {
 
 type entry struct {
 	key  string
-	job  string
+	job  tenants.Job
 	spec string
 	loc  string
 	id   cron.EntryID
@@ -133,7 +134,7 @@ func (s *Scheduler) Start() { s.cron.Start() }
 // waiting for runs, so a change is logged and takes effect on restart.
 func (s *Scheduler) maxConcurrentChanged(n int) bool { return n > 0 && n != cap(s.sem) }
 
-func key(tenant, job string) string { return tenant + "/" + job }
+func key(tenant string, job tenants.Job) string { return tenant + "/" + string(job) }
 
 // Apply makes the scheduled set match cfg: every enabled tenant's jobs with a schedule. It returns
 // an error only for a schedule that cannot be parsed (validated configs never have one).
@@ -154,7 +155,7 @@ func (s *Scheduler) Apply(cfg *tenants.Config) error {
 		if !t.IsEnabled() {
 			continue
 		}
-		for _, job := range []string{tenants.JobRentEngine, tenants.JobFunnel, tenants.JobPush} {
+		for _, job := range tenants.AllJobs {
 			spec := t.Schedules.Get(job)
 			if spec == "" {
 				continue
@@ -176,10 +177,10 @@ func (s *Scheduler) Apply(cfg *tenants.Config) error {
 			}
 			if old, ok := s.entries[k]; ok {
 				s.cron.Remove(old.id)
-				s.log.Info("schedule changed", zap.String("tenant", t.ID), zap.String("job", job),
+				s.log.Info("schedule changed", zap.String("tenant", t.ID), zap.String("job", string(job)),
 					zap.String("from", old.spec), zap.String("to", spec))
 			} else {
-				s.log.Info("scheduled", zap.String("tenant", t.ID), zap.String("job", job), zap.String("schedule", spec),
+				s.log.Info("scheduled", zap.String("tenant", t.ID), zap.String("job", string(job)), zap.String("schedule", spec),
 					zap.String("timezone", locName))
 			}
 			e := &entry{key: k, job: job, spec: spec, loc: locName, sched: &recordingSchedule{inner: aligned(sched)}}
@@ -192,7 +193,7 @@ func (s *Scheduler) Apply(cfg *tenants.Config) error {
 		if !want[k] {
 			s.cron.Remove(e.id)
 			delete(s.entries, k)
-			s.log.Info("unscheduled", zap.String("tenant", e.tenant.Load().ID), zap.String("job", e.job))
+			s.log.Info("unscheduled", zap.String("tenant", e.tenant.Load().ID), zap.String("job", string(e.job)))
 		}
 	}
 	return errors.Join(errs...)
@@ -235,7 +236,7 @@ func (s *Scheduler) lockFor(k string) *sync.Mutex {
 // Jitter is the deterministic start delay of a tenant's job: a hash of tenant and job spread over
 // [0, max). Deterministic so that a tenant's runs start at the same offset every time, which
 // keeps its upstream traffic regular and its logs comparable.
-func Jitter(tenant, job string, maxJitter time.Duration) time.Duration {
+func Jitter(tenant string, job tenants.Job, maxJitter time.Duration) time.Duration {
 	if maxJitter <= 0 {
 		return 0
 	}
@@ -250,7 +251,7 @@ func Jitter(tenant, job string, maxJitter time.Duration) time.Duration {
 // starts one per tick).
 func (s *Scheduler) fire(e *entry, tick time.Time) {
 	t := e.tenant.Load()
-	log := s.log.With(zap.String("tenant", t.ID), zap.String("job", e.job))
+	log := s.log.With(zap.String("tenant", t.ID), zap.String("job", string(e.job)))
 
 	// A panic escaping here would kill the process and every tenant with it. Deferred first so it
 	// runs last, after the locks and the semaphore slot are released.
@@ -281,7 +282,7 @@ func (s *Scheduler) fire(e *entry, tick time.Time) {
 
 	ctx := s.ctx
 	if s.cfg.Locker != nil {
-		held, release, err := s.cfg.Locker.TryLock(s.ctx, t.ID, e.job)
+		held, release, err := s.cfg.Locker.TryLock(s.ctx, t.ID, string(e.job))
 		if err != nil {
 			log.Error("could not take the cross-replica lock; skipping tick", zap.Error(err))
 			s.observeSkip(t.ID, e.job, "lock_error")
@@ -300,7 +301,7 @@ func (s *Scheduler) fire(e *entry, tick time.Time) {
 			// Not expected (see recordingSchedule.due); the lock still rules out overlap.
 			log.Warn("tick time unknown; running without a tick claim")
 		} else {
-			ok, err := s.cfg.Claimer.Claim(ctx, t.ID, e.job, tick)
+			ok, err := s.cfg.Claimer.Claim(ctx, t.ID, string(e.job), tick)
 			if err != nil {
 				log.Error("could not claim the tick; skipping it", zap.Time("tick", tick), zap.Error(err))
 				s.observeSkip(t.ID, e.job, "claim_error")
@@ -314,15 +315,15 @@ func (s *Scheduler) fire(e *entry, tick time.Time) {
 		}
 	}
 	if s.cfg.Observer != nil && !tick.IsZero() {
-		s.cfg.Observer.StartDelay(t.ID, e.job, max(0, time.Since(tick)-jitter))
+		s.cfg.Observer.StartDelay(t.ID, string(e.job), max(0, time.Since(tick)-jitter))
 	}
 	// The runner logs and records the outcome; nothing to add here.
 	_, _ = s.runner.Run(ctx, t, e.job)
 }
 
-func (s *Scheduler) observeSkip(tenant, job, reason string) {
+func (s *Scheduler) observeSkip(tenant string, job tenants.Job, reason string) {
 	if s.cfg.Observer != nil {
-		s.cfg.Observer.Skipped(tenant, job, reason)
+		s.cfg.Observer.Skipped(tenant, string(job), reason)
 	}
 }
 

@@ -30,7 +30,7 @@ func at(t time.Time) float64 { return t.Sub(epoch).Seconds() }
 // run is one call of the fake runner.
 type run struct {
 	tenant     string
-	job        string
+	job        tenants.Job
 	start, end float64
 	ptr        *tenants.Tenant
 	ctxErr     error // the run context's error when the run ended
@@ -49,7 +49,7 @@ var _ scheduler.Runner = (*fakeRunner)(nil)
 
 // Run records the run when it starts and completes the record when it ends (end is -1 until
 // then).
-func (f *fakeRunner) Run(ctx context.Context, t *tenants.Tenant, job string) (*models.SyncRun, error) {
+func (f *fakeRunner) Run(ctx context.Context, t *tenants.Tenant, job tenants.Job) (*models.SyncRun, error) {
 	f.mu.Lock()
 	n := f.n
 	f.n++
@@ -62,7 +62,7 @@ func (f *fakeRunner) Run(ctx context.Context, t *tenants.Tenant, job string) (*m
 	f.mu.Lock()
 	f.runs[n].end, f.runs[n].ctxErr = at(time.Now()), ctx.Err()
 	f.mu.Unlock()
-	return &models.SyncRun{TenantID: t.ID, Job: job}, err
+	return &models.SyncRun{TenantID: t.ID, Job: string(job)}, err
 }
 
 func (f *fakeRunner) starts() []float64 {
@@ -323,8 +323,9 @@ func TestPanicIsRecovered(t *testing.T) {
 
 func TestJitterIsDeterministic(t *testing.T) {
 	cases := []struct {
-		tenant, job string
-		max         time.Duration
+		tenant string
+		job    tenants.Job
+		max    time.Duration
 	}{
 		{"acme", tenants.JobRentEngine, 30 * time.Second},
 		{"acme", tenants.JobFunnel, 30 * time.Second},

@@ -59,7 +59,7 @@ func TestPushStopsWhenCredentialsAreRejected(t *testing.T) {
 		pushes := &pushCounter{}
 		f.runner = syncer.NewRunner(syncer.Config{Store: store, Retry: fastRetry, Pushes: pushes},
 			zaptest.NewLogger(t, zaptest.Level(zap.ErrorLevel)))
-		for _, job := range []string{tenants.JobRentEngine, tenants.JobFunnel} {
+		for _, job := range []tenants.Job{tenants.JobRentEngine, tenants.JobFunnel} {
 			if _, err := f.runner.Run(context.Background(), f.tenant, job); err != nil {
 				t.Fatalf("%s pull: %v", job, err)
 			}

@@ -5,22 +5,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/syncd-dev/syncd/internal/clients/funnel"
 	"github.com/syncd-dev/syncd/internal/clients/upstream"
 	"github.com/syncd-dev/syncd/internal/identity"
+	"github.com/syncd-dev/syncd/internal/mirror"
 	"github.com/syncd-dev/syncd/internal/models"
 	"github.com/syncd-dev/syncd/internal/tenants"
 )
-
-func init() {
-	jobRegistry = append(jobRegistry, func(r *Runner, m map[string]func(context.Context, *runContext, *tenants.Tenant) error) {
-		m[tenants.JobFunnel] = r.pullFunnel
-	})
-}
 
 // funnelClient builds a client for one run: the limiter is the tenant's shared one, the logger
 // carries the run's fields.
@@ -127,7 +121,7 @@ func newCommunityDirectory(configured []string, rc *runContext) *communityDirect
 
 // load reads the directory the latest earlier run recorded.
 func (d *communityDirectory) load(ctx context.Context) error {
-	runs, err := d.rc.store.RecentRuns(ctx, d.rc.tenant, tenants.JobFunnel, directoryRuns)
+	runs, err := d.rc.store.RecentRuns(ctx, d.rc.tenant, string(tenants.JobFunnel), directoryRuns)
 	if err != nil {
 		return err
 	}
@@ -274,117 +268,24 @@ func funnelResources(c *funnel.Client, d *communityDirectory) []puller {
 	return []puller{
 		resource[string, models.FunnelCommunity, *models.FunnelCommunity]{
 			name: "communities", table: models.FunnelCommunity{}.TableName(),
-			list: d.communities(c), key: funnel.CommunityID, build: buildFunnelCommunity,
+			list: d.communities(c), key: funnel.CommunityID, build: mirror.FunnelCommunity,
 		},
 		resource[int64, models.FunnelProspect, *models.FunnelProspect]{
 			name: string(funnel.Prospects), table: models.FunnelProspect{}.TableName(),
 			list: d.list(c, funnel.Prospects), key: funnel.ProspectID,
-			build: func(raw json.RawMessage) (models.FunnelProspect, error) { return buildFunnelProspect(raw, d.current) },
+			build: func(raw json.RawMessage) (models.FunnelProspect, error) { return mirror.FunnelProspect(raw, d.current) },
 		},
 		resource[int64, models.FunnelRenewal, *models.FunnelRenewal]{
 			name: string(funnel.Renewals), table: models.FunnelRenewal{}.TableName(),
 			list: d.list(c, funnel.Renewals), key: funnel.RecordID,
-			build: func(raw json.RawMessage) (models.FunnelRenewal, error) { return buildFunnelRenewal(raw, d.current) },
+			build: func(raw json.RawMessage) (models.FunnelRenewal, error) { return mirror.FunnelRenewal(raw, d.current) },
 		},
 		resource[int64, models.FunnelAppointment, *models.FunnelAppointment]{
 			name: string(funnel.Appointments), table: models.FunnelAppointment{}.TableName(),
 			list: d.list(c, funnel.Appointments), key: funnel.RecordID,
 			build: func(raw json.RawMessage) (models.FunnelAppointment, error) {
-				return buildFunnelAppointment(raw, d.current)
+				return mirror.FunnelAppointment(raw, d.current)
 			},
 		},
 	}
-}
-
-func buildFunnelCommunity(raw json.RawMessage) (models.FunnelCommunity, error) {
-	c, err := funnel.DecodeCommunity(raw)
-	if err != nil {
-		return models.FunnelCommunity{}, err
-	}
-	return models.FunnelCommunity{
-		ID:              c.ID.Text,
-		Name:            c.Name.Ptr(),
-		SyndicationID:   c.SyndicationID.Ptr(),
-		Address:         c.Address.Ptr(),
-		City:            c.City.Ptr(),
-		State:           c.State.Ptr(),
-		PostalCode:      c.PostalCode.Ptr(),
-		Timezone:        c.Timezone.Ptr(),
-		SourceUpdatedAt: c.UpdatedAt.Ptr(),
-	}, nil
-}
-
-func buildFunnelProspect(raw json.RawMessage, community string) (models.FunnelProspect, error) {
-	p, err := funnel.DecodeProspect(raw)
-	if err != nil {
-		return models.FunnelProspect{}, err
-	}
-	row := models.FunnelProspect{
-		ID:              p.FunnelRenterID.Int,
-		CommunityID:     community,
-		Status:          p.Status.Ptr(),
-		LeadSource:      p.LeadSource.Ptr(),
-		MoveInDate:      datePtr(p.MoveInDate.Ptr()),
-		AgentEmail:      nonEmpty(p.AgentEmail()),
-		SourceCreatedAt: p.CreatedAt.Ptr(),
-		SourceUpdatedAt: p.UpdatedAt.Ptr(),
-	}
-	if person, ok := p.Primary(); ok {
-		phone := person.Phone()
-		row.FirstName = person.FirstName.Ptr()
-		row.LastName = person.LastName.Ptr()
-		row.Email = person.Email.Ptr()
-		row.Phone = phone.Ptr()
-		row.EmailNormalized = nonEmpty(identity.NormalizeEmail(person.Email.V))
-		row.PhoneE164 = nonEmpty(identity.NormalizePhone(phone.V))
-	}
-	return row, nil
-}
-
-func buildFunnelRenewal(raw json.RawMessage, community string) (models.FunnelRenewal, error) {
-	r, err := funnel.DecodeRenewal(raw)
-	if err != nil {
-		return models.FunnelRenewal{}, err
-	}
-	return models.FunnelRenewal{
-		ID:              r.ID.Int,
-		CommunityID:     community,
-		FunnelRenterID:  r.FunnelRenterID.Ptr(),
-		FunnelUnitID:    r.FunnelUnitID.Ptr(),
-		UnitNumber:      r.UnitNumber.Ptr(),
-		LeaseStart:      datePtr(r.LeaseStart.Ptr()),
-		LeaseEnd:        datePtr(r.LeaseEnd.Ptr()),
-		Status:          nonEmpty(string(r.Status)),
-		OfferRent:       r.OfferRent.Ptr(),
-		OfferExpiresAt:  r.OfferExpiresAt.Ptr(),
-		SourceUpdatedAt: r.UpdatedAt.Ptr(),
-	}, nil
-}
-
-func buildFunnelAppointment(raw json.RawMessage, community string) (models.FunnelAppointment, error) {
-	a, err := funnel.DecodeAppointment(raw)
-	if err != nil {
-		return models.FunnelAppointment{}, err
-	}
-	return models.FunnelAppointment{
-		ID:              a.ID.Int,
-		CommunityID:     community,
-		ClientID:        a.Client.ID.Ptr(),
-		Email:           a.Client.Email.Ptr(),
-		Phone:           a.Client.Phone.Ptr(),
-		AgentEmail:      a.Agent.Email.Ptr(),
-		AgentName:       a.Agent.Name.Ptr(),
-		AppointmentDate: datePtr(a.Date.Ptr()),
-		AppointmentTime: a.Time.Ptr(),
-	}, nil
-}
-
-// datePtr keeps the date part of a decoded time (Funnel sends dates, and sometimes date-times at
-// midnight, for date fields).
-func datePtr(t *time.Time) *models.Date {
-	if t == nil {
-		return nil
-	}
-	d := models.DateOf(*t)
-	return &d
 }

@@ -253,7 +253,7 @@ func TestIdentityLinksEndToEnd(t *testing.T) {
 			Funnel: &tenants.Funnel{BaseURL: fu.BaseURL(), Auth: tenants.FunnelAuthBearer, CompanyID: fu.CompanyID(),
 				Communities: []string{"partner-id:hp"}, APIKey: tenants.NewSecret(funnelKey)}}
 		runner := syncer.NewRunner(syncer.Config{Store: store, Retry: fastRetry}, zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)))
-		run := func(job string) *models.SyncRun {
+		run := func(job tenants.Job) *models.SyncRun {
 			t.Helper()
 			r, err := runner.Run(ctx, tenant, job)
 			if err != nil {

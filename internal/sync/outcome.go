@@ -11,6 +11,7 @@ import (
 
 	"github.com/syncd-dev/syncd/internal/models"
 	"github.com/syncd-dev/syncd/internal/procid"
+	"github.com/syncd-dev/syncd/internal/tenants"
 )
 
 // Outcomes.
@@ -166,8 +167,8 @@ func (p *pendingOutcome) lost(err error) {
 
 // settlePending takes over the pending outcome of a tenant job, if any, before a new run of it
 // starts: it stops the background retries and tries once more here. On failure the retries go on.
-func (r *Runner) settlePending(ctx context.Context, tenant, job string) {
-	key := jobKey(tenant, job)
+func (r *Runner) settlePending(ctx context.Context, tenant string, job tenants.Job) {
+	key := jobKey(tenant, string(job))
 	r.mu.Lock()
 	p := r.pending[key]
 	delete(r.pending, key)

@@ -138,7 +138,7 @@ func TestAbandonsOnlyRunsOfGoneProcesses(t *testing.T) {
 
 		owners := map[string]string{"alive": aliveID.String(), "dead": deadID.String(), "elsewhere": elsewhere.String(), "legacy": ""}
 		for name, process := range owners {
-			must(t, dbtest.DB(store).Create(&models.SyncRun{RunID: name, TenantID: "owners", Job: tenants.JobRentEngine,
+			must(t, dbtest.DB(store).Create(&models.SyncRun{RunID: name, TenantID: "owners", Job: string(tenants.JobRentEngine),
 				StartedAt: time.Now().UTC(), Status: models.RunRunning, Process: process}).Error)
 		}
 		b.sync(t)

@@ -12,12 +12,6 @@ import (
 	"github.com/syncd-dev/syncd/internal/tenants"
 )
 
-func init() {
-	jobRegistry = append(jobRegistry, func(r *Runner, m map[string]func(context.Context, *runContext, *tenants.Tenant) error) {
-		m[tenants.JobPush] = r.push
-	})
-}
-
 // PushSkipObserver is told, once per push run, how many targets of each kind its plan left alone
 // per reason (push.Plan.Skips: kind → reason → count; kinds not in it skipped nothing). A
 // PushObserver that also implements it (the metrics package's does) is told.

@@ -111,7 +111,7 @@ func nil2() any { return nil }
 // syncAll runs what `syncd sync` runs: both pulls, then the push.
 func (f *pushFixture) syncAll(t *testing.T) (*models.SyncRun, error) {
 	t.Helper()
-	for _, job := range []string{tenants.JobRentEngine, tenants.JobFunnel} {
+	for _, job := range []tenants.Job{tenants.JobRentEngine, tenants.JobFunnel} {
 		if _, err := f.runner.Run(context.Background(), f.tenant, job); err != nil {
 			t.Fatalf("%s pull: %v", job, err)
 		}
@@ -185,7 +185,7 @@ func TestPushEndToEnd(t *testing.T) {
 		}
 		path := fmt.Sprintf("%s/company/%d/customer-score/", funnelfake.BasePath, f.fu.CompanyID())
 		score := func(v int, email, phone string) map[string]any {
-			m := map[string]any{"score_name": push.DefaultScoreName, "score_value": float64(v), "maximum_score": float64(100), "_path": path}
+			m := map[string]any{"score_name": tenants.DefaultScoreName, "score_value": float64(v), "maximum_score": float64(100), "_path": path}
 			if email != "" {
 				m["email"] = email
 			}
@@ -276,7 +276,7 @@ func TestPushEndToEnd(t *testing.T) {
 
 		// Plan mode: the changes are listed, nothing is sent.
 		f.re.AddEvent(f.p[3], "Application Approved", at.Add(time.Hour))
-		for _, job := range []string{tenants.JobRentEngine, tenants.JobFunnel} {
+		for _, job := range []tenants.Job{tenants.JobRentEngine, tenants.JobFunnel} {
 			if _, err := f.runner.Run(context.Background(), f.tenant, job); err != nil {
 				t.Fatal(err)
 			}
@@ -362,7 +362,7 @@ func TestPushCrashBetweenIntentAndOutcome(t *testing.T) {
 					}
 				}
 				f := newPushFixture(t, store, hooks)
-				for _, job := range []string{tenants.JobRentEngine, tenants.JobFunnel} {
+				for _, job := range []tenants.Job{tenants.JobRentEngine, tenants.JobFunnel} {
 					if _, err := f.runner.Run(context.Background(), f.tenant, job); err != nil {
 						t.Fatal(err)
 					}

@@ -16,7 +16,7 @@ import (
 )
 
 // pull runs a pull job, accepting a partial outcome.
-func (f *pushFixture) pull(t *testing.T, job string) *models.SyncRun {
+func (f *pushFixture) pull(t *testing.T, job tenants.Job) *models.SyncRun {
 	t.Helper()
 	run, err := f.runner.Run(context.Background(), f.tenant, job)
 	if err != nil && !errors.As(err, new(*syncer.PartialError)) {

@@ -2,9 +2,7 @@ package sync
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"go.uber.org/zap"
@@ -16,41 +14,12 @@ import (
 // models.Unstorable for the rule, and models.IsDataError for the net behind it) is put in
 // bad_records with its bytes instead of failing its page. In a pull the rest of the page lands,
 // the record counts as a bad record (and as quarantined) in the run, and its stored row is kept
-// and never tombstoned for it (the pass saw it). A webhook delivering one is answered 422.
+// and never tombstoned for it (the pass saw it). A webhook delivering one is answered 422 (see
+// mirror.ErrQuarantined).
 
 // QuarantineObserver counts quarantined records (the metrics package implements it).
 type QuarantineObserver interface {
 	Quarantined(tenant, table string, n int)
-}
-
-// ErrQuarantined marks a webhook record that was quarantined in bad_records rather than stored:
-// the sender's fault (4xx), never worth a retry. The error is a *QuarantineError.
-var ErrQuarantined = errors.New("record quarantined")
-
-// QuarantineError says which record was quarantined, and why.
-type QuarantineError struct {
-	Table  string // the mirror table (rentengine_units, …)
-	ID     string
-	Reason string
-}
-
-func (e *QuarantineError) Error() string {
-	return fmt.Sprintf("%s %s cannot be stored: it %s; quarantined in bad_records", e.Table, e.ID, e.Reason)
-}
-
-// Is makes errors.Is(err, ErrQuarantined) hold.
-func (e *QuarantineError) Is(target error) bool { return target == ErrQuarantined }
-
-// quarantineDelivery quarantines a webhook record and returns the *QuarantineError to answer
-// with, or the database error if it could not be recorded (a failure of ours: the sender
-// retries).
-func quarantineDelivery(ctx context.Context, store *models.Store, tenant, table string, id int64, raw []byte, reason string, now time.Time) error {
-	rid := strconv.FormatInt(id, 10)
-	if err := store.Quarantine(ctx, models.Quarantined{Tenant: tenant, Table: table, RecordID: rid, Reason: reason,
-		Raw: raw, Source: models.SourceWebhook, At: now}); err != nil {
-		return err
-	}
-	return &QuarantineError{Table: table, ID: rid, Reason: reason}
 }
 
 // quarantine puts one record of a pull in bad_records, counts it and logs it. On the verifying

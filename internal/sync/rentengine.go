@@ -2,7 +2,6 @@ package sync
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -12,7 +11,7 @@ import (
 
 	"github.com/syncd-dev/syncd/internal/clients/rentengine"
 	"github.com/syncd-dev/syncd/internal/clients/upstream"
-	"github.com/syncd-dev/syncd/internal/identity"
+	"github.com/syncd-dev/syncd/internal/mirror"
 	"github.com/syncd-dev/syncd/internal/models"
 	"github.com/syncd-dev/syncd/internal/tenants"
 )
@@ -45,15 +44,15 @@ func rentEngineResources(c *rentengine.Client, af *accountFilter) []puller {
 	}
 	units := resource[int64, models.RentEngineUnit, *models.RentEngineUnit]{
 		name: string(rentengine.Units), table: models.RentEngineUnit{}.TableName(),
-		list: list(rentengine.Units), key: rentengine.RecordID, build: buildUnit, keyedByBuild: true,
+		list: list(rentengine.Units), key: rentengine.RecordID, build: mirror.RentEngineUnit, keyedByBuild: true,
 	}
 	prospects := resource[int64, models.RentEngineProspect, *models.RentEngineProspect]{
 		name: string(rentengine.Prospects), table: models.RentEngineProspect{}.TableName(),
-		list: list(rentengine.Prospects), key: rentengine.RecordID, build: buildProspect, keyedByBuild: true,
+		list: list(rentengine.Prospects), key: rentengine.RecordID, build: mirror.RentEngineProspect, keyedByBuild: true,
 	}
 	events := resource[int64, models.RentEngineLeasingEvent, *models.RentEngineLeasingEvent]{
 		name: string(rentengine.LeasingEvents), table: models.RentEngineLeasingEvent{}.TableName(),
-		list: list(rentengine.LeasingEvents), key: rentengine.RecordID, build: buildLeasingEvent, keyedByBuild: true,
+		list: list(rentengine.LeasingEvents), key: rentengine.RecordID, build: mirror.RentEngineLeasingEvent, keyedByBuild: true,
 	}
 	if af != nil {
 		units.keep, prospects.keep, events.keep = af.unit, af.prospect, af.event
@@ -144,80 +143,4 @@ func (f *accountFilter) ours(ctx context.Context, unit *int64) (bool, error) {
 		}
 	}
 	return f.units.Contains(uint64(*unit)), nil
-}
-
-func buildUnit(raw json.RawMessage) (models.RentEngineUnit, error) {
-	u, err := rentengine.DecodeUnit(raw)
-	if err != nil {
-		return models.RentEngineUnit{}, err
-	}
-	return models.RentEngineUnit{
-		ID:               u.ID.Int,
-		AccountID:        u.AccountID.Ptr(),
-		Status:           u.Status.Ptr(),
-		PropertyType:     u.PropertyType.Ptr(),
-		AddressID:        u.AddressID.Ptr(),
-		FormattedAddress: u.FormattedAddress.Ptr(),
-		UnitNumber:       u.UnitNumber.Ptr(),
-		City:             u.City.Ptr(),
-		State:            u.State.Ptr(),
-		ZipCode:          u.ZipCode.Ptr(),
-		Bedrooms:         u.Bedrooms.Ptr(),
-		Bathrooms:        u.Bathrooms.Ptr(),
-		Sqft:             u.Sqft.Ptr(),
-		Rent:             u.TargetRentalRate.Ptr(),
-		IsOccupied:       u.IsOccupied.Ptr(),
-		SourceCreatedAt:  u.CreatedAt.Ptr(),
-		SourceUpdatedAt:  u.UpdatedAt.Ptr(),
-	}, nil
-}
-
-func buildProspect(raw json.RawMessage) (models.RentEngineProspect, error) {
-	p, err := rentengine.DecodeProspect(raw)
-	if err != nil {
-		return models.RentEngineProspect{}, err
-	}
-	return models.RentEngineProspect{
-		ID:              p.ID.Int,
-		Name:            p.Name.Ptr(),
-		Email:           p.Email.Ptr(),
-		Phone:           p.Phone.Ptr(),
-		Status:          p.Status.Ptr(),
-		Source:          p.Source.Ptr(),
-		UnitID:          p.UnitOfInterest.Ptr(),
-		EmailNormalized: nonEmpty(identity.NormalizeEmail(p.Email.V)),
-		PhoneE164:       nonEmpty(identity.NormalizePhone(p.Phone.V)),
-		SourceCreatedAt: p.CreatedAt.Ptr(),
-		SourceUpdatedAt: p.UpdatedAt.Ptr(),
-	}, nil
-}
-
-func buildLeasingEvent(raw json.RawMessage) (models.RentEngineLeasingEvent, error) {
-	e, err := rentengine.DecodeLeasingEvent(raw)
-	if err != nil {
-		return models.RentEngineLeasingEvent{}, err
-	}
-	var assigned *string
-	if len(e.AssignedUserIDs) > 0 {
-		assigned = &e.AssignedUserIDs[0]
-	}
-	return models.RentEngineLeasingEvent{
-		ID:              e.ID.Int,
-		ProspectID:      e.ProspectRef().Ptr(),
-		UnitID:          e.Unit.Ptr(),
-		EventType:       e.EventType.Ptr(),
-		Source:          e.Source.Ptr(),
-		CreatedBy:       e.CreatedBy.Ptr(),
-		AssignedUserID:  assigned,
-		Deleted:         e.Deleted.Ptr(),
-		SourceCreatedAt: e.CreatedAt.Ptr(),
-		PlannedAt:       e.PlannedDateTime.Ptr(),
-	}, nil
-}
-
-func nonEmpty(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
 }

@@ -3,7 +3,9 @@
 // complete pass), and pushes that send the mirror's diffs back. Every run is recorded in sync_runs.
 //
 // Scheduling, locking between runs and concurrency caps belong to the scheduler; a Runner only
-// runs what it is asked to run.
+// runs what it is asked to run. What a record becomes in the mirror (and how one webhook change
+// lands) is internal/mirror's, shared with the webhook receiver and the benchmarks; the push
+// plan and its execution are internal/push's. This package orchestrates them.
 package sync
 
 import (
@@ -151,7 +153,7 @@ type runContext struct {
 	// quarantined is told of records put in bad_records (nil = none).
 	quarantined QuarantineObserver
 	// job and cfg are the job being run and the tenant's config.
-	job string
+	job tenants.Job
 	cfg *tenants.Tenant
 	// unavailable are the resources unavailable upstream in this run (see unavailable.go).
 	unavailable map[string]models.Unavailable
@@ -197,29 +199,22 @@ func (rc *runContext) held() map[string]int64 {
 	return m
 }
 
+// jobs is the one table of what runs each job: adding a job is adding its tenants.Job constant
+// and a line here (a test checks that every tenants.AllJobs entry has one).
+var jobs = map[tenants.Job]func(*Runner, context.Context, *runContext, *tenants.Tenant) error{
+	tenants.JobRentEngine: (*Runner).pullRentEngine,
+	tenants.JobFunnel:     (*Runner).pullFunnel,
+	tenants.JobPush:       (*Runner).push,
+}
+
 // jobFunc returns the implementation of a job.
-func (r *Runner) jobFunc(job string) (func(context.Context, *runContext, *tenants.Tenant) error, error) {
-	switch job {
-	case tenants.JobRentEngine:
-		return r.pullRentEngine, nil
+func (r *Runner) jobFunc(job tenants.Job) (func(context.Context, *runContext, *tenants.Tenant) error, error) {
+	f, ok := jobs[job]
+	if !ok {
+		return nil, fmt.Errorf("unknown job %q", job)
 	}
-	if f, ok := r.extraJobs()[job]; ok {
-		return f, nil
-	}
-	return nil, fmt.Errorf("unknown job %q", job)
+	return func(ctx context.Context, rc *runContext, t *tenants.Tenant) error { return f(r, ctx, rc, t) }, nil
 }
-
-// extraJobs are jobs defined in other files of this package (Funnel pulls, pushes).
-func (r *Runner) extraJobs() map[string]func(context.Context, *runContext, *tenants.Tenant) error {
-	m := map[string]func(context.Context, *runContext, *tenants.Tenant) error{}
-	for _, reg := range jobRegistry {
-		reg(r, m)
-	}
-	return m
-}
-
-// jobRegistry lets each job's file add itself without this file knowing it.
-var jobRegistry []func(*Runner, map[string]func(context.Context, *runContext, *tenants.Tenant) error)
 
 // RunOptions are one-off overrides for a single run.
 type RunOptions struct {
@@ -231,7 +226,8 @@ type RunOptions struct {
 // HeldError is the outcome of a run whose mass-delete guard held at least one resource: the
 // run stored everything else, and tombstoned none of the held resources' missing rows.
 type HeldError struct {
-	Tenant, Job string
+	Tenant string
+	Job    tenants.Job
 	// Held maps each held resource to the number of rows it would have tombstoned.
 	Held map[string]int64
 }
@@ -251,18 +247,18 @@ func (e *HeldError) Error() string {
 // sync_runs. The returned run is never nil once the run was recorded as started. A run held by
 // the mass-delete guard returns a *HeldError, and a partial run (some resources unavailable
 // upstream, nothing failed or held) a *PartialError.
-func (r *Runner) Run(ctx context.Context, t *tenants.Tenant, job string) (*models.SyncRun, error) {
+func (r *Runner) Run(ctx context.Context, t *tenants.Tenant, job tenants.Job) (*models.SyncRun, error) {
 	return r.RunWith(ctx, t, job, RunOptions{})
 }
 
 // RunWith is Run with one-off options.
-func (r *Runner) RunWith(ctx context.Context, t *tenants.Tenant, job string, opts RunOptions) (run *models.SyncRun, err error) {
+func (r *Runner) RunWith(ctx context.Context, t *tenants.Tenant, job tenants.Job, opts RunOptions) (run *models.SyncRun, err error) {
 	fn, err := r.jobFunc(job)
 	if err != nil {
 		return nil, err
 	}
 	runID := newRunID()
-	log := r.log.With(zap.String("tenant", t.ID), zap.String("job", job), zap.String("run_id", runID))
+	log := r.log.With(zap.String("tenant", t.ID), zap.String("job", string(job)), zap.String("run_id", runID))
 	if timeout := cmp.Or(t.RunTimeout, 30*time.Minute); timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, timeout)
@@ -272,7 +268,7 @@ func (r *Runner) RunWith(ctx context.Context, t *tenants.Tenant, job string, opt
 	// starts, so that the previous run is never seen as running next to this one.
 	r.settlePending(ctx, t.ID, job)
 	start := time.Now()
-	run = &models.SyncRun{RunID: runID, TenantID: t.ID, Job: job, StartedAt: r.cfg.Now(), Host: r.cfg.Host,
+	run = &models.SyncRun{RunID: runID, TenantID: t.ID, Job: string(job), StartedAt: r.cfg.Now(), Host: r.cfg.Host,
 		Process: r.self.String()}
 	if err := r.cfg.Store.StartRun(ctx, run, r.ownerGone); err != nil {
 		return nil, fmt.Errorf("tenant %s job %s: %w", t.ID, job, err)
@@ -394,30 +390,6 @@ func newRunID() string {
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// Jobs lists the jobs a tenant can run, given its config.
-func Jobs(t *tenants.Tenant) []string {
-	var jobs []string
-	if t.RentEngine != nil {
-		jobs = append(jobs, tenants.JobRentEngine)
-	}
-	if t.Funnel != nil {
-		jobs = append(jobs, tenants.JobFunnel)
-	}
-	if t.RentEngine != nil && t.Funnel != nil && t.Push != nil {
-		jobs = append(jobs, tenants.JobPush)
-	}
-	return jobs
-}
-
-// KnownJob reports whether job is a job name.
-func KnownJob(job string) bool {
-	switch strings.TrimSpace(job) {
-	case tenants.JobRentEngine, tenants.JobFunnel, tenants.JobPush:
-		return true
-	}
-	return false
 }
 
 // ApplyLimits sets the tenant's rate limiters to its config now, so a reload changes the rate

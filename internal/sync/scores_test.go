@@ -156,7 +156,7 @@ var _ syncer.PushSkipObserver = (*skipRecorder)(nil)
 // "email|phone=value" strings, sorted.
 func (f *scoreFixture) pull(t *testing.T) {
 	t.Helper()
-	for _, job := range []string{tenants.JobRentEngine, tenants.JobFunnel} {
+	for _, job := range []tenants.Job{tenants.JobRentEngine, tenants.JobFunnel} {
 		if _, err := f.runner.Run(context.Background(), f.tenant, job); err != nil {
 			t.Fatalf("%s pull: %v", job, err)
 		}
@@ -331,9 +331,9 @@ func TestCustomerScoresLedgerFromPersonTargets(t *testing.T) {
 		f.pull(t)
 		pushedAt := f.at.Add(-24 * time.Hour)
 		old := func(target string, value int, email, phone, state string) {
-			d := map[string]any{"score_name": push.DefaultScoreName, "score_value": value, "maximum_score": 100,
+			d := map[string]any{"score_name": tenants.DefaultScoreName, "score_value": value, "maximum_score": 100,
 				"email": email, "phone": phone}
-			raw, _ := json.Marshal(map[string]any{"score_name": push.DefaultScoreName, "score_value": value,
+			raw, _ := json.Marshal(map[string]any{"score_name": tenants.DefaultScoreName, "score_value": value,
 				"maximum_score": 100, "email": email, "phone": phone})
 			row := models.PushLedger{TenantID: f.tenant.ID, Kind: models.PushCustomerScore, TargetKey: target,
 				Desired: raw, DesiredHash: oldHash(d), State: state, Attempts: 1, IntentAt: &pushedAt,

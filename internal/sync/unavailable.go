@@ -10,8 +10,11 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/syncd-dev/syncd/internal/clients/funnel"
+	"github.com/syncd-dev/syncd/internal/clients/rentengine"
 	"github.com/syncd-dev/syncd/internal/clients/upstream"
+	"github.com/syncd-dev/syncd/internal/mirror"
 	"github.com/syncd-dev/syncd/internal/models"
+	"github.com/syncd-dev/syncd/internal/tenants"
 )
 
 // Unavailable resources.
@@ -83,7 +86,8 @@ func unavailableLeaves(err error, reasons *[]string) bool {
 // PartialError is the outcome of a run in which some resources were unavailable upstream and
 // nothing failed or was held: everything else was stored.
 type PartialError struct {
-	Tenant, Job string
+	Tenant string
+	Job    tenants.Job
 	// Unavailable maps each unavailable resource to the reason.
 	Unavailable map[string]string
 }
@@ -112,4 +116,11 @@ func (rc *runContext) markUnavailable(resource, reason string, webhooks bool) {
 		msg = "resource unavailable upstream: its rows are left as they are and kept current by webhooks; the next run tries again"
 	}
 	rc.log.Warn(msg, zap.String("resource", resource), zap.String("reason", reason))
+}
+
+// keptCurrentByWebhooks reports whether the tenant's webhooks carry a resource of a job, so that
+// its rows stay current while the pull cannot list it.
+func keptCurrentByWebhooks(t *tenants.Tenant, job tenants.Job, resource string) bool {
+	return job == tenants.JobRentEngine && t.RentEngine != nil && t.RentEngine.Webhook != nil &&
+		slices.Contains(mirror.WebhookResources, rentengine.Resource(resource))
 }

@@ -4,19 +4,52 @@
 // The YAML is decoded strictly: an unknown key is an error naming the tenant and the key path.
 // Secrets are never read from the YAML itself, only from environment variables or files that the
 // YAML names; resolved secrets are held in Secret values that never print.
+//
+// This package is the one place defaults are resolved, the push job's included (score stages,
+// maximum score, score name and renewal cards: see CustomerScores.Resolved and
+// RenewalStatus.Resolved), and the one place the functions renewal card templates may call are
+// defined (TemplateFuncs). It also names the jobs (Job). It imports no client package: what it
+// needs of the upstream contracts lives in internal/contract.
 package tenants
 
 import (
+	"slices"
 	"strings"
 	"time"
 )
 
-// Job names. A tenant has one schedule per job; each job run is one row in sync_runs.
+// Job names a job. A tenant has one schedule per job; each job run is one row in sync_runs, whose
+// job column holds the name (as do lock keys, schedule claims and metric labels).
+type Job string
+
+// The jobs. AllJobs lists them; internal/sync holds the one table of what runs each.
 const (
-	JobRentEngine = "rentengine" // pull units, prospects, leasing events
-	JobFunnel     = "funnel"     // pull communities, prospects, renewals, appointments
-	JobPush       = "push"       // compute and push diffs back to the upstreams
+	JobRentEngine Job = "rentengine" // pull units, prospects, leasing events
+	JobFunnel     Job = "funnel"     // pull communities, prospects, renewals, appointments
+	JobPush       Job = "push"       // compute and push diffs back to the upstreams
 )
+
+// AllJobs lists every job, in the order schedules, status and validation go through them.
+var AllJobs = []Job{JobRentEngine, JobFunnel, JobPush}
+
+// Known reports whether j is one of AllJobs.
+func (j Job) Known() bool { return slices.Contains(AllJobs, j) }
+
+// Jobs lists the jobs the tenant can run, given its config: a pull per upstream block, and the
+// push when it has both upstreams and a push: block.
+func (t *Tenant) Jobs() []Job {
+	var jobs []Job
+	if t.RentEngine != nil {
+		jobs = append(jobs, JobRentEngine)
+	}
+	if t.Funnel != nil {
+		jobs = append(jobs, JobFunnel)
+	}
+	if t.RentEngine != nil && t.Funnel != nil && t.Push != nil {
+		jobs = append(jobs, JobPush)
+	}
+	return jobs
+}
 
 // Config is the whole configuration file after defaults are applied and secrets resolved.
 // Load and Parse return it only when valid; after them every defaulted field below holds its
@@ -203,8 +236,8 @@ type Schedules struct {
 	Push       string `yaml:"push"`
 }
 
-// Get returns the schedule of a job by name.
-func (s Schedules) Get(job string) string {
+// Get returns the schedule of a job.
+func (s Schedules) Get(job Job) string {
 	switch job {
 	case JobRentEngine:
 		return s.RentEngine

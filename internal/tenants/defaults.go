@@ -3,7 +3,7 @@ package tenants
 import (
 	"time"
 
-	"github.com/syncd-dev/syncd/internal/clients/funnel"
+	"github.com/syncd-dev/syncd/internal/contract"
 )
 
 // Built-in defaults. A value set on a tenant wins over the defaults: block of the file, which wins
@@ -47,20 +47,20 @@ const (
 	DefaultFunnelSchedule     = "@every 30m"
 	DefaultPushSchedule       = ""
 
-	DefaultRentEngineBaseURL = "https://app.rentengine.io/api/public/v1"
+	// The upstream defaults are recorded in internal/contract, shared with the clients, the one
+	// place to change when the real contracts are confirmed.
+	DefaultRentEngineBaseURL = contract.RentEngineDefaultBaseURL
 	// RentEngine reports X-Ratelimit-Limit: 30 with an unclear window; 20 per 5s with no burst
 	// stays under it on either reading.
-	DefaultRentEngineRateRequests = 20
-	DefaultRentEngineRatePer      = 5 * time.Second
+	DefaultRentEngineRateRequests = contract.RentEngineDefaultRateRequests
+	DefaultRentEngineRatePer      = contract.RentEngineDefaultRatePer
 	DefaultRentEngineRateBurst    = 1
 
-	// The Funnel defaults are guesses recorded in the client's contract.go, the one place to
-	// change when the real contract is confirmed. Funnel publishes no limit and asks partners to
-	// be gentle.
-	DefaultFunnelBaseURL      = funnel.DefaultBaseURL
-	DefaultFunnelRateRequests = funnel.DefaultRateRequests
-	DefaultFunnelRatePer      = funnel.DefaultRatePer
-	DefaultFunnelRateBurst    = funnel.DefaultRateBurst
+	// Funnel publishes no limit and asks partners to be gentle.
+	DefaultFunnelBaseURL      = contract.FunnelDefaultBaseURL
+	DefaultFunnelRateRequests = contract.FunnelDefaultRateRequests
+	DefaultFunnelRatePer      = contract.FunnelDefaultRatePer
+	DefaultFunnelRateBurst    = contract.FunnelDefaultRateBurst
 	// DefaultFunnelAuth is Basic because Funnel documents it for both of its APIs.
 	DefaultFunnelAuth = FunnelAuthBasic
 )
@@ -71,6 +71,6 @@ const DefaultWebhookHeader = "X-API-Key"
 
 // Values of Funnel.Auth.
 const (
-	FunnelAuthBasic  = funnel.AuthBasic
-	FunnelAuthBearer = funnel.AuthBearer
+	FunnelAuthBasic  = contract.FunnelAuthBasic
+	FunnelAuthBearer = contract.FunnelAuthBearer
 )

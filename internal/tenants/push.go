@@ -5,10 +5,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"text/template"
 	"unicode"
 
-	"github.com/syncd-dev/syncd/internal/clients/rentengine"
+	"github.com/syncd-dev/syncd/internal/contract"
 )
 
 // Push configures what the push job sends back upstream. Each kind is on unless disabled.
@@ -45,9 +44,9 @@ type CustomerScores struct {
 	Enabled *bool `yaml:"enabled"`
 	// Targets is ScoreTargetsLinked (empty means it) or ScoreTargetsAll.
 	Targets string `yaml:"targets"`
-	// ScoreName is the score's name in Funnel.
+	// ScoreName is the score's name in Funnel (default DefaultScoreName).
 	ScoreName string `yaml:"score_name"`
-	// MaximumScore is sent with every score (default 100).
+	// MaximumScore is sent with every score (default DefaultMaximumScore, 100).
 	MaximumScore int `yaml:"maximum_score"`
 	// Stages maps a RentEngine status (the latest leasing event type) to a score. Entries here
 	// override syncd's documented defaults status by status; a status with no entry anywhere is
@@ -62,7 +61,7 @@ type Assignments struct {
 	// ApplyInBulk sets applyActionInBulk: the assignment applies to every prospect sharing the
 	// phone number.
 	ApplyInBulk bool `yaml:"apply_in_bulk"`
-	// Notes is the event's note.
+	// Notes is the event's note (default DefaultAssignmentNotes).
 	Notes string `yaml:"notes"`
 }
 
@@ -91,15 +90,6 @@ type RenewalTemplate struct {
 
 // KindEnabled reports whether a push kind is on (a nil block or enabled unset means on).
 func KindEnabled(enabled *bool) bool { return enabled == nil || *enabled }
-
-// TemplateFuncs are the functions renewal templates may call; the push package supplies the
-// implementations, validation only needs the names.
-var TemplateFuncs = template.FuncMap{
-	"money": func(any) string { return "" },
-	"date":  func(any) string { return "" },
-	"upper": strings.ToUpper,
-	"lower": strings.ToLower,
-}
 
 func (s scope) push(t *Tenant) {
 	p := t.Push
@@ -130,10 +120,7 @@ func (s scope) push(t *Tenant) {
 		if cs.MaximumScore < 0 {
 			s.problem("push.customer_scores.maximum_score", "must be positive")
 		}
-		max := cs.MaximumScore
-		if max == 0 {
-			max = 100
-		}
+		max := cs.Resolved().MaximumScore
 		for _, st := range sortedKeys(cs.Stages) {
 			s.stage("push.customer_scores.stages."+st, st)
 			if v := cs.Stages[st]; v < 0 || v > max {
@@ -150,11 +137,11 @@ func (s scope) push(t *Tenant) {
 			field := "push.renewal_status.templates." + st
 			for name, text := range map[string]string{"header": tpl.Header, "subheader": tpl.Subheader,
 				"body": tpl.Body, "alert_body": tpl.AlertBody} {
-				if _, err := template.New(name).Funcs(TemplateFuncs).Option("missingkey=error").Parse(text); err != nil {
+				if _, err := ParseTemplate(name, text); err != nil {
 					s.problem(field+"."+name, "template does not parse: %v", err)
 				}
 			}
-			if tpl.AlertType != "" && tpl.AlertType != "WARNING" && tpl.AlertType != "INFO" {
+			if tpl.AlertType != "" && tpl.AlertType != contract.AlertWarning && tpl.AlertType != contract.AlertInfo {
 				s.problem(field+".alert_type", "%q is not WARNING or INFO", tpl.AlertType)
 			}
 		}
@@ -180,8 +167,8 @@ func (s scope) push(t *Tenant) {
 // knows it. A known type that never becomes a status is accepted with a warning too.
 func (s scope) stage(field, key string) {
 	switch {
-	case rentengine.KnownEventType(key) && (rentengine.StatusEvent(key) || key == rentengine.EventBlocklistProspect):
-	case rentengine.KnownEventType(key):
+	case contract.KnownEventType(key) && (contract.StatusEvent(key) || key == contract.EventBlocklistProspect):
+	case contract.KnownEventType(key):
 		s.warn(field, "%q records an action, not a stage: it never becomes a prospect's status, so this entry scores nobody", key)
 	default:
 		if near := nearEventTypes(key); len(near) > 0 {
@@ -198,7 +185,7 @@ func (s scope) stage(field, key string) {
 func nearEventTypes(key string) []string {
 	k := foldType(key)
 	var out []string
-	for _, typ := range append(slices.Clone(rentengine.EventTypes), rentengine.ExtraEventTypes...) {
+	for _, typ := range append(slices.Clone(contract.EventTypes), contract.ExtraEventTypes...) {
 		t := foldType(typ)
 		switch d := editDistance(k, t); {
 		case k == "":

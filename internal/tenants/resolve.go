@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -25,8 +26,6 @@ var (
 	// "is unset" message does not echo the credential.
 	envNamePattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 )
-
-var jobs = []string{JobRentEngine, JobFunnel, JobPush}
 
 // scope reports problems and looks up written keys either globally (tenant < 0; fields are full
 // paths) or for one tenant (fields are relative to it).
@@ -160,8 +159,8 @@ func (s scope) defaults(d *Defaults) (loc *time.Location, reRate, fuRate RateLim
 		DefaultMaxDeleteFraction, DefaultMinDeleteGuard, DefaultMaxPages)
 
 	builtin := Schedules{RentEngine: DefaultRentEngineSchedule, Funnel: DefaultFunnelSchedule, Push: DefaultPushSchedule}
-	for _, job := range jobs {
-		field := "defaults.schedules." + job
+	for _, job := range AllJobs {
+		field := "defaults.schedules." + string(job)
 		if !s.has(field) {
 			d.Schedules.set(job, builtin.Get(job))
 			continue
@@ -307,19 +306,15 @@ func (s scope) funnel(f *Funnel, d *Defaults, fuRate RateLimit, enabled bool) {
 // dropped silently while an explicit one for a missing block is an error. A schedule written as
 // "" turns the job's schedule off for that tenant.
 func (s scope) schedules(t *Tenant, d *Defaults) {
-	configured := map[string]bool{
-		JobRentEngine: t.RentEngine != nil,
-		JobFunnel:     t.Funnel != nil,
-		JobPush:       t.RentEngine != nil && t.Funnel != nil && t.Push != nil,
-	}
-	for _, job := range jobs {
-		field := "schedules." + job
+	configured := t.Jobs()
+	for _, job := range AllJobs {
+		field := "schedules." + string(job)
 		explicit := s.has(field)
 		spec := d.Schedules.Get(job)
 		if explicit {
 			spec = strings.TrimSpace(t.Schedules.Get(job))
 		}
-		if !configured[job] {
+		if !slices.Contains(configured, job) {
 			if explicit && spec != "" {
 				if job == JobPush {
 					s.problem(field, "set, but pushing needs a rentengine:, a funnel: and a push: block")
@@ -340,7 +335,7 @@ func (s scope) schedules(t *Tenant, d *Defaults) {
 	}
 }
 
-func (sc *Schedules) set(job, spec string) {
+func (sc *Schedules) set(job Job, spec string) {
 	switch job {
 	case JobRentEngine:
 		sc.RentEngine = spec

@@ -20,8 +20,8 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/syncd-dev/syncd/internal/mirror"
 	"github.com/syncd-dev/syncd/internal/models"
-	syncer "github.com/syncd-dev/syncd/internal/sync"
 	"github.com/syncd-dev/syncd/internal/tenants"
 )
 
@@ -100,7 +100,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		write(w, http.StatusBadRequest, reply{Error: "could not read the body"})
 		return
 	}
-	var ch syncer.Change
+	var ch mirror.Change
 	if err := json.Unmarshal(body, &ch); err != nil {
 		h.observe(t.ID, "", "malformed")
 		write(w, http.StatusBadRequest, reply{Error: "body is not a JSON change: " + err.Error()})
@@ -108,14 +108,14 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	log := h.log.With(zap.String("tenant", t.ID), zap.String("job", "webhook"),
 		zap.String("table", ch.Table), zap.String("type", ch.Type))
-	outcome, err := syncer.ApplyRentEngineChange(r.Context(), h.cfg.Store, t.ID, ch, h.cfg.Now())
-	var quarantined *syncer.QuarantineError
+	outcome, err := mirror.ApplyRentEngineChange(r.Context(), h.cfg.Store, t.ID, ch, h.cfg.Now())
+	var quarantined *mirror.QuarantineError
 	switch {
-	case errors.Is(err, syncer.ErrBadChange):
+	case errors.Is(err, mirror.ErrBadChange):
 		h.observe(t.ID, ch.Table, "malformed")
 		log.Warn("malformed webhook delivery rejected", zap.Error(err))
 		write(w, http.StatusBadRequest, reply{Error: err.Error()})
-	case errors.Is(err, syncer.ErrBadRecord):
+	case errors.Is(err, mirror.ErrBadRecord):
 		h.observe(t.ID, ch.Table, "bad_record")
 		log.Warn("webhook record cannot be stored; rejected", zap.Error(err), zap.String("raw", excerpt(ch.Record)))
 		write(w, http.StatusUnprocessableEntity, reply{Error: err.Error()})

@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/syncd-dev/syncd/internal/dbtest"
+	"github.com/syncd-dev/syncd/internal/mirror"
 	"github.com/syncd-dev/syncd/internal/mirrortest"
 	"github.com/syncd-dev/syncd/internal/models"
 	"github.com/syncd-dev/syncd/internal/rentenginefake"
@@ -204,9 +205,9 @@ func TestWebhooksAndPullsConverge(t *testing.T) {
 	must(fake.Delete(rentenginefake.Units, units[1]))
 	newID := fake.Insert(rentenginefake.Prospects, map[string]any{"name": "Webhook Walker", "email": "ww@example.com"})
 	apply := func(ch string) {
-		var c syncer.Change
+		var c mirror.Change
 		must(json.Unmarshal([]byte(ch), &c))
-		if _, err := syncer.ApplyRentEngineChange(ctx, store, tenant.ID, c, time.Now().UTC()); err != nil {
+		if _, err := mirror.ApplyRentEngineChange(ctx, store, tenant.ID, c, time.Now().UTC()); err != nil {
 			t.Fatalf("%s: %v", ch, err)
 		}
 	}

@@ -6,22 +6,24 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/syncd-dev/syncd/internal/clients/flex"
 	"github.com/syncd-dev/syncd/internal/clients/upstream"
+	"github.com/syncd-dev/syncd/internal/contract"
 )
 
 // Everything below is what ../shared/reference/CONTRACT.md and funnel.md fix for the Funnel
 // Partner API, including the decisions marked [chosen] there. When the real API is confirmed, this
 // is the file to change: paths, paging, defaults, error codes and enum values live here and
-// nowhere else (the tenant config's Funnel defaults refer to these constants).
+// nowhere else, except what the configuration needs too (the base URL, the default rate, the
+// auth modes, renewal statuses and alert types), which lives in internal/contract and is
+// re-exported here.
 
 const (
 	// DefaultBaseURL is the production base URL: host [secondary source], path prefix
-	// /api/partners/v1 [documented].
-	DefaultBaseURL = "https://api.funnelleasing.com/api/partners/v1"
+	// /api/partners/v1 [documented] (kept in internal/contract, shared with the configuration).
+	DefaultBaseURL = contract.FunnelDefaultBaseURL
 
 	// PageSize is the largest `per_page` [documented for appointments/booked: default 50, max
 	// 50; chosen for the other lists].
@@ -35,15 +37,16 @@ const (
 
 	// DefaultRateRequests per DefaultRatePer with DefaultRateBurst is the client-side limit when
 	// a tenant sets none [chosen default: Funnel publishes no limit and asks partners to be
-	// gentle].
-	DefaultRateRequests = 5
-	DefaultRatePer      = time.Second
-	DefaultRateBurst    = 1
+	// gentle] (kept in internal/contract).
+	DefaultRateRequests = contract.FunnelDefaultRateRequests
+	DefaultRatePer      = contract.FunnelDefaultRatePer
+	DefaultRateBurst    = contract.FunnelDefaultRateBurst
 
 	// AuthBasic sends the API key as the Basic user name with an empty password; AuthBearer as
-	// "Authorization: Bearer <key>" [documented: the Partner API accepts both].
-	AuthBasic  = "basic"
-	AuthBearer = "bearer"
+	// "Authorization: Bearer <key>" [documented: the Partner API accepts both] (kept in
+	// internal/contract).
+	AuthBasic  = contract.FunnelAuthBasic
+	AuthBearer = contract.FunnelAuthBearer
 
 	// PartnerIDPrefix marks a community addressed by the partner's own id, registered with
 	// Funnel beforehand [documented].
@@ -76,40 +79,28 @@ const (
 	StatusFormerResident = "Former Resident"
 )
 
-// RenewalStatus is a renewal's state [chosen enum]. Values outside the known set still decode:
-// Known tells them apart.
-type RenewalStatus string
+// RenewalStatus is a renewal's state [chosen enum], kept in internal/contract with the known
+// values, since the configuration's default renewal cards are keyed by them. Values outside the
+// known set still decode: Known tells them apart.
+type RenewalStatus = contract.RenewalStatus
 
 // The known renewal statuses.
 const (
-	RenewalNotStarted  RenewalStatus = "not-started"
-	RenewalOffered     RenewalStatus = "offered"
-	RenewalPending     RenewalStatus = "pending"
-	RenewalSigned      RenewalStatus = "signed"
-	RenewalDeclined    RenewalStatus = "declined"
-	RenewalNoticeGiven RenewalStatus = "notice-given"
+	RenewalNotStarted  = contract.RenewalNotStarted
+	RenewalOffered     = contract.RenewalOffered
+	RenewalPending     = contract.RenewalPending
+	RenewalSigned      = contract.RenewalSigned
+	RenewalDeclined    = contract.RenewalDeclined
+	RenewalNoticeGiven = contract.RenewalNoticeGiven
 )
 
 // RenewalStatuses lists the known values.
-func RenewalStatuses() []RenewalStatus {
-	return []RenewalStatus{RenewalNotStarted, RenewalOffered, RenewalPending, RenewalSigned,
-		RenewalDeclined, RenewalNoticeGiven}
-}
+func RenewalStatuses() []RenewalStatus { return contract.RenewalStatuses() }
 
-// Known reports whether s is one of RenewalStatuses.
-func (s RenewalStatus) Known() bool {
-	for _, k := range RenewalStatuses() {
-		if s == k {
-			return true
-		}
-	}
-	return false
-}
-
-// Renewal card alert types [documented].
+// Renewal card alert types [documented] (kept in internal/contract).
 const (
-	AlertWarning = "WARNING"
-	AlertInfo    = "INFO"
+	AlertWarning = contract.AlertWarning
+	AlertInfo    = contract.AlertInfo
 )
 
 // Resource is a per-community list.

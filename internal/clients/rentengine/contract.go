@@ -2,18 +2,20 @@ package rentengine
 
 import (
 	"fmt"
-	"slices"
-	"time"
 
 	"github.com/syncd-dev/syncd/internal/clients/upstream"
+	"github.com/syncd-dev/syncd/internal/contract"
 )
 
 // Everything below is what ../shared/reference/CONTRACT.md fixes for RentEngine, including the
-// decisions marked [chosen] there. When the real API is confirmed, this is the file to change.
+// decisions marked [chosen] there. When the real API is confirmed, this is the file to change,
+// with internal/contract, which holds what the configuration needs too (the base URL, the
+// default rate and the leasing-event types).
 
 const (
-	// DefaultBaseURL is the production base URL [documented].
-	DefaultBaseURL = "https://app.rentengine.io/api/public/v1"
+	// DefaultBaseURL is the production base URL [documented] (kept in internal/contract, shared
+	// with the configuration's defaults).
+	DefaultBaseURL = contract.RentEngineDefaultBaseURL
 	// PageSize is the largest documented `limit` [documented: default 50, max 100].
 	PageSize = 100
 	// ParamLimit and ParamPage are the paging parameters; `page_number` counts from 0
@@ -24,109 +26,24 @@ const (
 	FirstPage = 0
 
 	// DefaultRateRequests per DefaultRatePer is the assumed token limit [chosen: "about 20
-	// requests per 5 s per token"].
-	DefaultRateRequests = 20
-	DefaultRatePer      = 5 * time.Second
+	// requests per 5 s per token"] (kept in internal/contract).
+	DefaultRateRequests = contract.RentEngineDefaultRateRequests
+	DefaultRatePer      = contract.RentEngineDefaultRatePer
 
 	// SourceAutomation marks events created by syncd.
 	SourceAutomation = "Automation"
 )
 
-// Leasing event types, spelled exactly as the API sends them (case, punctuation and the comma
-// inside "Contacted, Awaiting Information" included). A prospect's status holds one of these: the
-// type of its latest status-bearing event.
-//
-// [documented] The docs list 43 types, "New" … "Reassign Showing", but the archived copy shows
-// only the ends of the list; the strings in between are an integrator's model of the same enum
-// [third-party] (see rentengine.md §6.1). Only "Assign to User" can be created through the API.
+// The leasing-event vocabulary (every type, which are status-bearing, which are known) lives in
+// internal/contract, shared with the configuration, which validates score stages against it and
+// must not import a client. These are the names this package and its callers use.
 const (
-	EventNew                             = "New"
-	EventContactedAwaitingInformation    = "Contacted, Awaiting Information"
-	EventShowingDesired                  = "Showing Desired"
-	EventShowingScheduled                = "Showing Scheduled"
-	EventShowingConfirmed                = "Showing Confirmed"
-	EventArrivedForShowing               = "Arrived for Showing"
-	EventShowingStarted                  = "Showing Started"
-	EventShowingComplete                 = "Showing Complete"
-	EventMissedShowing                   = "Missed Showing"
-	EventShowingFailed                   = "Showing Failed"
-	EventShowingCanceled                 = "Showing Canceled"
-	EventReassignShowing                 = "Reassign Showing"
-	EventGhosting                        = "Ghosting"
-	EventApplicationSentToProspect       = "Application Sent to Prospect"
-	EventApplicationReceived             = "Application Received"
-	EventApplicationPending              = "Application Pending"
-	EventApplicationInOwnerReview        = "Application in Owner Review"
-	EventApplicationApproved             = "Application Approved"
-	EventApplicationRejected             = "Application Rejected"
-	EventWithdrawn                       = "Withdrawn"
-	EventPrescreenSubmitted              = "Prescreen Submitted"
-	EventPrescreenRejectedCredit         = "Prescreen Rejected - Credit"
-	EventPrescreenRejectedIncome         = "Prescreen Rejected - Income"
-	EventPrescreenRejectedIDVerification = "Prescreen Rejected - ID Verification"
-	EventPrescreenApproved               = "Prescreen Approved"
-	EventLookingTooEarly                 = "Looking too early"
-	EventLeaseOutForSigning              = "Lease out for signing"
-	EventLeaseSigned                     = "Lease Signed"
-	EventDepositReceived                 = "Deposit Received"
-	EventMoveInScheduled                 = "Move-in Scheduled"
-	EventMovedIn                         = "Moved In"
-	EventUnitOfInterestUnavailable       = "Unit of Interest Unavailable"
-	EventNotInterested                   = "Not Interested"
-	EventDuplicateLead                   = "Duplicate Lead"
-	EventStillDeciding                   = "Still Deciding"
-	EventHOAApplicationSentToProspect    = "HOA Application Sent To Prospect"
-	EventHOAApplicationSubmitted         = "HOA Application Submitted"
-	EventHOAApplicationApproved          = "HOA Application Approved"
-	EventHOAApplicationRejected          = "HOA Application Rejected"
-	EventLogNote                         = "Log Note"
-	EventAssignToUser                    = "Assign to User"
-	EventBlocklistProspect               = "Blocklist Prospect"
-	EventUnblockProspect                 = "Unblock Prospect"
-
-	// EventShowingPending is not on the docs page; one integrator's model has it (the other
-	// does not). It is treated as a known, status-bearing type.
-	EventShowingPending = "Showing Pending"
+	// EventAssignToUser is the one type that can be created through the API.
+	EventAssignToUser = contract.EventAssignToUser
 )
 
-// EventTypes is the canonical list: the 43 documented types. It is not exhaustive for ever
-// (RentEngine adds types), so code must never reject a type that is not in it; see
-// KnownEventType and StatusEvent.
-var EventTypes = []string{
-	EventNew, EventContactedAwaitingInformation, EventShowingDesired, EventShowingScheduled,
-	EventShowingConfirmed, EventArrivedForShowing, EventShowingStarted, EventShowingComplete,
-	EventMissedShowing, EventShowingFailed, EventShowingCanceled, EventReassignShowing, EventGhosting,
-	EventApplicationSentToProspect, EventApplicationReceived, EventApplicationPending,
-	EventApplicationInOwnerReview, EventApplicationApproved, EventApplicationRejected, EventWithdrawn,
-	EventPrescreenSubmitted, EventPrescreenRejectedCredit, EventPrescreenRejectedIncome,
-	EventPrescreenRejectedIDVerification, EventPrescreenApproved, EventLookingTooEarly,
-	EventLeaseOutForSigning, EventLeaseSigned, EventDepositReceived, EventMoveInScheduled, EventMovedIn,
-	EventUnitOfInterestUnavailable, EventNotInterested, EventDuplicateLead, EventStillDeciding,
-	EventHOAApplicationSentToProspect, EventHOAApplicationSubmitted, EventHOAApplicationApproved,
-	EventHOAApplicationRejected, EventLogNote, EventAssignToUser, EventBlocklistProspect,
-	EventUnblockProspect,
-}
-
-// ExtraEventTypes are known beyond the canonical list [third-party]: accepted in configuration
-// and given default scores like documented types.
-var ExtraEventTypes = []string{EventShowingPending}
-
-// NonStatusEventTypes record something done to a prospect (a note, an assignment, a block), not a
-// stage it reached, so they never become a prospect's derived status [chosen]. Every other
-// type, including one syncd has never seen, is status-bearing: a new upstream stage then shows up
-// as a status (and as "no status score" in push plans) instead of being dropped silently.
-var NonStatusEventTypes = []string{
-	EventAssignToUser, EventLogNote, EventBlocklistProspect, EventUnblockProspect, EventReassignShowing,
-}
-
-// StatusEvent reports whether an event of this type changes the prospect's status. Unknown
-// types do.
-func StatusEvent(eventType string) bool { return !slices.Contains(NonStatusEventTypes, eventType) }
-
-// KnownEventType reports whether eventType is, exactly, a documented or extra type.
-func KnownEventType(eventType string) bool {
-	return slices.Contains(EventTypes, eventType) || slices.Contains(ExtraEventTypes, eventType)
-}
+// NonStatusEventTypes are the types that never become a prospect's status (contract.NonStatusEventTypes).
+var NonStatusEventTypes = contract.NonStatusEventTypes
 
 // Resource is a listable collection.
 type Resource string

@@ -1,9 +1,9 @@
-package push
+package tenants
 
 import (
 	"testing"
 
-	"github.com/syncd-dev/syncd/internal/clients/rentengine"
+	"github.com/syncd-dev/syncd/internal/contract"
 )
 
 // The stage table against the full list of event types: every status-bearing type has a default
@@ -16,24 +16,24 @@ func TestDefaultStagesCoverEveryEventType(t *testing.T) {
 		if _, ok := DefaultStages[st]; ok {
 			t.Errorf("%q is both scored and in UnscoredStages", st)
 		}
-		if !rentengine.KnownEventType(st) || !rentengine.StatusEvent(st) {
+		if !contract.KnownEventType(st) || !contract.StatusEvent(st) {
 			t.Errorf("unscored %q is not a known status-bearing type", st)
 		}
 	}
-	for _, st := range append(append([]string{}, rentengine.EventTypes...), rentengine.ExtraEventTypes...) {
+	for _, st := range append(append([]string{}, contract.EventTypes...), contract.ExtraEventTypes...) {
 		_, scored := DefaultStages[st]
-		if rentengine.StatusEvent(st) && !scored && !unscored[st] {
+		if contract.StatusEvent(st) && !scored && !unscored[st] {
 			t.Errorf("status %q has no default score and is not marked unscored", st)
 		}
 	}
 	for st, v := range DefaultStages {
-		if !rentengine.KnownEventType(st) {
+		if !contract.KnownEventType(st) {
 			t.Errorf("default stage %q is not a RentEngine leasing event type", st)
 		}
 		if v < 0 || v > DefaultMaximumScore {
 			t.Errorf("default stage %q scores %d, outside 0-%d", st, v, DefaultMaximumScore)
 		}
-		if !rentengine.StatusEvent(st) && st != rentengine.EventBlocklistProspect {
+		if !contract.StatusEvent(st) && st != contract.EventBlocklistProspect {
 			t.Errorf("default stage %q can never be a status", st)
 		}
 	}

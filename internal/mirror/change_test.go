@@ -1,4 +1,4 @@
-package sync_test
+package mirror_test
 
 import (
 	"context"
@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/syncd-dev/syncd/internal/dbtest"
+	"github.com/syncd-dev/syncd/internal/mirror"
 	"github.com/syncd-dev/syncd/internal/models"
-	syncer "github.com/syncd-dev/syncd/internal/sync"
 )
 
 // t0 is the upstream time of the fixtures' first version.
@@ -21,10 +21,10 @@ func at(min int) string { return t0.Add(time.Duration(min) * time.Minute).Format
 
 func apply(t *testing.T, store *models.Store, body string) string {
 	t.Helper()
-	var ch syncer.Change
+	var ch mirror.Change
 	must(t, json.Unmarshal([]byte(body), &ch))
 	// The receive time is after every fixture version, as for a delivery received now.
-	out, err := syncer.ApplyRentEngineChange(context.Background(), store, "acme", ch, t0.Add(24*time.Hour))
+	out, err := mirror.ApplyRentEngineChange(context.Background(), store, "acme", ch, t0.Add(24*time.Hour))
 	if err != nil {
 		t.Fatalf("%s: %v", body, err)
 	}
@@ -49,13 +49,13 @@ func TestWebhookConcurrentUpdates(t *testing.T) {
 		errs := make(chan error, n)
 		for i := 1; i <= n; i++ {
 			wg.Go(func() {
-				var ch syncer.Change
+				var ch mirror.Change
 				body := fmt.Sprintf(`{"type":"UPDATE","table":"prospects","record":{"id":42,"field_%d":%d,"status":"s%d","updated_at":%q}}`, i, i, i, at(i))
 				if err := json.Unmarshal([]byte(body), &ch); err != nil {
 					errs <- err
 					return
 				}
-				if _, err := syncer.ApplyRentEngineChange(context.Background(), store, "acme", ch, t0.Add(24*time.Hour)); err != nil {
+				if _, err := mirror.ApplyRentEngineChange(context.Background(), store, "acme", ch, t0.Add(24*time.Hour)); err != nil {
 					errs <- err
 				}
 			})
@@ -195,11 +195,11 @@ func TestWebhookPoisonRecordIsQuarantined(t *testing.T) {
 			`{"id":5,"status":"\ud800","updated_at":"` + at(10) + `"}`,
 			"{\"id\":5,\"status\":\"caf\xe9\",\"updated_at\":\"" + at(10) + "\"}",
 		} {
-			var ch syncer.Change
+			var ch mirror.Change
 			must(t, json.Unmarshal([]byte(`{"type":"UPDATE","table":"prospects","record":`+rec+`}`), &ch))
-			_, err := syncer.ApplyRentEngineChange(context.Background(), store, "acme", ch, t0.Add(24*time.Hour))
-			var q *syncer.QuarantineError
-			if !errors.Is(err, syncer.ErrQuarantined) || !errors.As(err, &q) || q.Table != "rentengine_prospects" || q.ID != "5" {
+			_, err := mirror.ApplyRentEngineChange(context.Background(), store, "acme", ch, t0.Add(24*time.Hour))
+			var q *mirror.QuarantineError
+			if !errors.Is(err, mirror.ErrQuarantined) || !errors.As(err, &q) || q.Table != "rentengine_prospects" || q.ID != "5" {
 				t.Fatalf("%q: %v, want a quarantine of rentengine_prospects 5", rec, err)
 			}
 			recs, err := store.BadRecords(context.Background(), "acme")
@@ -215,4 +215,11 @@ func TestWebhookPoisonRecordIsQuarantined(t *testing.T) {
 			t.Errorf("stored row changed: status %q deleted %v", *p.Status, p.DeletedAt)
 		}
 	})
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
 }

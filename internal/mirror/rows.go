@@ -1,4 +1,4 @@
-package sync
+package mirror
 
 import (
 	"encoding/json"
@@ -20,19 +20,19 @@ func RentEngineRow(res rentengine.Resource, raw json.RawMessage) (any, error) {
 	)
 	switch res {
 	case rentengine.Units:
-		r, err := buildUnit(raw)
+		r, err := RentEngineUnit(raw)
 		if err != nil {
 			return nil, err
 		}
 		row, sys = &r, &r.System
 	case rentengine.Prospects:
-		r, err := buildProspect(raw)
+		r, err := RentEngineProspect(raw)
 		if err != nil {
 			return nil, err
 		}
 		row, sys = &r, &r.System
 	case rentengine.LeasingEvents:
-		r, err := buildLeasingEvent(raw)
+		r, err := RentEngineLeasingEvent(raw)
 		if err != nil {
 			return nil, err
 		}

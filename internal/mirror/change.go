@@ -1,4 +1,4 @@
-package sync
+package mirror
 
 import (
 	"bytes"
@@ -6,14 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/syncd-dev/syncd/internal/clients/flex"
 	"github.com/syncd-dev/syncd/internal/clients/rentengine"
 	"github.com/syncd-dev/syncd/internal/models"
-	"github.com/syncd-dev/syncd/internal/tenants"
 )
 
 // Change is one RentEngine webhook delivery: a database-style change of one record
@@ -76,27 +74,20 @@ func ApplyRentEngineChange(ctx context.Context, store *models.Store, tenant stri
 	}
 	switch rentengine.Resource(strings.TrimSpace(ch.Table)) {
 	case rentengine.Units:
-		return applyChange(ctx, store, tenant, models.RentEngineUnit{}.TableName(), typ, ch, buildUnit, now)
+		return applyChange(ctx, store, tenant, models.RentEngineUnit{}.TableName(), typ, ch, RentEngineUnit, now)
 	case rentengine.Prospects:
-		return applyChange(ctx, store, tenant, models.RentEngineProspect{}.TableName(), typ, ch, buildProspect, now)
+		return applyChange(ctx, store, tenant, models.RentEngineProspect{}.TableName(), typ, ch, RentEngineProspect, now)
 	case rentengine.LeasingEvents:
-		return applyChange(ctx, store, tenant, models.RentEngineLeasingEvent{}.TableName(), typ, ch, buildLeasingEvent, now)
+		return applyChange(ctx, store, tenant, models.RentEngineLeasingEvent{}.TableName(), typ, ch, RentEngineLeasingEvent, now)
 	case "":
 		return "", fmt.Errorf("%w: no table", ErrBadChange)
 	}
 	return WebhookIgnored, nil
 }
 
-// webhookResources are the RentEngine resources ApplyRentEngineChange applies: the tables a
+// WebhookResources are the RentEngine resources ApplyRentEngineChange applies: the tables a
 // tenant's change webhooks keep current between pulls.
-var webhookResources = []rentengine.Resource{rentengine.Units, rentengine.Prospects, rentengine.LeasingEvents}
-
-// keptCurrentByWebhooks reports whether the tenant's webhooks carry a resource of a job, so that
-// its rows stay current while the pull cannot list it.
-func keptCurrentByWebhooks(t *tenants.Tenant, job, resource string) bool {
-	return job == tenants.JobRentEngine && t.RentEngine != nil && t.RentEngine.Webhook != nil &&
-		slices.Contains(webhookResources, rentengine.Resource(resource))
-}
+var WebhookResources = []rentengine.Resource{rentengine.Units, rentengine.Prospects, rentengine.LeasingEvents}
 
 func applyChange[T any, P interface {
 	*T
