@@ -10,8 +10,8 @@ LDFLAGS := -s -w -X github.com/syncd-dev/syncd/internal/cli.Version=$(VERSION)
 # The fault suite runs on its own with -v so that its one-line summary (faults injected by kind,
 # retries, rows differing at the end) shows in CI output; its full log only on failure.
 test:
-	$(GO) test -count=1 $$($(GO) list ./... | grep -v /internal/faultsuite)
-	@log=$$(mktemp); $(GO) test -count=1 -v ./internal/faultsuite/ > $$log 2>&1 || { cat $$log; rm -f $$log; exit 1; }; \
+	$(GO) test -count=1 $$($(GO) list ./... | grep -v /internal/testing/faultsuite)
+	@log=$$(mktemp); $(GO) test -count=1 -v ./internal/testing/faultsuite/ > $$log 2>&1 || { cat $$log; rm -f $$log; exit 1; }; \
 		grep -E '^(fault suite:|ok)' $$log; rm -f $$log
 
 demo:

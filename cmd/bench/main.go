@@ -112,8 +112,8 @@ func command(args []string) string {
 }
 
 // adminURL is the test suite's Postgres: $SYNCD_TEST_POSTGRES_URL or the machine's own server
-// (the same default as internal/dbtest, which this command does not import to keep the testing
-// package out of it).
+// (the same default as internal/testing/dbtest, which this command does not import to keep the
+// testing package out of it).
 func adminURL() string {
 	if u := os.Getenv("SYNCD_TEST_POSTGRES_URL"); u != "" {
 		return u

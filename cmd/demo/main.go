@@ -21,9 +21,9 @@ import (
 	"time"
 
 	"github.com/syncd-dev/syncd/internal/cli"
-	"github.com/syncd-dev/syncd/internal/funnelfake"
 	"github.com/syncd-dev/syncd/internal/models"
-	"github.com/syncd-dev/syncd/internal/rentenginefake"
+	"github.com/syncd-dev/syncd/internal/testing/funnelfake"
+	"github.com/syncd-dev/syncd/internal/testing/rentenginefake"
 	"go.uber.org/zap"
 )
 

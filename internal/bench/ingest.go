@@ -18,11 +18,11 @@ import (
 	"github.com/syncd-dev/syncd/internal/clients/rentengine"
 	"github.com/syncd-dev/syncd/internal/clients/upstream"
 	"github.com/syncd-dev/syncd/internal/mirror"
-	"github.com/syncd-dev/syncd/internal/mirrortest"
 	"github.com/syncd-dev/syncd/internal/models"
-	"github.com/syncd-dev/syncd/internal/rentenginefake"
 	syncer "github.com/syncd-dev/syncd/internal/sync"
 	"github.com/syncd-dev/syncd/internal/tenants"
+	"github.com/syncd-dev/syncd/internal/testing/mirrortest"
+	"github.com/syncd-dev/syncd/internal/testing/rentenginefake"
 )
 
 // IngestConfig sizes the ingest scenario.

@@ -10,7 +10,7 @@ import (
 	"github.com/syncd-dev/syncd/internal/clients/upstream"
 	"github.com/syncd-dev/syncd/internal/mirror"
 	"github.com/syncd-dev/syncd/internal/models"
-	"github.com/syncd-dev/syncd/internal/rentenginefake"
+	"github.com/syncd-dev/syncd/internal/testing/rentenginefake"
 )
 
 // Go benchmarks of the pull's hot path. `go test -bench . ./internal/bench` runs them (for

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/syncd-dev/syncd/internal/bench"
-	"github.com/syncd-dev/syncd/internal/dbtest"
+	"github.com/syncd-dev/syncd/internal/testing/dbtest"
 )
 
 // BenchmarkDecodePage: see bench.DecodePage.

@@ -7,10 +7,10 @@ import (
 	"time"
 
 	"github.com/syncd-dev/syncd/internal/clients/upstream"
-	"github.com/syncd-dev/syncd/internal/fakeapi"
-	"github.com/syncd-dev/syncd/internal/rentenginefake"
 	syncer "github.com/syncd-dev/syncd/internal/sync"
 	"github.com/syncd-dev/syncd/internal/tenants"
+	"github.com/syncd-dev/syncd/internal/testing/fakeapi"
+	"github.com/syncd-dev/syncd/internal/testing/rentenginefake"
 )
 
 // RateLimitConfig lists the limits to measure.

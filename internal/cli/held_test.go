@@ -6,9 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/syncd-dev/syncd/internal/dbtest"
 	"github.com/syncd-dev/syncd/internal/models"
-	"github.com/syncd-dev/syncd/internal/rentenginefake"
+	"github.com/syncd-dev/syncd/internal/testing/dbtest"
+	"github.com/syncd-dev/syncd/internal/testing/rentenginefake"
 )
 
 // An upstream that suddenly lists no units: `syncd sync` exits non-zero with the run held and

@@ -6,9 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/syncd-dev/syncd/internal/dbtest"
 	"github.com/syncd-dev/syncd/internal/models"
-	"github.com/syncd-dev/syncd/internal/rentenginefake"
+	"github.com/syncd-dev/syncd/internal/testing/dbtest"
+	"github.com/syncd-dev/syncd/internal/testing/rentenginefake"
 )
 
 // GET /leasing_events switched off upstream: `syncd sync` exits 1 on the partial run, naming the

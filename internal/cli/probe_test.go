@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/syncd-dev/syncd/internal/funnelfake"
-	"github.com/syncd-dev/syncd/internal/rentenginefake"
+	"github.com/syncd-dev/syncd/internal/testing/funnelfake"
+	"github.com/syncd-dev/syncd/internal/testing/rentenginefake"
 )
 
 const probeConfig = `database: {url: "sqlite::memory:"}

@@ -22,9 +22,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/syncd-dev/syncd/internal/dbtest"
 	"github.com/syncd-dev/syncd/internal/models"
-	"github.com/syncd-dev/syncd/internal/rentenginefake"
+	"github.com/syncd-dev/syncd/internal/testing/dbtest"
+	"github.com/syncd-dev/syncd/internal/testing/rentenginefake"
 )
 
 const fakeToken = "tok-process-test"

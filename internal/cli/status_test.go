@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/syncd-dev/syncd/internal/cli"
-	"github.com/syncd-dev/syncd/internal/dbtest"
 	"github.com/syncd-dev/syncd/internal/models"
+	"github.com/syncd-dev/syncd/internal/testing/dbtest"
 )
 
 // runCLI runs the command line in-process with $RE_TOKEN set and returns exit status, stdout

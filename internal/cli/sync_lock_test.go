@@ -10,8 +10,8 @@ import (
 	"testing"
 
 	"github.com/syncd-dev/syncd/internal/daemon"
-	"github.com/syncd-dev/syncd/internal/dbtest"
-	"github.com/syncd-dev/syncd/internal/rentenginefake"
+	"github.com/syncd-dev/syncd/internal/testing/dbtest"
+	"github.com/syncd-dev/syncd/internal/testing/rentenginefake"
 )
 
 // TestSyncRespectsTheDaemonsLock: a one-shot `syncd sync` must not run a job that a daemon replica

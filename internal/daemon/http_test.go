@@ -19,7 +19,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/syncd-dev/syncd/internal/daemon"
-	"github.com/syncd-dev/syncd/internal/dbtest"
+	"github.com/syncd-dev/syncd/internal/testing/dbtest"
 )
 
 func get(t testing.TB, u string) (int, string) {

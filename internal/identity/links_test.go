@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/syncd-dev/syncd/internal/dbtest"
 	"github.com/syncd-dev/syncd/internal/identity"
 	"github.com/syncd-dev/syncd/internal/models"
+	"github.com/syncd-dev/syncd/internal/testing/dbtest"
 )
 
 // mirror writes mirror rows the way the pull jobs do.

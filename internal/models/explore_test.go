@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/syncd-dev/syncd/internal/dbtest"
 	"github.com/syncd-dev/syncd/internal/models"
+	"github.com/syncd-dev/syncd/internal/testing/dbtest"
 )
 
 // TableCounts splits each mirror table's rows into live and tombstoned, counts the others whole,

@@ -9,8 +9,8 @@ import (
 
 	"gorm.io/gorm/schema"
 
-	"github.com/syncd-dev/syncd/internal/dbtest"
 	"github.com/syncd-dev/syncd/internal/models"
+	"github.com/syncd-dev/syncd/internal/testing/dbtest"
 )
 
 // TestModelsMatchMigrations checks, on both dialects, that every model's columns are exactly its

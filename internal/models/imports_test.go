@@ -22,11 +22,11 @@ import (
 //
 // The only exemptions are the test-support packages below, which need the database directly
 // and which no production binary links (the test checks that the syncd binary does not). Keep
-// this list short and exact: a package that moves (for example under internal/testing/) or no
-// longer needs its exemption fails the test until the list is updated.
+// this list short and exact: a package that moves or no longer needs its exemption fails the
+// test until the list is updated.
 var sqlExempt = map[string]string{
-	"internal/dbtest": "creates and drops a Postgres database per test (database/sql, pgx) and gives tests the store's handle (DB)",
-	"internal/bench":  "loads its reference floor with pgx COPY, reads pg_stat_user_tables, and picks push fixtures with SQL",
+	"internal/testing/dbtest": "creates and drops a Postgres database per test (database/sql, pgx) and gives tests the store's handle (DB)",
+	"internal/bench":          "loads its reference floor with pgx COPY, reads pg_stat_user_tables, and picks push fixtures with SQL",
 }
 
 const (

@@ -4,7 +4,7 @@
 // All of syncd's SQL lives here, behind named Store methods (ReadPushLedger, ClaimTick,
 // ReplaceIdentityLinks, …), and table names come from the row types' TableName. Other packages
 // never hold a database handle and do not import GORM or a driver; TestSQLStaysInModels
-// (imports_test.go) enforces that. Tests reach the handle through internal/dbtest.DB.
+// (imports_test.go) enforces that. Tests reach the handle through internal/testing/dbtest.DB.
 //
 // Every mirror table has the primary key (tenant_id, id), typed columns for what analysts filter
 // and join on, the record exactly as received (raw; jsonb on Postgres), a content hash used to skip

@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"github.com/syncd-dev/syncd/internal/dbtest"
+	"github.com/syncd-dev/syncd/internal/testing/dbtest"
 )
 
 // The mirror's connections plan every statement for its parameters (see withCustomPlans).

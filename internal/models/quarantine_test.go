@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/syncd-dev/syncd/internal/dbtest"
 	"github.com/syncd-dev/syncd/internal/models"
+	"github.com/syncd-dev/syncd/internal/testing/dbtest"
 )
 
 // unstorableCases are raw records, each with whether Postgres jsonb accepts it.

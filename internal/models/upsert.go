@@ -345,7 +345,7 @@ func (s *Store) pgTable(ctx context.Context, conn gorm.ConnPool, ti *tableInfo) 
 }
 
 // TenantRows returns every row of the tenant in T's table, tombstoned ones included, by key: the
-// mirror as stored, for comparisons with what the upstream holds (internal/mirrortest).
+// mirror as stored, for comparisons with what the upstream holds (internal/testing/mirrortest).
 func TenantRows[T interface{ TableName() string }](ctx context.Context, s *Store, tenant string) ([]T, error) {
 	var zero T
 	var rows []T

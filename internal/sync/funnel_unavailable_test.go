@@ -9,11 +9,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/syncd-dev/syncd/internal/dbtest"
-	"github.com/syncd-dev/syncd/internal/funnelfake"
 	"github.com/syncd-dev/syncd/internal/models"
 	syncer "github.com/syncd-dev/syncd/internal/sync"
 	"github.com/syncd-dev/syncd/internal/tenants"
+	"github.com/syncd-dev/syncd/internal/testing/dbtest"
+	"github.com/syncd-dev/syncd/internal/testing/funnelfake"
 )
 
 // listRows counts a tenant's rows of each Funnel list table (tombstoned included) and reads the

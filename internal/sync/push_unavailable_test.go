@@ -7,12 +7,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/syncd-dev/syncd/internal/dbtest"
-	"github.com/syncd-dev/syncd/internal/funnelfake"
 	"github.com/syncd-dev/syncd/internal/models"
-	"github.com/syncd-dev/syncd/internal/rentenginefake"
 	syncer "github.com/syncd-dev/syncd/internal/sync"
 	"github.com/syncd-dev/syncd/internal/tenants"
+	"github.com/syncd-dev/syncd/internal/testing/dbtest"
+	"github.com/syncd-dev/syncd/internal/testing/funnelfake"
+	"github.com/syncd-dev/syncd/internal/testing/rentenginefake"
 )
 
 // pull runs a pull job, accepting a partial outcome.

@@ -13,13 +13,13 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/syncd-dev/syncd/internal/clients/upstream"
-	"github.com/syncd-dev/syncd/internal/dbtest"
-	"github.com/syncd-dev/syncd/internal/fakeapi"
-	"github.com/syncd-dev/syncd/internal/mirrortest"
 	"github.com/syncd-dev/syncd/internal/models"
-	"github.com/syncd-dev/syncd/internal/rentenginefake"
 	syncer "github.com/syncd-dev/syncd/internal/sync"
 	"github.com/syncd-dev/syncd/internal/tenants"
+	"github.com/syncd-dev/syncd/internal/testing/dbtest"
+	"github.com/syncd-dev/syncd/internal/testing/fakeapi"
+	"github.com/syncd-dev/syncd/internal/testing/mirrortest"
+	"github.com/syncd-dev/syncd/internal/testing/rentenginefake"
 )
 
 // fastRetry keeps retry tests quick while still exercising the retry path.

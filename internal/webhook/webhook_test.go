@@ -13,13 +13,13 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/syncd-dev/syncd/internal/dbtest"
 	"github.com/syncd-dev/syncd/internal/mirror"
-	"github.com/syncd-dev/syncd/internal/mirrortest"
 	"github.com/syncd-dev/syncd/internal/models"
-	"github.com/syncd-dev/syncd/internal/rentenginefake"
 	syncer "github.com/syncd-dev/syncd/internal/sync"
 	"github.com/syncd-dev/syncd/internal/tenants"
+	"github.com/syncd-dev/syncd/internal/testing/dbtest"
+	"github.com/syncd-dev/syncd/internal/testing/mirrortest"
+	"github.com/syncd-dev/syncd/internal/testing/rentenginefake"
 	"github.com/syncd-dev/syncd/internal/webhook"
 )
 

@@ -6,7 +6,7 @@ import (
 
 	"github.com/syncd-dev/syncd/internal/clients/funnel"
 	"github.com/syncd-dev/syncd/internal/clients/upstream"
-	"github.com/syncd-dev/syncd/internal/funnelfake"
+	"github.com/syncd-dev/syncd/internal/testing/funnelfake"
 )
 
 // FetchPage and FetchCommunity ask exactly what List and GetCommunity ask, and return the body as

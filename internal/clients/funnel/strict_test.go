@@ -12,7 +12,7 @@ import (
 
 	"github.com/syncd-dev/syncd/internal/clients/funnel"
 	"github.com/syncd-dev/syncd/internal/clients/upstream"
-	"github.com/syncd-dev/syncd/internal/funnelfake"
+	"github.com/syncd-dev/syncd/internal/testing/funnelfake"
 )
 
 // TestEveryCallSendsTheDocumentedPath runs every call of the client against the fake, which

@@ -13,8 +13,8 @@ import (
 
 	"github.com/syncd-dev/syncd/internal/clients/rentengine"
 	"github.com/syncd-dev/syncd/internal/clients/upstream"
-	"github.com/syncd-dev/syncd/internal/fakeapi"
-	"github.com/syncd-dev/syncd/internal/rentenginefake"
+	"github.com/syncd-dev/syncd/internal/testing/fakeapi"
+	"github.com/syncd-dev/syncd/internal/testing/rentenginefake"
 )
 
 // TestAssignToUserCountsOnlyTheCreatedEvent: the POST counts only when its answer holds the

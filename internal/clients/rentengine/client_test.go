@@ -8,7 +8,7 @@ import (
 
 	"github.com/syncd-dev/syncd/internal/clients/rentengine"
 	"github.com/syncd-dev/syncd/internal/clients/upstream"
-	"github.com/syncd-dev/syncd/internal/rentenginefake"
+	"github.com/syncd-dev/syncd/internal/testing/rentenginefake"
 )
 
 func newPair(t *testing.T, token string) (*rentengine.Client, *rentenginefake.Server) {

@@ -7,7 +7,7 @@ import (
 
 	"github.com/syncd-dev/syncd/internal/clients/rentengine"
 	"github.com/syncd-dev/syncd/internal/clients/upstream"
-	"github.com/syncd-dev/syncd/internal/rentenginefake"
+	"github.com/syncd-dev/syncd/internal/testing/rentenginefake"
 )
 
 // The account filter goes only where it is documented: /units takes accountId; /prospects and

@@ -7,7 +7,7 @@ import (
 
 	"github.com/syncd-dev/syncd/internal/clients/rentengine"
 	"github.com/syncd-dev/syncd/internal/clients/upstream"
-	"github.com/syncd-dev/syncd/internal/rentenginefake"
+	"github.com/syncd-dev/syncd/internal/testing/rentenginefake"
 )
 
 // FetchPage asks exactly what List asks for the same page (path, paging, account filter), and

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/syncd-dev/syncd/internal/contract"
-	"github.com/syncd-dev/syncd/internal/fakeapi"
+	"github.com/syncd-dev/syncd/internal/testing/fakeapi"
 )
 
 // A prospect's status is the type of its latest status-bearing event: notes, assignments and

@@ -13,11 +13,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/syncd-dev/syncd/internal/dbtest"
-	"github.com/syncd-dev/syncd/internal/fakeapi"
-	"github.com/syncd-dev/syncd/internal/funnelfake"
 	"github.com/syncd-dev/syncd/internal/models"
-	"github.com/syncd-dev/syncd/internal/rentenginefake"
+	"github.com/syncd-dev/syncd/internal/testing/dbtest"
+	"github.com/syncd-dev/syncd/internal/testing/fakeapi"
+	"github.com/syncd-dev/syncd/internal/testing/funnelfake"
+	"github.com/syncd-dev/syncd/internal/testing/rentenginefake"
 )
 
 // TestPushKilledMidCallAppliesOnce SIGKILLs `syncd sync` while a push call is in flight — its

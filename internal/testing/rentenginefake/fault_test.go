@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/syncd-dev/syncd/internal/fakeapi"
+	"github.com/syncd-dev/syncd/internal/testing/fakeapi"
 )
 
 // TestEachFaultKindReachesAPlainClient scripts each fault once on a real page request and

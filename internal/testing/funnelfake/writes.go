@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/syncd-dev/syncd/internal/fakeapi"
+	"github.com/syncd-dev/syncd/internal/testing/fakeapi"
 )
 
 // maxBodyBytes bounds a request body; the real ones are a few hundred bytes.

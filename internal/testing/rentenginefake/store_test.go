@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/syncd-dev/syncd/internal/fakeapi"
+	"github.com/syncd-dev/syncd/internal/testing/fakeapi"
 )
 
 func TestMutationHelpersChangeWhatGETReturns(t *testing.T) {

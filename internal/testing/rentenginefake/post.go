@@ -8,7 +8,7 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/syncd-dev/syncd/internal/fakeapi"
+	"github.com/syncd-dev/syncd/internal/testing/fakeapi"
 )
 
 // maxBodyBytes bounds a POST body; the real ones are a few hundred bytes.

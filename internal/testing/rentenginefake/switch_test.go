@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/syncd-dev/syncd/internal/fakeapi"
+	"github.com/syncd-dev/syncd/internal/testing/fakeapi"
 )
 
 func TestSwitchEndpoints(t *testing.T) {

@@ -15,7 +15,7 @@
 // fake stores. Tests change the upstream state with the mutation helpers (InsertCommunity,
 // Insert, Update, Delete) and inspect it with Get, Raw, All, IDs, Count, CustomerScores and
 // RenewalCard; every request is recorded; faults and a server-side rate limit come from
-// internal/fakeapi and can be switched on through Options or Faults().
+// internal/testing/fakeapi and can be switched on through Options or Faults().
 //
 // Any endpoint can be switched off and any field of the served records can change its JSON type
 // at run time, through the embedded fakeapi.Switchboard: fake.Disable(EndpointCommunity),
@@ -35,7 +35,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/syncd-dev/syncd/internal/fakeapi"
+	"github.com/syncd-dev/syncd/internal/testing/fakeapi"
 )
 
 // BasePath is where the Partner API lives on the server, as on the real host.

@@ -28,7 +28,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/syncd-dev/syncd/internal/fakeapi"
+	"github.com/syncd-dev/syncd/internal/testing/fakeapi"
 )
 
 // BasePath is where the API lives on the server, as on the real host.

@@ -11,7 +11,7 @@ import (
 
 	"github.com/syncd-dev/syncd/internal/identity"
 	"github.com/syncd-dev/syncd/internal/models"
-	"github.com/syncd-dev/syncd/internal/rentenginefake"
+	"github.com/syncd-dev/syncd/internal/testing/rentenginefake"
 )
 
 // RentEngineDiff compares a tenant's RentEngine mirror with the fake's state: live rows must be

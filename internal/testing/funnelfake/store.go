@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/syncd-dev/syncd/internal/fakeapi"
+	"github.com/syncd-dev/syncd/internal/testing/fakeapi"
 )
 
 // Resource names one per-community list and its table.

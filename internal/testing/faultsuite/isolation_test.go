@@ -9,13 +9,13 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
-	"github.com/syncd-dev/syncd/internal/dbtest"
-	"github.com/syncd-dev/syncd/internal/fakeapi"
 	"github.com/syncd-dev/syncd/internal/models"
-	"github.com/syncd-dev/syncd/internal/rentenginefake"
 	"github.com/syncd-dev/syncd/internal/scheduler"
 	syncer "github.com/syncd-dev/syncd/internal/sync"
 	"github.com/syncd-dev/syncd/internal/tenants"
+	"github.com/syncd-dev/syncd/internal/testing/dbtest"
+	"github.com/syncd-dev/syncd/internal/testing/fakeapi"
+	"github.com/syncd-dev/syncd/internal/testing/rentenginefake"
 )
 
 // delays records each run's start delay per tenant.

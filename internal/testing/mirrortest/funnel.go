@@ -9,9 +9,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/syncd-dev/syncd/internal/funnelfake"
 	"github.com/syncd-dev/syncd/internal/identity"
 	"github.com/syncd-dev/syncd/internal/models"
+	"github.com/syncd-dev/syncd/internal/testing/funnelfake"
 )
 
 // FunnelDiff compares a tenant's Funnel mirror with the fake's state, over every community the

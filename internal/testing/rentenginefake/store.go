@@ -10,7 +10,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/syncd-dev/syncd/internal/fakeapi"
+	"github.com/syncd-dev/syncd/internal/testing/fakeapi"
 )
 
 // Resource names one list endpoint and its table.
