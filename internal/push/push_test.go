@@ -1,4 +1,4 @@
-package sync_test
+package push_test
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package sync_test
+package push_test
 
 import (
 	"context"
@@ -54,9 +54,10 @@ func TestScoreFromDerivedStatus(t *testing.T) {
 					"created_at": at.Add(time.Duration(j) * time.Hour).Format(time.RFC3339)})
 			}
 		}
-		tenant := reTenant("stages", fake.BaseURL(), "tok")
 		// No Funnel: every person is unlinked, scored (blind) only with targets: all.
-		tenant.Push = &tenants.Push{CustomerScores: &tenants.CustomerScores{Targets: tenants.ScoreTargetsAll}}
+		tenant := &tenants.Tenant{ID: "stages", RunTimeout: time.Minute,
+			RentEngine: &tenants.RentEngine{BaseURL: fake.BaseURL(), Token: tenants.NewSecret("tok")},
+			Push:       &tenants.Push{CustomerScores: &tenants.CustomerScores{Targets: tenants.ScoreTargetsAll}}}
 		runner := syncer.NewRunner(syncer.Config{Store: store, Retry: fastRetry}, zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)))
 		if _, err := runner.Run(context.Background(), tenant, tenants.JobRentEngine); err != nil {
 			t.Fatal(err)
