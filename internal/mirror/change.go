@@ -232,9 +232,7 @@ func applyRecord[T any, P interface {
 		if err != nil {
 			return models.Edit[T]{}, fmt.Errorf("%w: %s %d: %v", ErrBadRecord, table, id, err)
 		}
-		sys := P(&row).Sys()
-		sys.Raw = models.JSON(merged)
-		sys.ContentHash = models.HashRaw(merged)
+		SetRaw(P(&row).Sys(), merged)
 		return models.Edit[T]{Row: &row}, nil
 	})
 	switch {

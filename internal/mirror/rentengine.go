@@ -8,8 +8,8 @@ import (
 	"github.com/syncd-dev/syncd/internal/models"
 )
 
-// RentEngineUnit decodes a RentEngine unit record into its mirror row (Raw, ContentHash, the
-// tenant and the system timestamps are left to the writer).
+// RentEngineUnit decodes a RentEngine unit record into its mirror row (the writer sets Raw and
+// ContentHash with SetRaw, and the tenant and the system timestamps).
 func RentEngineUnit(raw json.RawMessage) (models.RentEngineUnit, error) {
 	u, err := rentengine.DecodeUnit(raw)
 	if err != nil {

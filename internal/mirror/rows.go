@@ -40,7 +40,16 @@ func RentEngineRow(res rentengine.Resource, raw json.RawMessage) (any, error) {
 	default:
 		return nil, fmt.Errorf("unknown RentEngine resource %q", res)
 	}
+	SetRaw(sys, raw)
+	return row, nil
+}
+
+// SetRaw records on a mirror row the record it was built from: Raw, the record as the upstream
+// sent it, and ContentHash, which tells a changed record from an unchanged one when the row is
+// written. The pull, a webhook change and RentEngineRow all set both through it, so a row carries
+// the same hash whichever path wrote it. (Small enough to be inlined: the pull calls it per
+// record.)
+func SetRaw(sys *models.System, raw json.RawMessage) {
 	sys.Raw = models.JSON(raw)
 	sys.ContentHash = models.HashRaw(raw)
-	return row, nil
 }

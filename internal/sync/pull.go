@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/syncd-dev/syncd/internal/clients/upstream"
+	"github.com/syncd-dev/syncd/internal/mirror"
 	"github.com/syncd-dev/syncd/internal/models"
 	"github.com/syncd-dev/syncd/internal/tenants"
 )
@@ -27,7 +28,7 @@ type resource[K models.Key, T any, P interface {
 	list  func(ctx context.Context, fn func(upstream.Page) error) error
 	// key extracts only the id, so that a record that fails full decoding is still known to exist.
 	key func(raw json.RawMessage) (K, error)
-	// build decodes a record into a row; the engine sets Raw and ContentHash.
+	// build decodes a record into a row; the engine sets Raw and ContentHash (mirror.SetRaw).
 	build func(raw json.RawMessage) (T, error)
 	// keyedByBuild says that build fails whenever key does and that a built row's Key() is what
 	// key returns, so the engine takes the id from the built row and calls key only for a record
@@ -149,9 +150,7 @@ func (r resource[K, T, P]) pull(ctx context.Context, rc *runContext) (Counts, er
 						zap.Int("page", p.Number), zap.Error(err), zap.String("raw", excerpt(raw)))
 					continue
 				}
-				sys := P(&row).Sys()
-				sys.Raw = models.JSON(raw)
-				sys.ContentHash = models.HashRaw(raw)
+				mirror.SetRaw(P(&row).Sys(), raw)
 				rows = append(rows, row)
 			}
 			pc, err := storePage[K, T, P](ctx, rc, r.table, upsert, rows, p.Number, report, &c)
