@@ -212,7 +212,7 @@ COMMENT ON COLUMN sync_runs.deleted IS 'Rows tombstoned; 0 for a push run. Sourc
 COMMENT ON COLUMN sync_runs.bad_records IS 'Records that could not be decoded or stored (logged and skipped, or quarantined in bad_records); their stored rows are never tombstoned for it. Source: syncd.';
 COMMENT ON COLUMN sync_runs.retries IS 'Upstream calls retried (network errors, 429, 5xx). Source: syncd.';
 COMMENT ON COLUMN sync_runs.error IS 'Why the run did not succeed (credentials scrubbed; NUL and invalid UTF-8 replaced by U+FFFD). Source: syncd. NULL: succeeded, or still running.';
-COMMENT ON COLUMN sync_runs.details IS 'Per-resource counts and notes, JSON (jsonb; text on SQLite): resources, quarantined, filtered, held_deletes, unavailable and kept_current_by_webhooks, communities (a funnel run), push (a push run). Source: syncd. NULL: still running.';
+COMMENT ON COLUMN sync_runs.details IS 'Per-resource counts and notes, JSON (jsonb; text on SQLite): resources, quarantined, filtered, held_deletes, unavailable and kept_current_by_webhooks, communities (a funnel run), push (a push run). Source: syncd. NULL: still running, or nothing to record (a run that stopped before its first resource).';
 COMMENT ON COLUMN sync_runs.host IS 'Names the process that ran the run, for people (host name). Source: syncd.';
 COMMENT ON COLUMN sync_runs.process IS 'Identifies the process that ran the run (host/boot id/pid/start ticks), so a later run can tell whether it is gone; empty for runs recorded before migration 00006. Source: syncd.';
 
