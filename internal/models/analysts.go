@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -280,7 +281,7 @@ func checkRestrictable(tx *gorm.DB, role string) error {
 SELECT a.rolsuper AS super, a.rolbypassrls AS bypass, a.rolname = current_user AS self,
        coalesce((SELECT string_agg(DISTINCT o.rolname, ', ')
                  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_roles o ON o.oid = c.relowner
-                 WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+                 WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p') AND c.relrowsecurity
                    AND pg_catalog.pg_has_role(a.oid, c.relowner, 'USAGE')), '') AS owned
 FROM pg_catalog.pg_roles a WHERE a.rolname = ?`, role).Scan(&r).Error
 	if err != nil {
@@ -299,11 +300,13 @@ FROM pg_catalog.pg_roles a WHERE a.rolname = ?`, role).Scan(&r).Error
 
 // analystRelationsSQL lists the relations of the schema an analyst role may SELECT from, the
 // fail-closed rule of the package notes: tables with row-level security enabled and at least one
-// policy, and views with security_invoker.
+// policy, and views with security_invoker; of those, the ones syncd's role owns (it can grant
+// nothing else, and a relation someone else created in the schema is not the mirror's).
 const analystRelationsSQL = `
 SELECT c.relname
 FROM pg_catalog.pg_class c
 WHERE c.relnamespace = current_schema()::regnamespace
+  AND pg_catalog.pg_has_role(current_user, c.relowner, 'USAGE')
   AND ((c.relkind IN ('r', 'p') AND c.relrowsecurity
         AND EXISTS (SELECT 1 FROM pg_catalog.pg_policy p WHERE p.polrelid = c.oid))
     OR (c.relkind = 'v'
@@ -311,71 +314,106 @@ WHERE c.relnamespace = current_schema()::regnamespace
                     WHERE o.option_name = 'security_invoker' AND o.option_value::boolean)))
 ORDER BY c.relname`
 
-// reconcileAnalyst makes role's privileges in the schema exactly USAGE on it and SELECT on the
-// relations analystRelationsSQL lists, changing nothing when they already are. It reports the
-// relations and whether it changed anything.
+// heldPrivileges returns the privileges granted to role itself (not through PUBLIC or another
+// role) on the relations of the schema that syncd's role owns, by relation, each list sorted.
+func heldPrivileges(tx *gorm.DB, role string) (map[string][]string, error) {
+	var rows []struct{ Rel, Priv string }
+	err := tx.Raw(`
+SELECT c.relname AS rel, a.privilege_type AS priv
+FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a
+WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+  AND pg_catalog.pg_has_role(current_user, c.relowner, 'USAGE')
+  AND a.grantee = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = ?)`, role).Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("read privileges of %s: %w", role, err)
+	}
+	out := map[string][]string{}
+	for _, r := range rows {
+		out[r.Rel] = append(out[r.Rel], r.Priv)
+	}
+	for _, p := range out {
+		slices.Sort(p)
+	}
+	return out, nil
+}
+
+// quoteRelations quotes names as relations of schema, comma-separated, in sorted order.
+func quoteRelations(schema string, names []string) string {
+	names = slices.Sorted(slices.Values(names))
+	quoted := make([]string, len(names))
+	for i, n := range names {
+		quoted[i] = quoteIdent(schema) + "." + quoteIdent(n)
+	}
+	return strings.Join(quoted, ", ")
+}
+
+// reconcileAnalyst makes role's privileges on the relations syncd's role owns in the schema
+// exactly SELECT on those analystRelationsSQL lists, and gives it USAGE on the schema unless it
+// has it already (through PUBLIC, say). It changes nothing when they already are, and reports
+// the relations and whether it changed anything. Relations owned by others are left alone: syncd
+// can neither grant nor revoke on them.
 func reconcileAnalyst(tx *gorm.DB, role string) (relations []string, changed bool, err error) {
 	if err := tx.Raw(analystRelationsSQL).Scan(&relations).Error; err != nil {
 		return nil, false, fmt.Errorf("list relations for analysts: %w", err)
 	}
-	// The privileges granted to the role itself (not through PUBLIC or another role), one
-	// "relation privilege" per row, the schema's as " USAGE".
-	var held []string
-	err = tx.Raw(`
-WITH role AS (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = ?)
-SELECT c.relname || ' ' || a.privilege_type
-FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a
-WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
-  AND a.grantee = (SELECT oid FROM role)
-UNION ALL
-SELECT ' ' || a.privilege_type
-FROM pg_catalog.pg_namespace n, pg_catalog.aclexplode(n.nspacl) a
-WHERE n.oid = current_schema()::regnamespace AND a.grantee = (SELECT oid FROM role)`, role).Scan(&held).Error
+	held, err := heldPrivileges(tx, role)
 	if err != nil {
-		return nil, false, fmt.Errorf("read privileges of %s: %w", role, err)
+		return nil, false, err
 	}
-	slices.Sort(held)
-	want := []string{" USAGE"}
-	for _, r := range relations {
-		want = append(want, r+" SELECT")
+	var usage bool
+	if err := tx.Raw("SELECT has_schema_privilege(?, current_schema(), 'USAGE')", role).Scan(&usage).Error; err != nil {
+		return nil, false, fmt.Errorf("read schema privilege of %s: %w", role, err)
 	}
-	slices.Sort(want)
-	if slices.Equal(held, want) {
-		return relations, false, nil
+	var revoke, grant []string
+	for rel, privs := range held {
+		if !slices.Contains(relations, rel) || !slices.Equal(privs, []string{"SELECT"}) {
+			revoke = append(revoke, rel)
+		}
+	}
+	for _, rel := range relations {
+		if !slices.Equal(held[rel], []string{"SELECT"}) {
+			grant = append(grant, rel)
+		}
 	}
 	schema, err := currentSchema(tx)
 	if err != nil {
 		return nil, false, err
 	}
-	stmts := []string{
-		"REVOKE ALL ON ALL TABLES IN SCHEMA " + quoteIdent(schema) + " FROM " + quoteIdent(role),
-		"GRANT USAGE ON SCHEMA " + quoteIdent(schema) + " TO " + quoteIdent(role),
+	var stmts []string
+	if len(revoke) > 0 {
+		stmts = append(stmts, "REVOKE ALL ON "+quoteRelations(schema, revoke)+" FROM "+quoteIdent(role))
 	}
-	if len(relations) > 0 {
-		quoted := make([]string, len(relations))
-		for i, r := range relations {
-			quoted[i] = quoteIdent(schema) + "." + quoteIdent(r)
-		}
-		stmts = append(stmts, "GRANT SELECT ON "+strings.Join(quoted, ", ")+" TO "+quoteIdent(role))
+	if !usage {
+		stmts = append(stmts, "GRANT USAGE ON SCHEMA "+quoteIdent(schema)+" TO "+quoteIdent(role))
+	}
+	if len(grant) > 0 {
+		stmts = append(stmts, "GRANT SELECT ON "+quoteRelations(schema, grant)+" TO "+quoteIdent(role))
 	}
 	for _, q := range stmts {
 		if err := tx.Exec(q).Error; err != nil {
 			return nil, false, fmt.Errorf("%s: %w", q, err)
 		}
 	}
-	return relations, true, nil
+	return relations, len(stmts) > 0, nil
 }
 
-// revokeAnalyst takes every privilege in the schema from role.
+// revokeAnalyst takes from role every privilege it holds on the relations syncd's role owns in
+// the schema, and USAGE on the schema.
 func revokeAnalyst(tx *gorm.DB, role string) error {
+	held, err := heldPrivileges(tx, role)
+	if err != nil {
+		return err
+	}
 	schema, err := currentSchema(tx)
 	if err != nil {
 		return err
 	}
-	for _, q := range []string{
-		"REVOKE ALL ON ALL TABLES IN SCHEMA " + quoteIdent(schema) + " FROM " + quoteIdent(role),
-		"REVOKE USAGE ON SCHEMA " + quoteIdent(schema) + " FROM " + quoteIdent(role),
-	} {
+	var stmts []string
+	if len(held) > 0 {
+		stmts = append(stmts, "REVOKE ALL ON "+quoteRelations(schema, slices.Collect(maps.Keys(held)))+" FROM "+quoteIdent(role))
+	}
+	stmts = append(stmts, "REVOKE USAGE ON SCHEMA "+quoteIdent(schema)+" FROM "+quoteIdent(role))
+	for _, q := range stmts {
 		if err := tx.Exec(q).Error; err != nil {
 			return fmt.Errorf("%s: %w", q, err)
 		}
@@ -399,9 +437,10 @@ func cmpErr(err error, otherwise string) error {
 }
 
 // checkRLSExempt fails when syncd's role would be subject to row-level security on a table of
-// the schema: it neither holds the privileges of the table's owner (or the table FORCEs row-level
-// security on its owner) nor is a superuser or BYPASSRLS. syncd would then read no row and be
-// refused every write.
+// the schema that it uses (holds a privilege on): it neither holds the privileges of the table's
+// owner (or the table FORCEs row-level security on its owner) nor is a superuser or BYPASSRLS.
+// syncd would then read no row and be refused every write. Tables syncd has no privilege on are
+// not its own, and are no reason to stop.
 func checkRLSExempt(db *gorm.DB) error {
 	var r struct {
 		Role   string
@@ -412,6 +451,7 @@ SELECT current_user AS role,
        coalesce(string_agg(c.relname, ', ' ORDER BY c.relname), '') AS tables
 FROM pg_catalog.pg_class c
 WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p') AND c.relrowsecurity
+  AND pg_catalog.has_table_privilege(current_user, c.oid, 'SELECT, INSERT, UPDATE, DELETE')
   AND (c.relforcerowsecurity OR NOT pg_catalog.pg_has_role(current_user, c.relowner, 'USAGE'))
   AND NOT (SELECT rolsuper OR rolbypassrls FROM pg_catalog.pg_roles WHERE rolname = current_user)`).Scan(&r).Error
 	if err != nil {

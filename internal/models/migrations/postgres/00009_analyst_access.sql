@@ -96,7 +96,14 @@ DECLARE
     t regclass;
 BEGIN
     FOR r IN SELECT DISTINCT g.role_name FROM analyst_grants g JOIN pg_catalog.pg_roles p ON p.rolname = g.role_name LOOP
-        EXECUTE format('REVOKE ALL ON ALL TABLES IN SCHEMA %I FROM %I', current_schema(), r);
+        FOR t IN
+            SELECT DISTINCT c.oid::regclass FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a
+            WHERE c.relnamespace = current_schema()::regnamespace
+              AND pg_catalog.pg_has_role(current_user, c.relowner, 'USAGE')
+              AND a.grantee = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = r)
+        LOOP
+            EXECUTE format('REVOKE ALL ON %s FROM %I', t, r);
+        END LOOP;
         EXECUTE format('REVOKE USAGE ON SCHEMA %I FROM %I', current_schema(), r);
     END LOOP;
     FOR t IN
