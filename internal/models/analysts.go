@@ -32,7 +32,9 @@ import (
 //     it and it has a policy, a view only when it is security_invoker (a view that is not runs
 //     with its owner's rights, and its owner is exempt from row-level security). Anything else
 //     (goose_db_version; a table someone forgot to give a policy; a materialized view, which
-//     row-level security cannot filter) is not granted.
+//     row-level security cannot filter) is not granted. Only relations syncd's role owns are
+//     managed: it can grant nothing else, and a relation someone else made in the schema is not
+//     the mirror's.
 //   - syncd's own role is exempt by design, not by accident: it owns the tables (it created them)
 //     and row-level security is enabled without FORCE, and Postgres does not apply it to a
 //     table's owner (or to a member inheriting the owner's privileges). Migrate checks that this
@@ -423,17 +425,13 @@ func revokeAnalyst(tx *gorm.DB, role string) error {
 
 func currentSchema(tx *gorm.DB) (string, error) {
 	var schema string
-	if err := tx.Raw("SELECT current_schema()").Scan(&schema).Error; err != nil || schema == "" {
-		return "", fmt.Errorf("read current schema: %v", cmpErr(err, "no schema on the search_path"))
+	if err := tx.Raw("SELECT current_schema()").Scan(&schema).Error; err != nil {
+		return "", fmt.Errorf("read current schema: %w", err)
+	}
+	if schema == "" {
+		return "", errors.New("no schema on the search_path")
 	}
 	return schema, nil
-}
-
-func cmpErr(err error, otherwise string) error {
-	if err != nil {
-		return err
-	}
-	return errors.New(otherwise)
 }
 
 // checkRLSExempt fails when syncd's role would be subject to row-level security on a table of
