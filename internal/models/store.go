@@ -215,7 +215,9 @@ func (s *Store) migrator() (*goose.Provider, error) {
 	return goose.NewProvider(dialect, sqlDB, sub, opts...)
 }
 
-// Migrate applies pending migrations and returns the resulting version.
+// Migrate applies pending migrations and returns the resulting version. On Postgres it then
+// checks that syncd's role is exempt from row-level security and brings every analyst role's
+// privileges up to date with the schema (see analysts.go).
 func (s *Store) Migrate(ctx context.Context) (int64, error) {
 	p, err := s.migrator()
 	if err != nil {
@@ -227,6 +229,13 @@ func (s *Store) Migrate(ctx context.Context) (int64, error) {
 	}
 	for _, r := range res {
 		s.log.Info("applied migration", zap.Int64("version", r.Source.Version), zap.String("file", r.Source.Path), zap.Duration("took", r.Duration))
+	}
+	if s.dialect == Postgres {
+		// Relations added by the migrations just applied reach the analyst roles now, and syncd
+		// must still be exempt from row-level security (see analysts.go).
+		if err := s.afterMigratePostgres(ctx); err != nil {
+			return 0, err
+		}
 	}
 	v, err := p.GetDBVersion(ctx)
 	if err != nil {
