@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
 	"strconv"
 	"time"
@@ -90,9 +91,9 @@ func nullable(s string) *string {
 
 // changedFields compares two raw records field by field at the top level and returns the fields
 // whose values differ as {"field": {"old": …, "new": …}}, with JSON null on the side where a
-// field is absent, sorted by field; nil when no field differs. Values compare as compact JSON,
-// so whitespace is no change and key order inside a value is. ok is false when either record is
-// not a JSON object (the caller records the change with unknown fields).
+// field is absent, sorted by field; nil when no field differs. Values compare as JSON values
+// (sameJSON): neither whitespace nor the order of keys inside a value is a change. ok is false
+// when either record is not a JSON object (the caller records the change with unknown fields).
 func changedFields(oldRaw, newRaw []byte) (fields JSON, ok bool) {
 	var o, n map[string]json.RawMessage
 	if json.Unmarshal(oldRaw, &o) != nil || o == nil || json.Unmarshal(newRaw, &n) != nil || n == nil {
@@ -124,7 +125,10 @@ func changedFields(oldRaw, newRaw []byte) (fields JSON, ok bool) {
 	return storableJSON(b), true
 }
 
-// sameJSON compares two JSON values ignoring insignificant whitespace.
+// sameJSON reports whether two JSON texts are the same value: equal once compacted, or else
+// equal when decoded (numbers as written), so that an object whose keys come in another order is
+// the same value. Upstreams that re-serialise a record may reorder keys at any depth; that
+// changes its content hash but not its content. It runs only on records whose hash changed.
 func sameJSON(a, b json.RawMessage) bool {
 	if bytes.Equal(a, b) {
 		return true
@@ -133,7 +137,27 @@ func sameJSON(a, b json.RawMessage) bool {
 	if json.Compact(&ca, a) != nil || json.Compact(&cb, b) != nil {
 		return false
 	}
-	return bytes.Equal(ca.Bytes(), cb.Bytes())
+	x, y := ca.Bytes(), cb.Bytes()
+	if bytes.Equal(x, y) {
+		return true
+	}
+	if x[0] != y[0] || (x[0] != '{' && x[0] != '[') {
+		return false // scalars, or values of different kinds: equal only when written alike
+	}
+	va, ok := decodeNumbers(x)
+	if !ok {
+		return false
+	}
+	vb, ok := decodeNumbers(y)
+	return ok && reflect.DeepEqual(va, vb)
+}
+
+// decodeNumbers decodes a JSON value with numbers kept as written.
+func decodeNumbers(b []byte) (any, bool) {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	var v any
+	return v, d.Decode(&v) == nil
 }
 
 // storedRaws reads the raw records of the tenant's rows among keys, inside tx.

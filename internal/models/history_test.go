@@ -94,7 +94,7 @@ func TestRecordChanges(t *testing.T) {
 			name: "update: the changed, added and removed top-level fields, old and new",
 			do: func(now time.Time) error {
 				_, err := models.UpsertPage[int64](ctx, s, "acme", models.Origin{RunID: "run-2"}, []models.RentEngineUnit{
-					rawUnit(1, `{"id":1,"status":"On Hold","target_rental_rate":1450,"sqft":"900"}`),
+					rawUnit(1, `{"id":1,"status":"On Hold","target_rental_rate":1450,"sqft":"900","address":{"city":"Austin","state":"TX"}}`),
 					rawUnit(2, `{"id":2,"status":"Available","target_rental_rate":1700}`),
 				}, now)
 				return err
@@ -106,6 +106,7 @@ func TestRecordChanges(t *testing.T) {
 					"target_rental_rate": {"old": 1500.0, "new": 1450.0},
 					"sqft":               {"old": nil, "new": "900"},
 					"bedrooms":           {"old": "2", "new": nil},
+					"address":            {"old": nil, "new": map[string]any{"city": "Austin", "state": "TX"}},
 				}
 				if got := fieldsOf(t, cs[0]); !reflect.DeepEqual(got, want) {
 					t.Errorf("fields %v, want %v", got, want)
@@ -115,10 +116,10 @@ func TestRecordChanges(t *testing.T) {
 				}
 			},
 		}, {
-			name: "keys reordered only: the row is rewritten, nothing recorded",
+			name: "keys reordered only, at any depth: the row is rewritten, nothing recorded",
 			do: func(now time.Time) error {
 				pc, err := models.UpsertPage[int64](ctx, s, "acme", run, []models.RentEngineUnit{
-					rawUnit(1, `{"sqft":"900","target_rental_rate":1450,"status":"On Hold","id":1}`),
+					rawUnit(1, `{"sqft":"900","address":{"state":"TX","city":"Austin"},"target_rental_rate":1450,"status":"On Hold","id":1}`),
 				}, now)
 				if err == nil && pc.Updated != 1 {
 					err = fmt.Errorf("counts %+v, want 1 updated", pc)
