@@ -2,14 +2,25 @@ package sync_test
 
 import (
 	"bytes"
+	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"maps"
+	"os"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx", to run README's queries as written
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest"
 
 	"github.com/syncd-dev/syncd/internal/models"
+	syncer "github.com/syncd-dev/syncd/internal/sync"
+	"github.com/syncd-dev/syncd/internal/tenants"
 	"github.com/syncd-dev/syncd/internal/testing/dbtest"
 	"github.com/syncd-dev/syncd/internal/testing/rentenginefake"
 )
@@ -169,4 +180,176 @@ func TestChangeHistory(t *testing.T) {
 			t.Errorf("undelete fields %v, want the status among them", f)
 		}
 	})
+}
+
+// readmeHistoryQueries returns the SQL statements of README.md's "Change history" section.
+func readmeHistoryQueries(t *testing.T) []string {
+	t.Helper()
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(b), "\n### Change history\n")
+	if !ok {
+		t.Fatal(`README.md has no "### Change history" section`)
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	_, block, ok := strings.Cut(section, "```sql\n")
+	if !ok {
+		t.Fatal("the Change history section has no SQL block")
+	}
+	block, _, _ = strings.Cut(block, "```")
+	var out []string
+	for _, q := range strings.Split(block, ";\n") {
+		if q = strings.TrimSpace(q); q != "" {
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
+// TestREADMEHistoryQueries runs the point-in-time queries README.md shows, exactly as written,
+// against a history made by real pulls at controlled times, and checks their answers:
+//
+//	2026-09-20  first sync: prospects 4711 New, 4712 Contacted, 4713 New, 4715 New;
+//	            units 1 (rent 1500), 2 (1700), 3 (900)
+//	2026-09-25  4711 → Showing Scheduled; 4715 deleted upstream
+//	2026-09-28  4713 deleted upstream; 4715 back, as Ghosting
+//	2026-10-03  4711 → Application Received, 4712 → Lease Signed; 4714 new
+//	now − 40d   unit 1 rent 1550
+//	now − 10d   unit 1 rent 1600, unit 2 rent 1650; unit 3 loses its bedrooms (not its rent)
+func TestREADMEHistoryQueries(t *testing.T) {
+	queries := readmeHistoryQueries(t)
+	if len(queries) != 3 {
+		t.Fatalf("%d queries in README's Change history section, want 3", len(queries))
+	}
+	dsn := dbtest.PostgresDSN(t)
+	store := dbtest.Open(t, dsn)
+	var clock time.Time
+	now := func() time.Time { return clock }
+	fake := rentenginefake.New(rentenginefake.Options{Token: "tok", Now: now})
+	t.Cleanup(fake.Close)
+	tenant := reTenant("acme", fake.BaseURL(), "tok")
+	runner := syncer.NewRunner(syncer.Config{Store: store, Retry: fastRetry, Now: now}, zaptest.NewLogger(t, zaptest.Level(zap.WarnLevel)))
+	var runIDs []string
+	syncAt := func(at time.Time, edit func()) {
+		t.Helper()
+		clock = at
+		edit()
+		run, err := runner.Run(context.Background(), tenant, tenants.JobRentEngine)
+		if err != nil {
+			t.Fatalf("sync at %s: %v", at, err)
+		}
+		runIDs = append(runIDs, run.RunID)
+	}
+	day := func(s string) time.Time {
+		d, err := time.Parse(time.DateOnly, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d.Add(12 * time.Hour)
+	}
+	prospect := func(id int64, name, status string) {
+		fake.Insert(rentenginefake.Prospects, map[string]any{"id": id, "name": name, "status": status})
+	}
+	unit := func(id int64, rent string) {
+		fake.Insert(rentenginefake.Units, map[string]any{"id": id, "target_rental_rate": rent, "bedrooms": "2",
+			"address": map[string]any{"formatted_address": fmt.Sprintf("%d Elm St, Austin, TX 78701", id)}})
+	}
+	set := func(res rentenginefake.Resource, id int64, patch map[string]any) {
+		t.Helper()
+		must(t, fake.Update(res, id, patch))
+	}
+	syncAt(day("2026-09-20"), func() {
+		prospect(4711, "Ana", "New")
+		prospect(4712, "Ben", "Contacted, Awaiting Information")
+		prospect(4713, "Cy", "New")
+		prospect(4715, "Eve", "New")
+		unit(1, "1500")
+		unit(2, "1700")
+		unit(3, "900")
+	})
+	syncAt(day("2026-09-25"), func() {
+		set(rentenginefake.Prospects, 4711, map[string]any{"status": "Showing Scheduled"})
+		must(t, fake.Delete(rentenginefake.Prospects, 4715))
+	})
+	syncAt(day("2026-09-28"), func() {
+		must(t, fake.Delete(rentenginefake.Prospects, 4713))
+		prospect(4715, "Eve", "Ghosting")
+	})
+	syncAt(day("2026-10-03"), func() {
+		set(rentenginefake.Prospects, 4711, map[string]any{"status": "Application Received"})
+		set(rentenginefake.Prospects, 4712, map[string]any{"status": "Lease Signed"})
+		prospect(4714, "Dee", "New")
+	})
+	real := time.Now().UTC()
+	syncAt(real.AddDate(0, 0, -40), func() { set(rentenginefake.Units, 1, map[string]any{"target_rental_rate": "1550"}) })
+	syncAt(real.AddDate(0, 0, -10), func() {
+		set(rentenginefake.Units, 1, map[string]any{"target_rental_rate": "1600"})
+		set(rentenginefake.Units, 2, map[string]any{"target_rental_rate": "1650"})
+		set(rentenginefake.Units, 3, map[string]any{"bedrooms": nil})
+	})
+
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	// answer runs a query and renders each row as its values joined by " | ", times as dates.
+	answer := func(q string) []string {
+		t.Helper()
+		rows, err := db.Query(q)
+		if err != nil {
+			t.Fatalf("%v\n%s", err, q)
+		}
+		defer rows.Close()
+		cols, _ := rows.Columns()
+		var out []string
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			must(t, rows.Scan(ptrs...))
+			var parts []string
+			for _, v := range vals {
+				switch x := v.(type) {
+				case time.Time:
+					parts = append(parts, x.UTC().Format(time.DateOnly))
+				case nil:
+					parts = append(parts, "NULL")
+				default:
+					parts = append(parts, fmt.Sprint(x))
+				}
+			}
+			out = append(out, strings.Join(parts, " | "))
+		}
+		must(t, rows.Err())
+		return out
+	}
+	date := func(t time.Time) string { return t.Format(time.DateOnly) }
+	wants := [][]string{
+		{ // each prospect's status on 2026-10-01
+			"4711 | Ana | Showing Scheduled",
+			"4712 | Ben | Contacted, Awaiting Information",
+			"4715 | Eve | Ghosting",
+		},
+		{ // units whose rent changed in the last 30 days
+			fmt.Sprintf("1 | 1 Elm St, Austin, TX 78701 | %s | 1550 | 1600", date(real.AddDate(0, 0, -10))),
+			fmt.Sprintf("2 | 2 Elm St, Austin, TX 78701 | %s | 1700 | 1650", date(real.AddDate(0, 0, -10))),
+		},
+		{ // 4711's timeline
+			"2026-09-20 | insert | NULL | NULL | pull " + runIDs[0],
+			"2026-09-25 | update | New | Showing Scheduled | pull " + runIDs[1],
+			"2026-10-03 | update | Showing Scheduled | Application Received | pull " + runIDs[3],
+		},
+	}
+	for i, q := range queries {
+		got := answer(q)
+		if !reflect.DeepEqual(got, wants[i]) {
+			t.Errorf("README query %d answered\n  %s\nwant\n  %s\nquery:\n%s", i+1,
+				strings.Join(got, "\n  "), strings.Join(wants[i], "\n  "), q)
+		}
+	}
 }
