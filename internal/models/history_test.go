@@ -248,3 +248,26 @@ func TestPruneChanges(t *testing.T) {
 		}
 	})
 }
+
+// A first sync's page that meets a row stored earlier in the pass (paging drift) fails as a plain
+// INSERT and goes through UpsertPage: its history is recorded once, from the upsert, and nothing
+// of the failed statement remains.
+func TestRecordChangesFirstSyncDrift(t *testing.T) {
+	dbtest.Dialects(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		now := time.Date(2026, 10, 1, 9, 0, 0, 0, time.UTC)
+		run := models.Origin{RunID: "first"}
+		if _, err := models.UpsertNewPage[int64](ctx, s, "acme", run, []models.RentEngineUnit{
+			rawUnit(1, `{"id":1}`), rawUnit(2, `{"id":2}`)}, now); err != nil {
+			t.Fatal(err)
+		}
+		pc, err := models.UpsertNewPage[int64](ctx, s, "acme", run, []models.RentEngineUnit{
+			rawUnit(2, `{"id":2}`), rawUnit(3, `{"id":3}`)}, now.Add(time.Second))
+		if err != nil || pc != (models.PageCounts{Inserted: 1, Unchanged: 1}) {
+			t.Fatalf("drifted page: %+v, %v", pc, err)
+		}
+		if got := opsOf(changesSince(t, s, "acme", now)); !reflect.DeepEqual(got, []string{"insert:1", "insert:2", "insert:3"}) {
+			t.Errorf("recorded %v, want each insert once", got)
+		}
+	})
+}

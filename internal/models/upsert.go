@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -68,9 +69,9 @@ func storedHashes[K Key](ctx context.Context, s *Store, tx *gorm.DB, ti *tableIn
 
 // pgTable is the Postgres upsert of one mirror table.
 type pgTable struct {
-	// insert is the same INSERT as upsert without ON CONFLICT (see UpsertNewPage), wrapped so
-	// that the statement also appends an insert row to record_changes for every row it wrote:
-	// WITH w AS (INSERT … RETURNING id) INSERT INTO record_changes … SELECT … FROM w. Its
+	// insert is the same INSERT as upsert without ON CONFLICT (see UpsertNewPage), with a
+	// data-modifying CTE that appends an insert row to record_changes for every row: WITH h AS
+	// (INSERT INTO record_changes … FROM unnest(<the id column's array>)) INSERT …. Its
 	// parameters are the column arrays, then the history's tenant, table, time, run id and
 	// delivery id.
 	insert string
@@ -383,8 +384,11 @@ func (s *Store) pgTable(ctx context.Context, conn gorm.ConnPool, ti *tableInfo) 
 	into := "INSERT INTO record_changes (tenant_id, table_name, record_id, operation, changed_at, run_id, delivery_id, fields) "
 	scalars := p(1) + "::text, " + p(2) + "::text, "
 	origin := p(3) + "::timestamptz, " + p(4) + "::text, " + p(5) + "::text, "
-	pt.insert = "WITH w AS (" + insert + " RETURNING id) " + into +
-		"SELECT " + scalars + "w.id::text, '" + OpInsert + "', " + origin + "NULL FROM w"
+	// The plain INSERT writes every row or none (a duplicate fails the whole statement), so its
+	// history comes straight from the id column's array, without a RETURNING to collect.
+	idParam := fmt.Sprintf("$%d", slices.Index(ti.columns, "id")+1)
+	pt.insert = "WITH h AS (" + into + "SELECT " + scalars + "c.id::text, '" + OpInsert + "', " + origin +
+		"NULL FROM unnest(" + idParam + "::" + idType + "[]) AS c(id)) " + insert
 	pt.upsert = "WITH w AS (" + upsert + " RETURNING id) " + into +
 		"SELECT " + scalars + "c.id::text, c.op, " + origin + "c.fields::jsonb FROM unnest(" +
 		p(6) + "::" + idType + "[], " + p(7) + "::text[], " + p(8) + "::text[]) AS c(id, op, fields) JOIN w ON w.id = c.id"
