@@ -177,6 +177,7 @@ Query the mirror with SQL, for example:
   go run ./cmd/demo -sql "SELECT job, status, inserted, updated, unchanged, deleted FROM sync_runs ORDER BY id"
   go run ./cmd/demo -sql "SELECT kind, state, count(*) FROM push_ledger GROUP BY kind, state"
   go run ./cmd/demo -sql "SELECT matched_on, status, count(*) FROM identity_links GROUP BY 1, 2"
+  go run ./cmd/demo -sql "SELECT changed_at, table_name, record_id, operation, fields FROM record_changes WHERE operation <> 'insert' ORDER BY changed_at"
 or open %s with any SQLite client (sqlite3, DBeaver, DuckDB).
 `, path)
 	return 0

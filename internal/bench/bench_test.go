@@ -62,6 +62,20 @@ func TestBenchSmoke(t *testing.T) {
 	if in.ResyncUnchanged != in.Rows {
 		t.Errorf("re-sync counted %d unchanged, want %d", in.ResyncUnchanged, in.Rows)
 	}
+	// Change history: one row per changed record (every record of the first sync, every
+	// upstream change after it), none per unchanged record.
+	for i, rep := range r.Ingest.Reps {
+		if rep.FirstHistory != rep.Rows {
+			t.Errorf("rep %d: the first sync appended %d history rows, want one per row (%d)", i+1, rep.FirstHistory, rep.Rows)
+		}
+		if rep.ResyncHistory != 0 {
+			t.Errorf("rep %d: the unchanged re-sync appended %d history rows, want 0", i+1, rep.ResyncHistory)
+		}
+		if rep.Changed == 0 || rep.ChangedCounted != rep.Changed || rep.ChangedHistory != rep.Changed {
+			t.Errorf("rep %d: %d records changed upstream, the runs counted %d, %d history rows appended; want all equal",
+				i+1, rep.Changed, rep.ChangedCounted, rep.ChangedHistory)
+		}
+	}
 
 	// 3. Memory.
 	for _, run := range append(r.Memory.Small, r.Memory.Large...) {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sort"
 	gosync "sync"
 	"time"
@@ -52,6 +53,12 @@ type IngestRep struct {
 	FirstWrites, ResyncWrites int64
 	// ResyncUnchanged is the re-sync's unchanged count (every row).
 	ResyncUnchanged int64
+	// History: rows appended to record_changes by the first sync (FirstHistory, one insert per
+	// row) and by the unchanged re-sync (ResyncHistory, none); then Changed records are changed
+	// upstream (updated, deleted, inserted), a third sync counts ChangedCounted of them (its
+	// runs' inserted + updated + deleted) and appends ChangedHistory rows.
+	FirstHistory, ResyncHistory             int64
+	Changed, ChangedCounted, ChangedHistory int64
 	// ResyncRatio is Resync / Sync.
 	ResyncRatio float64
 	// CPU used by each phase.
@@ -95,6 +102,13 @@ func (r *IngestResult) Median() IngestRep {
 		m.ResyncWrites = max(m.ResyncWrites, rep.ResyncWrites) // worst case, not the median
 		m.FirstWrites = rep.FirstWrites
 		m.ResyncUnchanged = rep.ResyncUnchanged
+		// History: sums over the repetitions, so that one that recorded a change twice or not
+		// at all shows.
+		m.FirstHistory += rep.FirstHistory
+		m.ResyncHistory += rep.ResyncHistory
+		m.Changed += rep.Changed
+		m.ChangedCounted += rep.ChangedCounted
+		m.ChangedHistory += rep.ChangedHistory
 	}
 	return m
 }
@@ -173,7 +187,7 @@ func (h *harness) ingest(ctx context.Context) (*IngestResult, error) {
 					check = len(fakes)
 				}
 			}
-			return h.syncSide(ctx, fakes, cfg, total, check, &r, res)
+			return h.syncSide(ctx, fakes, cfg, total, check, rep, &r, res)
 		}
 		steps := []func() error{runSync, runFloor}
 		if floorFirst {
@@ -204,7 +218,7 @@ func (h *harness) ingest(ctx context.Context) (*IngestResult, error) {
 
 // syncSide runs the daemon's pull for every tenant into a fresh mirror, then the unchanged
 // re-sync, and reads the write counters around both.
-func (h *harness) syncSide(ctx context.Context, fakes []*tenantFake, cfg IngestConfig, total int64, check int, r *IngestRep, res *IngestResult) error {
+func (h *harness) syncSide(ctx context.Context, fakes []*tenantFake, cfg IngestConfig, total int64, check, rep int, r *IngestRep, res *IngestResult) error {
 	dsn, drop, err := h.newDB(ctx)
 	if err != nil {
 		return err
@@ -254,6 +268,9 @@ func (h *harness) syncSide(ctx context.Context, fakes []*tenantFake, cfg IngestC
 		return err
 	}
 	r.FirstWrites = first - base
+	if r.FirstHistory, err = historyRows(ctx, dsn); err != nil {
+		return err
+	}
 	// Autovacuum would have visited the freshly loaded tables in the quarter hour between two
 	// scheduled runs; do it now so that it does not run during the measured re-sync instead.
 	if err := vacuumAnalyze(ctx, dsn); err != nil {
@@ -285,7 +302,79 @@ func (h *harness) syncSide(ctx context.Context, fakes []*tenantFake, cfg IngestC
 		return err
 	}
 	r.ResyncWrites = after - first
+	resynced, err := historyRows(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	r.ResyncHistory = resynced - r.FirstHistory
+	return h.changedSync(ctx, dsn, fakes, cfg, rep, r, resynced)
+}
+
+// changedSync changes records in every tenant's fake (rent of 1% of the units, status of 1% of
+// the prospects, and 0.1% of the units deleted and as many new ones inserted, so the next
+// repetition pulls as many rows; values differ per repetition rep), syncs every tenant again,
+// untimed, and counts what the runs changed and the rows they appended to record_changes
+// (before: the rows it held before).
+func (h *harness) changedSync(ctx context.Context, dsn string, fakes []*tenantFake, cfg IngestConfig, rep int, r *IngestRep, before int64) error {
+	for _, f := range fakes {
+		units, prospects := f.fake.IDs(rentenginefake.Units), f.fake.IDs(rentenginefake.Prospects)
+		nu, np, nd := max(1, len(units)/100), max(1, len(prospects)/100), max(1, len(units)/1000)
+		kept := units[:len(units)-nd] // the last nd are deleted below
+		// Evenly spaced, so the picks are distinct; shifted by rep, so each repetition edits others.
+		step := len(kept) / nu
+		for i := range nu {
+			id := kept[i*step+rep%step]
+			if err := f.fake.Update(rentenginefake.Units, id, map[string]any{"target_rental_rate": fmt.Sprintf("%d.%02d", 1000+i, rep%100)}); err != nil {
+				return err
+			}
+		}
+		step = len(prospects) / np
+		for i := range np {
+			id := prospects[i*step+rep%step]
+			if err := f.fake.Update(rentenginefake.Prospects, id, map[string]any{"status": fmt.Sprintf("Benchmark status %d", rep)}); err != nil {
+				return err
+			}
+		}
+		for i := range nd {
+			if err := f.fake.Delete(rentenginefake.Units, units[len(units)-1-i]); err != nil {
+				return err
+			}
+			f.fake.Insert(rentenginefake.Units, map[string]any{"status": "Available", "target_rental_rate": "1500"})
+		}
+		r.Changed += int64(nu + np + 2*nd)
+	}
+	store, err := openStore(ctx, dsn, cfg.PoolSize, h.cfg.Log)
+	if err != nil {
+		return err
+	}
+	_, runs, err := h.syncAll(ctx, store, fakes, cfg.Concurrency)
+	store.Close()
+	if err != nil {
+		return err
+	}
+	for _, run := range runs {
+		r.ChangedCounted += run.Inserted + run.Updated + run.Deleted
+	}
+	after, err := historyRows(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	r.ChangedHistory = after - before
 	return nil
+}
+
+// historyRows counts the rows of record_changes.
+func historyRows(ctx context.Context, dsn string) (int64, error) {
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	var n int64
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM "+models.RecordChange{}.TableName()).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count record_changes: %w", err)
+	}
+	return n, nil
 }
 
 // syncAll runs the rentengine job of every tenant through one Runner, at most concurrency at a
@@ -330,7 +419,7 @@ func vacuumAnalyze(ctx context.Context, dsn string) error {
 		return err
 	}
 	defer db.Close()
-	for _, t := range mirrorTables {
+	for _, t := range append(slices.Clip(mirrorTables), models.RecordChange{}.TableName()) {
 		if _, err := db.ExecContext(ctx, "VACUUM ANALYZE "+t); err != nil {
 			return fmt.Errorf("vacuum %s: %w", t, err)
 		}

@@ -109,6 +109,7 @@ func UpsertPage(b *testing.B, store *models.Store, mode UpsertMode) {
 		rows = append(rows, page)
 	}
 	now := time.Now().UTC()
+	origin := models.Origin{RunID: "bench-upsert"}
 	upsertRuns++
 	run := upsertRuns
 	tenant := func(i int) string {
@@ -120,7 +121,7 @@ func UpsertPage(b *testing.B, store *models.Store, mode UpsertMode) {
 	}
 	if mode == UpsertUnchanged {
 		for _, page := range rows {
-			if _, err := models.UpsertPage[int64, models.RentEngineLeasingEvent](ctx, store, tenant(0), page, now); err != nil {
+			if _, err := models.UpsertPage[int64, models.RentEngineLeasingEvent](ctx, store, tenant(0), origin, page, now); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -133,9 +134,9 @@ func UpsertPage(b *testing.B, store *models.Store, mode UpsertMode) {
 			err error
 		)
 		if mode == UpsertNew {
-			pc, err = models.UpsertNewPage[int64, models.RentEngineLeasingEvent](ctx, store, tenant(i), page, now)
+			pc, err = models.UpsertNewPage[int64, models.RentEngineLeasingEvent](ctx, store, tenant(i), origin, page, now)
 		} else {
-			pc, err = models.UpsertPage[int64, models.RentEngineLeasingEvent](ctx, store, tenant(i), page, now)
+			pc, err = models.UpsertPage[int64, models.RentEngineLeasingEvent](ctx, store, tenant(i), origin, page, now)
 		}
 		if err != nil {
 			b.Fatal(err)

@@ -41,6 +41,12 @@ func (r *Report) Markdown() []byte {
 		p("| 2 | Write amplification of an unchanged re-sync (%s rows) | **%d** rows written (n_tup_ins + n_tup_upd, worst of %d); re-sync takes **%.2f×** the first sync's time (%s vs %s) | 0 rows | %s |\n",
 			count(int(m.Rows)), m.ResyncWrites, len(in.Reps), m.ResyncRatio, dur(m.Resync), dur(m.Sync),
 			met(m.ResyncWrites == 0, math.NaN()))
+		changed := m.Rows*int64(len(in.Reps)) + m.Changed // first syncs' inserts and the later changes
+		perChanged := float64(m.FirstHistory+m.ChangedHistory) / float64(changed)
+		p("| 2 | Change history: rows appended to `record_changes` per changed and per unchanged record (all %d repetitions) | **%.3f** per changed record (%s rows for %s: every insert of the first syncs, and %s upstream changes pulled afterwards); **%g** per unchanged record (%s rows for the %s records of the unchanged re-syncs) | 1 and 0 | %s |\n",
+			len(in.Reps), perChanged, count(int(m.FirstHistory+m.ChangedHistory)), count(int(changed)), count(int(m.Changed)),
+			float64(m.ResyncHistory)/float64(m.Rows*int64(len(in.Reps))), count(int(m.ResyncHistory)), count(int(m.Rows*int64(len(in.Reps)))),
+			met(m.FirstHistory+m.ChangedHistory == changed && m.ChangedCounted == m.Changed && m.ResyncHistory == 0, math.NaN()))
 	}
 	if mem := r.Memory; mem != nil && len(mem.Small) > 0 && len(mem.Large) > 0 {
 		p("| 3 | Peak RSS of `syncd sync`, %s rows vs %s rows (fake in another process) | **%s** vs **%s**: ratio **%.2f** | ≤ %.1f | %s |\n",
@@ -82,15 +88,17 @@ func (r *Report) Markdown() []byte {
 			"The two sides alternate which goes first.\n\n",
 			in.Config.Tenants, count(int(in.Units)), count(int(in.Prospects)), count(int(in.Events)), count(int(in.Units+in.Prospects+in.Events)),
 			in.Config.Concurrency, in.Config.PoolSize)
-		p("After the first sync the harness compares %s with the fake row by row (typed columns and raw JSON, `mirrortest.RentEngineDiff`), closes the pool (so the backends exit and flush their statistics), reads `pg_stat_user_tables`, runs `VACUUM ANALYZE` on the mirror tables (autovacuum would have visited them in the 15 minutes between two scheduled runs), then re-syncs every tenant unchanged and reads the counters again.\n\n", plural(in.MirrorChecked, "tenant's mirror", "tenants' mirrors"))
+		p("After the first sync the harness compares %s with the fake row by row (typed columns and raw JSON, `mirrortest.RentEngineDiff`), closes the pool (so the backends exit and flush their statistics), reads `pg_stat_user_tables`, runs `VACUUM ANALYZE` on the mirror tables and `record_changes` (autovacuum would have visited them in the 15 minutes between two scheduled runs), then re-syncs every tenant unchanged and reads the counters again.\n\n", plural(in.MirrorChecked, "tenant's mirror", "tenants' mirrors"))
+		p("Every sync also writes the change history, `record_changes`, in the same statements (see README, *Change history*): the first sync's times include one history row per record. *History* counts the rows appended to `record_changes`: by the first sync, by the unchanged re-sync, and, after the re-sync, by an untimed third sync once the harness has changed records in every tenant's fake (the rent of 1%% of the units, the status of 1%% of the prospects, 0.1%% of the units deleted and as many inserted): rows appended / records changed, next to what the runs counted as inserted, updated and deleted.\n\n")
 		p("CPU is user+system time: *harness* is this process (syncd's pull with the in-process fakes serving it, or the reference's pgx client), *Postgres* the backends serving that side's database (shared background processes such as the WAL writer are not counted).\n\n")
-		p("| Rep | Order | Reference | syncd | Ratio | CPU reference (harness + Postgres) | CPU syncd (harness + Postgres) | Machine busy (reference / syncd) | First sync writes | Re-sync | Re-sync / first | Re-sync writes | Load |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+		p("| Rep | Order | Reference | syncd | Ratio | CPU reference (harness + Postgres) | CPU syncd (harness + Postgres) | Machine busy (reference / syncd) | First sync writes | Re-sync | Re-sync / first | Re-sync writes | History: first sync / re-sync / after changes (counted by the runs) | Load |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 		for i, rep := range in.Reps {
-			p("| %d | %s | %s rows/s (%s) | %s rows/s (%s) | %.2f | %s + %s | %s + %s | %.0f%% / %.0f%% | %s | %s | %.2f | %d | %s |\n", i+1, rep.Order,
+			p("| %d | %s | %s rows/s (%s) | %s rows/s (%s) | %.2f | %s + %s | %s + %s | %.0f%% / %.0f%% | %s | %s | %.2f | %d | %s / %d / %s for %s changed (%s) | %s |\n", i+1, rep.Order,
 				count(int(rep.FloorRate)), dur(rep.Floor), count(int(rep.SyncRate)), dur(rep.Sync),
 				rep.Ratio, secs(rep.FloorCPU.Harness), secs(rep.FloorCPU.Postgres), secs(rep.SyncCPU.Harness), secs(rep.SyncCPU.Postgres),
 				rep.FloorCPU.Busy*100, rep.SyncCPU.Busy*100,
-				count(int(rep.FirstWrites)), dur(rep.Resync), rep.ResyncRatio, rep.ResyncWrites, rep.Load)
+				count(int(rep.FirstWrites)), dur(rep.Resync), rep.ResyncRatio, rep.ResyncWrites,
+				count(int(rep.FirstHistory)), rep.ResyncHistory, count(int(rep.ChangedHistory)), count(int(rep.Changed)), count(int(rep.ChangedCounted)), rep.Load)
 		}
 		steal := 0.0
 		for _, rep := range in.Reps {

@@ -51,6 +51,7 @@ Commands:
   validate     check a config file and list every problem
   probe        check a tenant's upstream calls, read-only (--tenant ID [--json] [--save DIR])
   migrate      apply database migrations
+  analysts     per-tenant read access for analysts' database roles, Postgres (grant|revoke|list)
   healthcheck  exit 0 if a running daemon answers /healthz (for container HEALTHCHECK)
   version      print the version
 
@@ -74,6 +75,7 @@ var commands = []command{
 	{"validate", "check a config file", cmdValidate},
 	{"probe", "check a tenant's upstream calls, read-only", cmdProbe},
 	{"migrate", "apply database migrations", cmdMigrate},
+	{"analysts", "grant or revoke analysts' per-tenant read access", cmdAnalysts},
 	{"healthcheck", "probe a running daemon", cmdHealthcheck},
 	{"version", "print the version", cmdVersion},
 }
@@ -383,7 +385,7 @@ func cmdValidate(ctx context.Context, env Env, args []string) int {
 }
 
 func cmdMigrate(ctx context.Context, env Env, args []string) int {
-	fs := newFlags("migrate", "Apply pending database migrations (the daemon also applies them at start).", env)
+	fs := newFlags("migrate", "Apply pending database migrations and re-grant analyst roles the relations added since (the daemon also does this at start).", env)
 	var c common
 	c.register(fs, env)
 	if fs.Parse(args) != nil {

@@ -23,6 +23,7 @@ import (
 	"github.com/syncd-dev/syncd/internal/clients/upstream"
 	"github.com/syncd-dev/syncd/internal/metrics"
 	"github.com/syncd-dev/syncd/internal/models"
+	"github.com/syncd-dev/syncd/internal/retention"
 	"github.com/syncd-dev/syncd/internal/scheduler"
 	syncer "github.com/syncd-dev/syncd/internal/sync"
 	"github.com/syncd-dev/syncd/internal/tenants"
@@ -63,6 +64,15 @@ type TestConfig struct {
 	// and the scheduler has started. Run blocks on the send, so give it a buffered channel or
 	// receive from it.
 	Ready chan<- *Daemon
+	// Retention overrides the history retention job's timing (zero fields: its defaults, the
+	// first run 10 minutes after start, then daily).
+	Retention RetentionTiming
+}
+
+// RetentionTiming is the timing of the history retention job (see retention.Config).
+type RetentionTiming struct {
+	FirstDelay, Every, Pause time.Duration
+	Batch                    int
 }
 
 // load reads the config file as Run does at startup and on every reload.
@@ -104,6 +114,8 @@ type Daemon struct {
 	metrics *metrics.Metrics
 	runner  *syncer.Runner
 	sched   *scheduler.Scheduler
+	// retention prunes record_changes daily (not a tenant job: see internal/retention).
+	retention *retention.Job
 	// config holds the running config and hands every valid reload to the components.
 	config *coordinator
 	// webhookTenants is the tenant set the webhook receiver answers for.
@@ -189,6 +201,15 @@ func open(ctx context.Context, opts Options) (_ *Daemon, err error) {
 		scfg.Claimer = NewClaimer(d.store, host)
 	}
 	d.sched = scheduler.New(scfg, d.runner, d.log)
+	rcfg := retention.Config{
+		Store: d.store, Keep: cfg.History.Keep.Duration(), Observer: d.metrics,
+		FirstDelay: opts.Test.Retention.FirstDelay, Every: opts.Test.Retention.Every,
+		Pause: opts.Test.Retention.Pause, Batch: opts.Test.Retention.Batch,
+	}
+	if d.locker != nil {
+		rcfg.Locker = d.locker // one replica prunes at a time
+	}
+	d.retention = retention.New(rcfg, d.log)
 
 	// Each component applies a new config to itself; reload only hands it over, in this order.
 	d.config = newCoordinator(opts.ConfigPath, opts.load, d.log, d.metrics.Reload)
@@ -197,6 +218,10 @@ func open(ctx context.Context, opts Options) (_ *Daemon, err error) {
 	d.config.subscribe("limits", limits(d.runner))
 	d.config.subscribe("metrics", tenantMetrics(d.metrics))
 	d.config.subscribe("webhooks", d.webhookTenants.apply)
+	d.config.subscribe("history retention", func(cfg *tenants.Config) error {
+		d.retention.SetKeep(cfg.History.Keep.Duration())
+		return nil
+	})
 	if err := d.config.start(cfg); err != nil {
 		return nil, err
 	}
@@ -296,6 +321,7 @@ func (d *Daemon) serve() error {
 		d.log.Info("serving", zap.String("addr", ln.Addr().String()))
 	}
 	d.sched.Start()
+	d.retention.Start()
 	d.log.Info("syncd started", zap.Int("tenants", countEnabled(cfg)), zap.String("database", d.store.Dialect()))
 	if d.opts.Test.Ready != nil {
 		d.opts.Test.Ready <- d
@@ -335,6 +361,7 @@ func (d *Daemon) stop() error {
 	ctx, cancel := context.WithTimeout(context.Background(), d.shutdownTimeout)
 	defer cancel()
 	stopErr := d.sched.Stop()
+	d.retention.Stop() // between two of its statements; the next start goes on
 	// Outcomes the database refused get what is left of the shutdown timeout.
 	if n := d.runner.Pending(); n > 0 {
 		d.log.Warn("waiting for run outcomes the database has not accepted yet", zap.Int("pending", n))
@@ -383,6 +410,9 @@ var (
 	_ scheduler.Observer = (*metrics.Metrics)(nil)
 	_ scheduler.Runner   = (*syncer.Runner)(nil)
 	_ scheduler.Claimer  = (*Claimer)(nil)
+	_ retention.Locker   = (*Locker)(nil)
+	_ retention.Observer = (*metrics.Metrics)(nil)
+	_ retention.Pruner   = (*models.Store)(nil)
 
 	_ syncer.QuarantineObserver = (*metrics.Metrics)(nil)
 )

@@ -27,7 +27,7 @@ func (m mirror) prospect(id int64, email, phone string) {
 	raw, _ := json.Marshal(map[string]any{"id": id, "email": email, "phone": phone})
 	row := models.RentEngineProspect{ID: id, System: models.System{Raw: raw, ContentHash: models.HashRaw(raw)},
 		EmailNormalized: opt(identity.NormalizeEmail(email)), PhoneE164: opt(identity.NormalizePhone(phone))}
-	if _, err := models.UpsertPage[int64](context.Background(), m.store, m.tenant, []models.RentEngineProspect{row}, m.now); err != nil {
+	if _, err := models.UpsertPage[int64](context.Background(), m.store, m.tenant, models.Origin{}, []models.RentEngineProspect{row}, m.now); err != nil {
 		m.t.Fatal(err)
 	}
 }
@@ -42,21 +42,21 @@ func (m mirror) client(id int64, status string, people ...[2]string) {
 	raw, _ := json.Marshal(map[string]any{"funnel_renter_id": id, "status": status, "people": ps})
 	row := models.FunnelProspect{ID: id, CommunityID: "1", Status: &status,
 		System: models.System{Raw: raw, ContentHash: models.HashRaw(raw)}}
-	if _, err := models.UpsertPage[int64](context.Background(), m.store, m.tenant, []models.FunnelProspect{row}, m.now); err != nil {
+	if _, err := models.UpsertPage[int64](context.Background(), m.store, m.tenant, models.Origin{}, []models.FunnelProspect{row}, m.now); err != nil {
 		m.t.Fatal(err)
 	}
 }
 
 func (m mirror) tombstone(table string, id int64) {
 	m.t.Helper()
-	tombstone := map[string]func(context.Context, *models.Store, string, []int64, time.Time) (int64, error){
+	tombstone := map[string]func(context.Context, *models.Store, string, models.Origin, []int64, time.Time) (int64, error){
 		models.RentEngineProspect{}.TableName(): models.Tombstone[int64, models.RentEngineProspect],
 		models.FunnelProspect{}.TableName():     models.Tombstone[int64, models.FunnelProspect],
 	}[table]
 	if tombstone == nil {
 		m.t.Fatalf("tombstone: no table %s", table)
 	}
-	if _, err := tombstone(context.Background(), m.store, m.tenant, []int64{id}, m.now); err != nil {
+	if _, err := tombstone(context.Background(), m.store, m.tenant, models.Origin{}, []int64{id}, m.now); err != nil {
 		m.t.Fatal(err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/syncd-dev/syncd/internal/clients/upstream"
 	"github.com/syncd-dev/syncd/internal/models"
+	"github.com/syncd-dev/syncd/internal/retention"
 )
 
 // Metrics holds the collectors.
@@ -37,6 +38,11 @@ type Metrics struct {
 	reloads      *prometheus.CounterVec
 	webhooks     *prometheus.CounterVec
 	tenantsGauge prometheus.Gauge
+
+	retentionRuns   *prometheus.CounterVec
+	retentionRows   prometheus.Counter
+	retentionTook   prometheus.Histogram
+	retentionLastOK prometheus.Gauge
 }
 
 // New registers syncd's metrics, plus Go runtime and process collectors, on a fresh registry.
@@ -104,11 +110,38 @@ func New() *Metrics {
 		tenantsGauge: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "syncd_tenants", Help: "Enabled tenants in the running config.",
 		}),
+		retentionRuns: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "syncd_history_retention_runs_total", Help: "Runs of the daily job that deletes record_changes rows older than history.keep, by outcome (succeeded, failed, skipped: another replica held its lock).",
+		}, []string{"outcome"}),
+		retentionRows: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "syncd_history_pruned_rows_total", Help: "record_changes rows deleted by the history retention job.",
+		}),
+		retentionTook: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "syncd_history_retention_duration_seconds", Help: "Duration of history retention runs.",
+			Buckets: []float64{0.01, 0.1, 1, 10, 60, 300, 1800, 3600},
+		}),
+		retentionLastOK: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "syncd_history_retention_last_success_timestamp_seconds", Help: "Unix time of the end of the last successful history retention run of this process.",
+		}),
 	}
 	r.MustRegister(m.runs, m.runDuration, m.rows, m.lastSuccess, m.heldDeletes, m.available, m.badRecords, m.quarantined, m.requests, m.requestTime,
 		m.retries, m.rateWait, m.skipped, m.startDelay, m.pushes, m.pushSkipped, m.reloads, m.webhooks, m.tenantsGauge,
+		m.retentionRuns, m.retentionRows, m.retentionTook, m.retentionLastOK,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// HistoryPruned implements retention.Observer.
+func (m *Metrics) HistoryPruned(outcome string, rows int64, took time.Duration) {
+	m.retentionRuns.WithLabelValues(outcome).Inc()
+	m.retentionRows.Add(float64(rows))
+	if outcome == retention.Skipped {
+		return
+	}
+	m.retentionTook.Observe(took.Seconds())
+	if outcome == retention.Succeeded {
+		m.retentionLastOK.SetToCurrentTime()
+	}
 }
 
 // RegisterDB adds the connection-pool statistics (go_sql_*{db_name=…}) of a database pool: the

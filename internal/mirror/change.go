@@ -21,6 +21,10 @@ type Change struct {
 	Table     string          `json:"table"`
 	Record    json.RawMessage `json:"record"`
 	OldRecord json.RawMessage `json:"old_record"`
+
+	// Delivery identifies the delivery in record_changes.delivery_id (set by the receiver, never
+	// read from the body; see webhook.DeliveryID). "" records the change without one.
+	Delivery string `json:"-"`
 }
 
 // Webhook outcomes.
@@ -45,7 +49,7 @@ var (
 
 // ApplyRentEngineChange applies one webhook change to a tenant's mirror, as a pull would have:
 // the same decoding, content hash and tombstones, so a delivery repeated by the sender changes
-// nothing the second time. An UPDATE's record is laid over the stored record field by field,
+// nothing the second time. What it changes is recorded in record_changes with ch.Delivery. An UPDATE's record is laid over the stored record field by field,
 // because webhook records carry only a subset of a record's fields; the next pull replaces the
 // row with the full record.
 //
@@ -98,7 +102,7 @@ func applyChange[T any, P interface {
 		if isNullJSON(ch.Record) {
 			return "", fmt.Errorf("%w: %s without a record", ErrBadChange, typ)
 		}
-		return applyRecord[T, P](ctx, store, tenant, table, typ, ch.Record, build, now)
+		return applyRecord[T, P](ctx, store, tenant, table, typ, ch.Record, models.Origin{Delivery: ch.Delivery}, build, now)
 	}
 	raw := ch.OldRecord
 	if isNullJSON(raw) {
@@ -112,7 +116,7 @@ func applyChange[T any, P interface {
 	_ = json.Unmarshal(raw, &fields) // webhookID decoded it; only updated_at is wanted
 	version, hasVersion := versionOf(fields)
 	outcome := WebhookUnchanged
-	res, err := models.EditRow[T, P](ctx, store, tenant, id, now, func(st *models.Stored) (models.Edit[T], error) {
+	res, err := models.EditRow[T, P](ctx, store, tenant, models.Origin{Delivery: ch.Delivery}, id, now, func(st *models.Stored) (models.Edit[T], error) {
 		if st == nil || st.Deleted {
 			return models.Edit[T]{}, nil
 		}
@@ -170,7 +174,7 @@ func versionOf(fields map[string]json.RawMessage) (time.Time, bool) {
 func applyRecord[T any, P interface {
 	*T
 	models.Row[int64]
-}](ctx context.Context, store *models.Store, tenant, table, typ string, raw json.RawMessage,
+}](ctx context.Context, store *models.Store, tenant, table, typ string, raw json.RawMessage, origin models.Origin,
 	build func(json.RawMessage) (T, error), now time.Time) (string, error) {
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &fields); err != nil || fields == nil {
@@ -186,7 +190,7 @@ func applyRecord[T any, P interface {
 	incoming, hasVersion := versionOf(fields)
 
 	outcome := ""
-	res, err := models.EditRow[T, P](ctx, store, tenant, id, now, func(st *models.Stored) (models.Edit[T], error) {
+	res, err := models.EditRow[T, P](ctx, store, tenant, origin, id, now, func(st *models.Stored) (models.Edit[T], error) {
 		merged := raw
 		if st != nil && st.Deleted {
 			newer := hasVersion && incoming.After(st.DeletedVersion)

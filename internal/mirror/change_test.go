@@ -169,7 +169,7 @@ func TestWebhookOrderingWithoutVersions(t *testing.T) {
 func TestWebhookAfterPullTombstone(t *testing.T) {
 	dbtest.Dialects(t, func(t *testing.T, store *models.Store) {
 		apply(t, store, fmt.Sprintf(`{"type":"INSERT","table":"prospects","record":{"id":8,"status":"New","updated_at":%q}}`, at(0)))
-		n, err := models.Tombstone[int64, models.RentEngineProspect](context.Background(), store, "acme", []int64{8}, t0.Add(time.Hour))
+		n, err := models.Tombstone[int64, models.RentEngineProspect](context.Background(), store, "acme", models.Origin{}, []int64{8}, t0.Add(time.Hour))
 		if err != nil || n != 1 {
 			t.Fatalf("tombstone: %d, %v", n, err)
 		}

@@ -34,13 +34,13 @@ func TestRentEngineAccountUnits(t *testing.T) {
 			row(6, ""),     // tombstoned without an account: cannot tell
 			row(7, theirs), // another account's, tombstoned
 		}
-		if _, err := models.UpsertPage[int64](ctx, s, "acme", rows, now); err != nil {
+		if _, err := models.UpsertPage[int64](ctx, s, "acme", models.Origin{}, rows, now); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := models.UpsertPage[int64](ctx, s, "other", []models.RentEngineUnit{row(8, ours)}, now); err != nil {
+		if _, err := models.UpsertPage[int64](ctx, s, "other", models.Origin{}, []models.RentEngineUnit{row(8, ours)}, now); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := models.Tombstone[int64, models.RentEngineUnit](ctx, s, "acme", []int64{5, 6, 7}, now); err != nil {
+		if _, err := models.Tombstone[int64, models.RentEngineUnit](ctx, s, "acme", models.Origin{}, []int64{5, 6, 7}, now); err != nil {
 			t.Fatal(err)
 		}
 		got, err := models.RentEngineAccountUnits(ctx, s, "acme", ours)

@@ -51,10 +51,13 @@ const editLockClass = 0x73796e63 // "sync"
 // SELECT … FOR UPDATE, which makes a pull writing the same row wait for the edit (and vice versa).
 // On SQLite the store has one connection and transactions begin IMMEDIATE, so every write
 // transaction of the process is already serialised.
+//
+// What it writes appends its change to record_changes in the same transaction, attributed to
+// origin (a webhook delivery), as UpsertPage and Tombstone do.
 func EditRow[T any, P interface {
 	*T
 	Row[int64]
-}](ctx context.Context, s *Store, tenant string, id int64, now time.Time, decide func(*Stored) (Edit[T], error)) (EditResult, error) {
+}](ctx context.Context, s *Store, tenant string, origin Origin, id int64, now time.Time, decide func(*Stored) (Edit[T], error)) (EditResult, error) {
 	ti, err := infoFor(s.db, P(new(T)))
 	if err != nil {
 		return EditResult{}, err
@@ -75,18 +78,20 @@ func EditRow[T any, P interface {
 			if k := P(e.Row).Key(); k != id {
 				return fmt.Errorf("edit %s %d: the new row has id %d", ti.name, id, k)
 			}
-			pc, err := upsertInTx[int64, T, P](ctx, s, tx, ti, tenant, []T{*e.Row}, []int64{id}, now)
+			pc, err := upsertInTx[int64, T, P](ctx, s, tx, ti, tenant, origin, []T{*e.Row}, []int64{id}, now)
 			if err != nil {
 				return err
 			}
 			res.PageCounts = pc
 		case e.Tombstone:
-			r := tx.Table(ti.name).Where("tenant_id = ? AND id = ? AND deleted_at IS NULL", tenant, id).
-				Updates(map[string]any{"deleted_at": now, "synced_at": now, "deleted_version": e.DeletedVersion})
-			if r.Error != nil {
-				return fmt.Errorf("tombstone %s %d: %w", ti.name, id, r.Error)
+			marked, err := tombstoneInTx(tx, ti.name, tenant, []int64{id}, e.DeletedVersion, now)
+			if err != nil {
+				return err
 			}
-			res.Tombstoned = r.RowsAffected > 0
+			res.Tombstoned = len(marked) > 0
+			if res.Tombstoned {
+				return appendChanges(s, tx, ti.name, tenant, origin, now, []change[int64]{{key: id, op: OpDelete}})
+			}
 		}
 		return nil
 	})

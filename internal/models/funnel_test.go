@@ -20,6 +20,7 @@ func TestModelsMatchMigrations(t *testing.T) {
 		&models.RentEngineUnit{}, &models.RentEngineProspect{}, &models.RentEngineLeasingEvent{}, &models.SyncRun{},
 		&models.FunnelCommunity{}, &models.FunnelProspect{}, &models.FunnelRenewal{}, &models.FunnelAppointment{},
 		&models.IdentityLink{}, &models.BadRecord{}, &models.PushLedger{}, &models.PushAttempt{}, &models.ScheduleClaim{},
+		&models.RecordChange{},
 	}
 	dbtest.Dialects(t, func(t *testing.T, store *models.Store) {
 		for _, m := range tables {
@@ -52,7 +53,7 @@ func TestDateRoundTrip(t *testing.T) {
 		now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 		rows := []models.FunnelRenewal{{ID: 1, CommunityID: "1234", LeaseStart: &d,
 			System: models.System{Raw: models.JSON(`{"id":1}`), ContentHash: "h"}}}
-		if _, err := models.UpsertPage[int64](context.Background(), store, "t", rows, now); err != nil {
+		if _, err := models.UpsertPage[int64](context.Background(), store, "t", models.Origin{}, rows, now); err != nil {
 			t.Fatal(err)
 		}
 		var got models.FunnelRenewal
@@ -81,9 +82,9 @@ func TestRelabelFunnelCommunity(t *testing.T) {
 			renewals := []models.FunnelRenewal{{ID: 1, CommunityID: "P1234-567", System: sys}}
 			appts := []models.FunnelAppointment{{ID: 1, CommunityID: "P1234-567", System: sys}}
 			for _, err := range []error{
-				first(models.UpsertPage[int64](ctx, store, tenant, prospects, now)),
-				first(models.UpsertPage[int64](ctx, store, tenant, renewals, now)),
-				first(models.UpsertPage[int64](ctx, store, tenant, appts, now)),
+				first(models.UpsertPage[int64](ctx, store, tenant, models.Origin{}, prospects, now)),
+				first(models.UpsertPage[int64](ctx, store, tenant, models.Origin{}, renewals, now)),
+				first(models.UpsertPage[int64](ctx, store, tenant, models.Origin{}, appts, now)),
 			} {
 				if err != nil {
 					t.Fatal(err)

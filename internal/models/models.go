@@ -11,6 +11,12 @@
 // unchanged records, first_seen_at, synced_at (when syncd last wrote the row) and deleted_at (the
 // tombstone: set when a complete pull no longer returns the record, cleared if it comes back),
 // with deleted_version when a webhook DELETE set the tombstone.
+//
+// The Postgres migrations comment every table, view and column (COMMENT ON, by the convention at
+// the top of migration 00007), and docs/SCHEMA.md is generated from the migrated schemas by
+// TestSchemaDoc (schemadoc_test.go): go generate ./internal/models rewrites it.
+//
+//go:generate go test -count=1 -run ^TestSchemaDoc$ . -update
 package models
 
 import (

@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"net/url"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -215,7 +216,9 @@ func (s *Store) migrator() (*goose.Provider, error) {
 	return goose.NewProvider(dialect, sqlDB, sub, opts...)
 }
 
-// Migrate applies pending migrations and returns the resulting version.
+// Migrate applies pending migrations and returns the resulting version. On Postgres it then
+// checks that syncd's role is exempt from row-level security and brings every analyst role's
+// privileges up to date with the schema (see analysts.go).
 func (s *Store) Migrate(ctx context.Context) (int64, error) {
 	p, err := s.migrator()
 	if err != nil {
@@ -227,6 +230,13 @@ func (s *Store) Migrate(ctx context.Context) (int64, error) {
 	}
 	for _, r := range res {
 		s.log.Info("applied migration", zap.Int64("version", r.Source.Version), zap.String("file", r.Source.Path), zap.Duration("took", r.Duration))
+	}
+	if s.dialect == Postgres {
+		// Relations added by the migrations just applied reach the analyst roles now, and syncd
+		// must still be exempt from row-level security (see analysts.go).
+		if err := s.afterMigratePostgres(ctx); err != nil {
+			return 0, err
+		}
 	}
 	v, err := p.GetDBVersion(ctx)
 	if err != nil {
@@ -365,10 +375,13 @@ func (s *Store) maxParams() int {
 // re-sync rewrites no row. Duplicate keys within the page keep the last occurrence. Each row's
 // ContentHash and Raw must be set by the caller; tenant and system timestamps are set here. On
 // Postgres the new and changed rows go in one INSERT … SELECT FROM unnest (see upsertUnnest).
+//
+// Every row written appends its change to record_changes in the same transaction, attributed to
+// origin (see history.go): insert, update (with the changed fields) or undelete.
 func UpsertPage[K Key, T any, P interface {
 	*T
 	Row[K]
-}](ctx context.Context, s *Store, tenant string, rows []T, now time.Time) (PageCounts, error) {
+}](ctx context.Context, s *Store, tenant string, origin Origin, rows []T, now time.Time) (PageCounts, error) {
 	var pc PageCounts
 	if len(rows) == 0 {
 		return pc, nil
@@ -380,7 +393,7 @@ func UpsertPage[K Key, T any, P interface {
 	uniq, keys := uniqueRows[K, T, P](rows)
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var err error
-		pc, err = upsertInTx[K, T, P](ctx, s, tx, ti, tenant, uniq, keys, now)
+		pc, err = upsertInTx[K, T, P](ctx, s, tx, ti, tenant, origin, uniq, keys, now)
 		return err
 	})
 	if err != nil {
@@ -390,27 +403,42 @@ func UpsertPage[K Key, T any, P interface {
 }
 
 // upsertInTx is UpsertPage's work inside its transaction: read the stored hashes of uniq (whose
-// keys are keys), classify every row, and write the new and changed ones.
+// keys are keys), classify every row, and write the new and changed ones with their history.
+// The stored raw records are read only for rows whose content changed, to compute their changed
+// fields: a page of unchanged records costs one read, as before history existed.
 func upsertInTx[K Key, T any, P interface {
 	*T
 	Row[K]
-}](ctx context.Context, s *Store, tx *gorm.DB, ti *tableInfo, tenant string, uniq []T, keys []K, now time.Time) (PageCounts, error) {
+}](ctx context.Context, s *Store, tx *gorm.DB, ti *tableInfo, tenant string, origin Origin, uniq []T, keys []K, now time.Time) (PageCounts, error) {
 	var pc PageCounts
 	existing, err := storedHashes(ctx, s, tx, ti, tenant, keys)
 	if err != nil {
 		return pc, err
 	}
 	changed := make([]T, 0, len(uniq))
+	changes := make([]change[K], 0, len(uniq))
+	var differ []K // stored rows whose content changed
 	for i := range uniq {
 		p := P(&uniq[i])
 		sys := p.Sys()
 		sys.TenantID, sys.FirstSeenAt, sys.SyncedAt, sys.DeletedAt, sys.DeletedVersion = tenant, now, now, nil, nil
-		st, ok := existing[p.Key()]
+		k := p.Key()
+		st, ok := existing[k]
 		switch {
 		case !ok:
 			pc.Inserted++
-		case st.hash != sys.ContentHash || st.deleted:
+			changes = append(changes, change[K]{key: k, op: OpInsert})
+		case st.hash != sys.ContentHash:
 			pc.Updated++
+			differ = append(differ, k)
+			op := OpUpdate
+			if st.deleted {
+				op = OpUndelete
+			}
+			changes = append(changes, change[K]{key: k, op: op}) // fields below
+		case st.deleted:
+			pc.Updated++
+			changes = append(changes, change[K]{key: k, op: OpUndelete})
 		default:
 			pc.Unchanged++
 			continue
@@ -420,8 +448,13 @@ func upsertInTx[K Key, T any, P interface {
 	if len(changed) == 0 {
 		return pc, nil
 	}
+	if len(differ) > 0 {
+		if changes, err = withFields[K, T, P](ctx, s, tx, ti, tenant, changed, changes, differ); err != nil {
+			return pc, err
+		}
+	}
 	if s.dialect == Postgres {
-		return pc, upsertUnnest(ctx, s, tx.Statement.ConnPool, ti, changed)
+		return pc, upsertUnnest(ctx, s, tx.Statement.ConnPool, ti, changed, tenant, origin, now, changes)
 	}
 	batch := max(1, s.maxParams()/ti.perRow)
 	onConflict := clause.OnConflict{
@@ -440,7 +473,35 @@ func upsertInTx[K Key, T any, P interface {
 			return pc, fmt.Errorf("upsert %d rows into %s: %w", len(chunk), ti.name, err)
 		}
 	}
-	return pc, nil
+	// SQLite: the store's one connection runs this transaction alone (it began IMMEDIATE), so
+	// every row classified above was written as classified.
+	return pc, appendChanges(s, tx, ti.name, tenant, origin, now, changes)
+}
+
+// withFields reads the stored raw records of differ (rows of changed whose content changed) and
+// sets each one's changed fields in changes (parallel to changed). An update whose fields all
+// compare equal (the keys were only reordered) is dropped from changes: the row is rewritten,
+// but nothing changed to record.
+func withFields[K Key, T any, P interface {
+	*T
+	Row[K]
+}](ctx context.Context, s *Store, tx *gorm.DB, ti *tableInfo, tenant string, changed []T, changes []change[K], differ []K) ([]change[K], error) {
+	old, err := storedRaws(ctx, s, tx, ti, tenant, differ)
+	if err != nil {
+		return nil, err
+	}
+	out := changes[:0]
+	for i, c := range changes {
+		if prev, ok := old[c.key]; ok && c.op != OpInsert {
+			fields, known := changedFields(prev, P(&changed[i]).Sys().Raw)
+			if known && fields == nil && c.op == OpUpdate {
+				continue
+			}
+			c.fields = fields
+		}
+		out = append(out, c)
+	}
+	return out, nil
 }
 
 // MissingKeys returns the keys of the tenant's live rows of T's table for which seen is false,
@@ -475,24 +536,56 @@ func MissingKeys[K Key, T any, P interface {
 }
 
 // Tombstone sets deleted_at on the given live rows of T's table and returns how many it marked.
+// Each row it marks appends a delete to record_changes, attributed to origin, in the same
+// transaction (one per chunk of keys).
 func Tombstone[K Key, T any, P interface {
 	*T
 	Row[K]
-}](ctx context.Context, s *Store, tenant string, keys []K, now time.Time) (int64, error) {
+}](ctx context.Context, s *Store, tenant string, origin Origin, keys []K, now time.Time) (int64, error) {
 	table := P(new(T)).TableName()
 	var n int64
 	const chunk = 1000
-	for start := 0; start < len(keys); start += chunk {
-		ids := keys[start:min(start+chunk, len(keys))]
-		res := s.db.WithContext(ctx).Table(table).
-			Where("tenant_id = ? AND id IN ? AND deleted_at IS NULL", tenant, ids).
-			Updates(map[string]any{"deleted_at": now, "synced_at": now})
-		if res.Error != nil {
-			return n, fmt.Errorf("tombstone %d rows of %s: %w", len(ids), table, res.Error)
+	for ids := range slices.Chunk(keys, chunk) {
+		err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			marked, err := tombstoneInTx(tx, table, tenant, ids, nil, now)
+			if err != nil {
+				return err
+			}
+			changes := make([]change[K], len(marked))
+			for i, k := range marked {
+				changes[i] = change[K]{key: k, op: OpDelete}
+			}
+			n += int64(len(marked))
+			return appendChanges(s, tx, table, tenant, origin, now, changes)
+		})
+		if err != nil {
+			return n, err
 		}
-		n += res.RowsAffected
 	}
 	return n, nil
+}
+
+// tombstoneInTx tombstones the tenant's live rows among ids (with deleted_version, when given)
+// and returns the ids it marked.
+func tombstoneInTx[K Key](tx *gorm.DB, table, tenant string, ids []K, version *time.Time, now time.Time) ([]K, error) {
+	rows, err := tx.Raw("UPDATE "+table+" SET deleted_at = ?, synced_at = ?, deleted_version = ? "+
+		"WHERE tenant_id = ? AND id IN ? AND deleted_at IS NULL RETURNING id", now, now, version, tenant, ids).Rows()
+	if err != nil {
+		return nil, fmt.Errorf("tombstone %d rows of %s: %w", len(ids), table, err)
+	}
+	defer rows.Close()
+	var marked []K
+	for rows.Next() {
+		var k K
+		if err := rows.Scan(&k); err != nil {
+			return nil, fmt.Errorf("tombstone %d rows of %s: %w", len(ids), table, err)
+		}
+		marked = append(marked, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("tombstone %d rows of %s: %w", len(ids), table, err)
+	}
+	return marked, rows.Close()
 }
 
 // AbandonedMessage is the error recorded for a run whose process ended before recording its

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -68,11 +69,18 @@ func storedHashes[K Key](ctx context.Context, s *Store, tx *gorm.DB, ti *tableIn
 
 // pgTable is the Postgres upsert of one mirror table.
 type pgTable struct {
-	// insert is the same INSERT without ON CONFLICT (see UpsertNewPage).
+	// insert is the same INSERT as upsert without ON CONFLICT (see UpsertNewPage), with a
+	// data-modifying CTE that appends an insert row to record_changes for every row: WITH h AS
+	// (INSERT INTO record_changes … FROM unnest(<the id column's array>)) INSERT …. Its
+	// parameters are the column arrays, then the history's tenant, table, time, run id and
+	// delivery id.
 	insert string
 	// upsert is INSERT … SELECT … FROM unnest($1::type[], …) ON CONFLICT (tenant_id, id) DO
 	// UPDATE … WHERE the hash differs or the row is tombstoned: one statement per page with one
-	// array parameter per column.
+	// array parameter per column. It is wrapped like insert, and joins the upsert's RETURNING
+	// with the page's history arrays (record id, operation, fields), so a history row is appended
+	// exactly for each row the statement wrote, even when the WHERE declined one that another
+	// transaction had written meanwhile. Parameters: insert's, then the three history arrays.
 	upsert string
 	// text marks the columns sent as text and cast in the statement (jsonb, date).
 	text []bool
@@ -130,9 +138,9 @@ func HasRows[T any, P interface {
 func UpsertNewPage[K Key, T any, P interface {
 	*T
 	Row[K]
-}](ctx context.Context, s *Store, tenant string, rows []T, now time.Time) (PageCounts, error) {
+}](ctx context.Context, s *Store, tenant string, origin Origin, rows []T, now time.Time) (PageCounts, error) {
 	if s.dialect != Postgres || len(rows) == 0 {
-		return UpsertPage[K, T, P](ctx, s, tenant, rows, now)
+		return UpsertPage[K, T, P](ctx, s, tenant, origin, rows, now)
 	}
 	ti, err := infoFor(s.db, P(&rows[0]))
 	if err != nil {
@@ -152,14 +160,16 @@ func UpsertNewPage[K Key, T any, P interface {
 	if err != nil {
 		return PageCounts{}, err
 	}
+	args = append(args, historyArgs(ti, tenant, origin, now)...)
 	_, err = conn.ExecContext(ctx, pt.insert, args...)
 	var pgErr *pgconn.PgError
 	switch {
 	case err == nil:
 		return PageCounts{Inserted: len(uniq)}, nil
 	case errors.As(err, &pgErr) && pgErr.Code == uniqueViolation:
-		// Rare, and the failed statement wrote nothing (Postgres logs the error).
-		return UpsertPage[K, T, P](ctx, s, tenant, rows, now)
+		// Rare, and the failed statement wrote nothing, history included (Postgres logs the
+		// error).
+		return UpsertPage[K, T, P](ctx, s, tenant, origin, rows, now)
 	}
 	return PageCounts{}, fmt.Errorf("insert %d rows into %s: %w", len(uniq), ti.name, err)
 }
@@ -172,7 +182,11 @@ func UpsertNewPage[K Key, T any, P interface {
 // (plans are custom, see withCustomPlans); with one array per column the statement is the same
 // for every page and small to plan. The rows, the conflict target, the updated columns and the
 // WHERE are GORM's, so what is stored is unchanged.
-func upsertUnnest[T any](ctx context.Context, s *Store, conn gorm.ConnPool, ti *tableInfo, rows []T) error {
+//
+// The same statement appends the page's history (see pgTable.upsert): changes holds one entry per
+// row of rows that is to be recorded.
+func upsertUnnest[K Key, T any](ctx context.Context, s *Store, conn gorm.ConnPool, ti *tableInfo, rows []T,
+	tenant string, origin Origin, now time.Time, changes []change[K]) error {
 	pt, err := s.pgTable(ctx, conn, ti)
 	if err != nil {
 		return err
@@ -181,10 +195,28 @@ func upsertUnnest[T any](ctx context.Context, s *Store, conn gorm.ConnPool, ti *
 	if err != nil {
 		return err
 	}
+	args = append(args, historyArgs(ti, tenant, origin, now)...)
+	ids := make([]K, len(changes))
+	ops := make([]string, len(changes))
+	fields := make([]*string, len(changes))
+	for i, c := range changes {
+		ids[i], ops[i] = c.key, c.op
+		if c.fields != nil {
+			f := string(c.fields)
+			fields[i] = &f
+		}
+	}
+	args = append(args, ids, ops, fields)
 	if _, err := conn.ExecContext(ctx, pt.upsert, args...); err != nil {
 		return fmt.Errorf("upsert %d rows into %s: %w", len(rows), ti.name, err)
 	}
 	return nil
+}
+
+// historyArgs are the scalar parameters of pgTable's history: tenant, table, time, run id and
+// delivery id (NULL when empty).
+func historyArgs(ti *tableInfo, tenant string, origin Origin, now time.Time) []any {
+	return []any{tenant, ti.name, now, nullable(origin.RunID), nullable(origin.Delivery)}
 }
 
 // unnestArgs turns rows into one array per column, in ti's column order.
@@ -309,6 +341,10 @@ func (s *Store) pgTable(ctx context.Context, conn gorm.ConnPool, ti *tableInfo) 
 	}
 
 	pt := &pgTable{text: make([]bool, len(ti.columns)), typed: make([]bool, len(ti.columns))}
+	idType, ok := types["id"]
+	if !ok {
+		return nil, fmt.Errorf("table %s has no column id", ti.name)
+	}
 	var quoted, params, selects, sets []string
 	for j, c := range ti.columns {
 		typ, ok := types[c]
@@ -334,12 +370,28 @@ func (s *Store) pgTable(ctx context.Context, conn gorm.ConnPool, ti *tableInfo) 
 		sets = append(sets, `"`+c+`" = excluded."`+c+`"`)
 	}
 	table := `"` + ti.name + `"`
-	pt.insert = "INSERT INTO " + table + " (" + strings.Join(quoted, ", ") + ") SELECT " + strings.Join(selects, ", ") +
+	insert := "INSERT INTO " + table + " (" + strings.Join(quoted, ", ") + ") SELECT " + strings.Join(selects, ", ") +
 		" FROM unnest(" + strings.Join(params, ", ") + ") AS u(" + strings.Join(quoted, ", ") + ")"
-	pt.upsert = pt.insert + " ON CONFLICT (tenant_id, id) DO UPDATE SET " + strings.Join(sets, ", ") +
+	upsert := insert + " ON CONFLICT (tenant_id, id) DO UPDATE SET " + strings.Join(sets, ", ") +
 		// Belt and braces with UpsertPage's classification: the database itself refuses to
 		// rewrite a row whose content did not change.
 		" WHERE " + table + ".content_hash <> excluded.content_hash OR " + table + ".deleted_at IS NOT NULL"
+
+	// The history: after the column arrays come tenant, table, time, run id, delivery id
+	// (historyArgs), then for the upsert the arrays of record id, operation and fields.
+	n := len(ti.columns)
+	p := func(i int) string { return fmt.Sprintf("$%d", n+i) }
+	into := "INSERT INTO record_changes (tenant_id, table_name, record_id, operation, changed_at, run_id, delivery_id, fields) "
+	scalars := p(1) + "::text, " + p(2) + "::text, "
+	origin := p(3) + "::timestamptz, " + p(4) + "::text, " + p(5) + "::text, "
+	// The plain INSERT writes every row or none (a duplicate fails the whole statement), so its
+	// history comes straight from the id column's array, without a RETURNING to collect.
+	idParam := fmt.Sprintf("$%d", slices.Index(ti.columns, "id")+1)
+	pt.insert = "WITH h AS (" + into + "SELECT " + scalars + "c.id::text, '" + OpInsert + "', " + origin +
+		"NULL FROM unnest(" + idParam + "::" + idType + "[]) AS c(id)) " + insert
+	pt.upsert = "WITH w AS (" + upsert + " RETURNING id) " + into +
+		"SELECT " + scalars + "c.id::text, c.op, " + origin + "c.fields::jsonb FROM unnest(" +
+		p(6) + "::" + idType + "[], " + p(7) + "::text[], " + p(8) + "::text[]) AS c(id, op, fields) JOIN w ON w.id = c.id"
 	s.pgTables.Store(ti.name, pt)
 	return pt, nil
 }

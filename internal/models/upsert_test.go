@@ -28,7 +28,7 @@ func TestUpsertNewPageCountsLikeUpsertPage(t *testing.T) {
 			t.Fatalf("HasRows on an empty table = %v, %v", has, err)
 		}
 		page := []models.RentEngineUnit{unitRow(1, "Available"), unitRow(2, "Leased"), unitRow(2, "On Hold")}
-		pc, err := models.UpsertNewPage[int64, models.RentEngineUnit](ctx, s, "acme", page, now)
+		pc, err := models.UpsertNewPage[int64, models.RentEngineUnit](ctx, s, "acme", models.Origin{}, page, now)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -37,7 +37,7 @@ func TestUpsertNewPageCountsLikeUpsertPage(t *testing.T) {
 		}
 		// The same records again (paging drift), one of them changed meanwhile.
 		again := []models.RentEngineUnit{unitRow(1, "Available"), unitRow(2, "Leased"), unitRow(3, "Available")}
-		pc, err = models.UpsertNewPage[int64, models.RentEngineUnit](ctx, s, "acme", again, now.Add(time.Minute))
+		pc, err = models.UpsertNewPage[int64, models.RentEngineUnit](ctx, s, "acme", models.Origin{}, again, now.Add(time.Minute))
 		if err != nil {
 			t.Fatal(err)
 		}

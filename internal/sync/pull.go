@@ -225,7 +225,7 @@ func (r resource[K, T, P]) pull(ctx context.Context, rc *runContext) (Counts, er
 			zap.String("resource", r.name), zap.Int("tombstoning", len(gone)), zap.Int64("live", live))
 		c.Notes = append(c.Notes, fmt.Sprintf("mass-delete guard lifted (--allow-deletes): %d of %d live rows tombstoned", len(gone), live))
 	}
-	n, err := models.Tombstone[K, T, P](ctx, rc.store, rc.tenant, gone, rc.now())
+	n, err := models.Tombstone[K, T, P](ctx, rc.store, rc.tenant, rc.origin(), gone, rc.now())
 	if err != nil {
 		return c, err
 	}

@@ -52,9 +52,9 @@ func storePage[K models.Key, T any, P interface {
 	*T
 	models.Row[K]
 }](ctx context.Context, rc *runContext, table string,
-	upsert func(context.Context, *models.Store, string, []T, time.Time) (models.PageCounts, error),
+	upsert func(context.Context, *models.Store, string, models.Origin, []T, time.Time) (models.PageCounts, error),
 	rows []T, page int, report bool, c *Counts) (models.PageCounts, error) {
-	pc, err := upsert(ctx, rc.store, rc.tenant, rows, rc.now())
+	pc, err := upsert(ctx, rc.store, rc.tenant, rc.origin(), rows, rc.now())
 	if err == nil || len(rows) == 0 || !models.IsDataError(err) {
 		return pc, err
 	}
@@ -62,7 +62,7 @@ func storePage[K models.Key, T any, P interface {
 		zap.String("table", table), zap.Int("page", page), zap.Error(err))
 	pc = models.PageCounts{}
 	for i := range rows {
-		one, err := upsert(ctx, rc.store, rc.tenant, rows[i:i+1], rc.now())
+		one, err := upsert(ctx, rc.store, rc.tenant, rc.origin(), rows[i:i+1], rc.now())
 		if err != nil {
 			if !models.IsDataError(err) {
 				return pc, err

@@ -159,6 +159,9 @@ type runContext struct {
 	unavailable map[string]models.Unavailable
 }
 
+// origin attributes the run's changes to the mirror in record_changes.
+func (rc *runContext) origin() models.Origin { return models.Origin{RunID: rc.runID} }
+
 // pullAll pulls each resource in turn. A failed resource does not stop the others (their data is
 // independent), but a cancelled run stops at once, and so does a rejected credential: every
 // resource of the job uses the same one. A resource unavailable upstream (see unavailable.go) is

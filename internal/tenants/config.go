@@ -13,9 +13,13 @@
 package tenants
 
 import (
+	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // Job names a job. A tenant has one schedule per job; each job run is one row in sync_runs, whose
@@ -64,6 +68,8 @@ type Config struct {
 	Limits Limits `yaml:"limits"`
 	// Defaults apply to every tenant that does not set the value itself.
 	Defaults Defaults `yaml:"defaults"`
+	// History configures the mirror's change history (record_changes).
+	History History `yaml:"history"`
 	// Tenants must be present in the file; an empty list is allowed.
 	Tenants []Tenant `yaml:"tenants"`
 
@@ -144,6 +150,44 @@ type Limits struct {
 	MaxConcurrentJobs int `yaml:"max_concurrent_jobs"`
 	// ShutdownTimeout bounds how long a stop waits for running jobs (0 = default 25s).
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+}
+
+// History configures the change history of the mirror, record_changes. It is one setting for
+// the whole database rather than per tenant: one job prunes the table, and it must go on pruning
+// the history of tenants removed from the file.
+type History struct {
+	// Keep is how long a change is kept, in whole days ("400d"; default DefaultHistoryKeep, at
+	// least 1d, at most MaxHistoryKeep). The daemon's daily retention job deletes older changes.
+	// After Parse it is set.
+	Keep Days `yaml:"keep"`
+}
+
+// Days is a whole number of days, written "400d" in the file.
+type Days int
+
+// Duration is d days of 24 hours.
+func (d Days) Duration() time.Duration { return time.Duration(d) * 24 * time.Hour }
+
+func (d Days) String() string { return strconv.Itoa(int(d)) + "d" }
+
+// parseDays reads "400d".
+func parseDays(s string) (Days, bool) {
+	n, ok := strings.CutSuffix(s, "d")
+	if !ok || n == "" || strings.TrimLeft(n, "0123456789") != "" || len(n) > 9 {
+		return 0, false
+	}
+	v, err := strconv.Atoi(n)
+	return Days(v), err == nil
+}
+
+// UnmarshalYAML reads "400d".
+func (d *Days) UnmarshalYAML(n *yaml.Node) error {
+	v, ok := parseDays(n.Value)
+	if n.Kind != yaml.ScalarNode || !ok {
+		return fmt.Errorf("expected whole days such as \"400d\", got %q", n.Value)
+	}
+	*d = v
+	return nil
 }
 
 // Defaults are applied to tenants that leave a value unset.

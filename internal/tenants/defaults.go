@@ -40,6 +40,12 @@ const (
 	// 100 per page, far above any tenant, yet finite against an upstream that never stops.
 	DefaultMaxPages = 100_000
 
+	// DefaultHistoryKeep is how long record_changes keeps a change: a year and a month, so that
+	// a year-on-year question ("rent a year ago") still finds its answer. MaxHistoryKeep (a
+	// century) only keeps the duration far from overflowing.
+	DefaultHistoryKeep Days = 400
+	MaxHistoryKeep     Days = 36500
+
 	// DefaultRentEngineSchedule and DefaultFunnelSchedule apply to tenants with the matching
 	// block; DefaultPushSchedule is empty because pushing changes upstream data and must be
 	// asked for.

@@ -34,6 +34,7 @@ func TestExampleConfig(t *testing.T) {
 		eq(t, "brightside zone", b.Location, time.UTC)
 		eq(t, "listen", cfg.Listen, ":9090")
 		eq(t, "driver", cfg.Database.Driver(), DriverSQLite)
+		eq(t, "history keep", cfg.History.Keep, DefaultHistoryKeep)
 		if len(cfg.Warnings) > 0 {
 			t.Errorf("the example has warnings: %v", cfg.Warnings)
 		}

@@ -129,6 +129,10 @@ func TestLoadFixtures(t *testing.T) {
 			{"acme", "funnel.password_env", "Funnel takes no user name or password", 7},
 			{"beta", "funnel.api_key_env", "the API key contains ':', so it cannot be sent as a Basic user name", 11},
 		}},
+		{"bad_history.yaml", allTokens, []want{
+			{"", "history.keep", `expected whole days such as "400d", got "400"`, 3},
+			{"", "history.kep", "unknown key; did you mean keep?", 4},
+		}},
 		{"multiple_problems.yaml", allTokens, []want{
 			{"", "database.url", "must start with postgres://, postgresql:// or sqlite:", 3},
 			{"", "listen", `"9090" is not a host:port address`, 4},
@@ -281,6 +285,40 @@ func TestStrictDecoding(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := Parse([]byte(tt.yaml), LoadOptions{LookupEnv: envOf(map[string]string{"T": "t", "K": "k"})})
 			checkProblems(t, err, tt.wants)
+		})
+	}
+}
+
+// history.keep: whole days, 400d when left out, within range.
+func TestHistoryKeep(t *testing.T) {
+	for _, tt := range []struct {
+		yaml    string
+		want    Days
+		problem string
+	}{
+		{"tenants: []", DefaultHistoryKeep, ""},
+		{"history: {}\ntenants: []", DefaultHistoryKeep, ""},
+		{"history: {keep: 30d}\ntenants: []", 30, ""},
+		{"history: {keep: 36500d}\ntenants: []", 36500, ""},
+		{"history: {keep: 0d}\ntenants: []", 0, "0d is out of range: at least 1d and at most 36500d (default 400d)"},
+		{"history: {keep: 36501d}\ntenants: []", 0, "out of range"},
+		{"history: {keep: 9600h}\ntenants: []", 0, `expected whole days such as "400d", got "9600h"`},
+		{"history: {keep: -3d}\ntenants: []", 0, "expected whole days"},
+		{"history: {keep: [1d]}\ntenants: []", 0, "expected whole days"},
+		{"history: {keep: }\ntenants: []", 0, "out of range"},
+	} {
+		t.Run(tt.yaml, func(t *testing.T) {
+			cfg, err := Parse([]byte(tt.yaml), LoadOptions{LookupEnv: envOf(nil)})
+			if tt.problem != "" {
+				checkProblems(t, err, []want{{"", "history.keep", tt.problem, 1}})
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.History.Keep != tt.want || cfg.History.Keep.Duration() != time.Duration(tt.want)*24*time.Hour {
+				t.Errorf("keep = %s, want %s", cfg.History.Keep, tt.want)
+			}
 		})
 	}
 }

@@ -67,6 +67,7 @@ func (p *parser) resolve(c *Config) {
 	global.log(&c.Log)
 	global.limits(&c.Limits)
 	defLoc, reRate, fuRate := global.defaults(&c.Defaults)
+	global.history(&c.History)
 
 	firstByID := map[string]int{}
 	for i := range c.Tenants {
@@ -138,6 +139,16 @@ func (s scope) limits(l *Limits) {
 	}
 	l.MaxConcurrentJobs = cmp.Or(l.MaxConcurrentJobs, DefaultMaxConcurrentJobs)
 	l.ShutdownTimeout = cmp.Or(l.ShutdownTimeout, DefaultShutdownTimeout)
+}
+
+func (s scope) history(h *History) {
+	switch {
+	case !s.has("history.keep"):
+		h.Keep = DefaultHistoryKeep
+	case h.Keep < 1 || h.Keep > MaxHistoryKeep:
+		s.problem("history.keep", "%s is out of range: at least 1d and at most %s (default %s)", h.Keep, MaxHistoryKeep, DefaultHistoryKeep)
+		h.Keep = DefaultHistoryKeep
+	}
 }
 
 // defaults fills the defaults: block from the built-in constants and returns what tenants

@@ -17,6 +17,7 @@ var (
 	configType   = reflect.TypeFor[Config]()
 	tenantType   = reflect.TypeFor[Tenant]()
 	durationType = reflect.TypeFor[time.Duration]()
+	daysType     = reflect.TypeFor[Days]()
 )
 
 // cursor is a position in the document.
@@ -61,6 +62,10 @@ func (p *parser) walk(n *yaml.Node, t reflect.Type, c cursor) {
 		var d time.Duration
 		if n.Kind != yaml.ScalarNode || n.Decode(&d) != nil {
 			p.walkProblem(c, n, "expected a duration with a unit, such as \"30s\", \"5m\" or \"1h30m\"; got %s", describe(n))
+		}
+	case t == daysType:
+		if _, ok := parseDays(n.Value); n.Kind != yaml.ScalarNode || !ok {
+			p.walkProblem(c, n, "expected whole days such as \"400d\", got %s", describe(n))
 		}
 	case t.Kind() == reflect.Pointer:
 		p.walk(n, t.Elem(), c)

@@ -8,10 +8,16 @@
 // applied, repeated or out of date gets a 200. Repeated deliveries change nothing the second
 // time. An unknown tenant, a tenant without a webhook and a wrong key all get the same 401, so
 // the answers do not tell which tenant ids exist.
+//
+// Each change a delivery makes is recorded in record_changes with the delivery's id (see
+// DeliveryID), so that an analyst can tell a webhook's change from a pull's and find every
+// change one delivery made.
 package webhook
 
 import (
+	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -106,7 +112,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		write(w, http.StatusBadRequest, reply{Error: "body is not a JSON change: " + err.Error()})
 		return
 	}
-	log := h.log.With(zap.String("tenant", t.ID), zap.String("job", "webhook"),
+	ch.Delivery = DeliveryID(r.Header, body)
+	log := h.log.With(zap.String("tenant", t.ID), zap.String("job", "webhook"), zap.String("delivery", ch.Delivery),
 		zap.String("table", ch.Table), zap.String("type", ch.Type))
 	outcome, err := mirror.ApplyRentEngineChange(r.Context(), h.cfg.Store, t.ID, ch, h.cfg.Now())
 	var quarantined *mirror.QuarantineError
@@ -136,6 +143,33 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		log.Debug("webhook applied", zap.String("result", outcome))
 		write(w, http.StatusOK, reply{Result: outcome})
 	}
+}
+
+// MessageIDHeader is the header in which Upstash QStash, through which RentEngine delivers
+// [reference: rentengine.md §5.2], sends its message id; QStash keeps the id when it retries.
+const MessageIDHeader = "Upstash-Message-Id"
+
+// DeliveryID identifies a delivery in record_changes.delivery_id: the QStash message id when the
+// delivery carries a usable one (1–128 printable ASCII characters), else "sha256:" and the first
+// 32 hex digits of the SHA-256 of the body. Both are stable across the sender's retries of one
+// delivery, so the changes a retry makes (none, when the first attempt landed) carry the same
+// id. The body hash makes two deliveries of byte-identical bodies share an id: they are the same
+// change, and the second one changes nothing.
+func DeliveryID(h http.Header, body []byte) string {
+	if id := h.Get(MessageIDHeader); id != "" && len(id) <= 128 && printableASCII(id) {
+		return id
+	}
+	sum := sha256.Sum256(body)
+	return "sha256:" + hex.EncodeToString(sum[:16])
+}
+
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x21 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 func (h *handler) observe(tenant, table, outcome string) {

@@ -3,6 +3,8 @@ package webhook_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -228,5 +230,98 @@ func TestWebhooksAndPullsConverge(t *testing.T) {
 	must(err)
 	for _, d := range diffs {
 		t.Error(d)
+	}
+}
+
+// Every change a delivery makes is recorded in record_changes with the delivery's id: QStash's
+// message id when the delivery has one, else a hash of its body. A retry of a delivery that
+// landed records nothing.
+func TestWebhookChangesRecordTheirDelivery(t *testing.T) {
+	dbtest.Dialects(t, func(t *testing.T, store *models.Store) {
+		tenant := &tenants.Tenant{ID: "acme", RentEngine: &tenants.RentEngine{
+			Webhook: &tenants.RentEngineWebhook{Header: "X-API-Key", APIKey: tenants.NewSecret(key)}}}
+		mux := http.NewServeMux()
+		mux.Handle(webhook.Path, webhook.New(webhook.Config{Store: store,
+			Tenant: func(string) *tenants.Tenant { return tenant }}, zap.NewNop()))
+		srv := httptest.NewServer(mux)
+		defer srv.Close()
+		send := func(body, messageID, want string) {
+			t.Helper()
+			req, _ := http.NewRequest(http.MethodPost, srv.URL+"/webhooks/rentengine/acme", strings.NewReader(body))
+			req.Header.Set("X-API-Key", key)
+			if messageID != "" {
+				req.Header.Set(webhook.MessageIDHeader, messageID)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var got struct{ Result, Error string }
+			_ = json.NewDecoder(resp.Body).Decode(&got)
+			if resp.StatusCode != 200 || got.Result != want {
+				t.Fatalf("%s: %d %q (%s), want 200 %q", body, resp.StatusCode, got.Result, got.Error, want)
+			}
+		}
+		insert := `{"type":"INSERT","table":"prospects","record":{"id":7,"name":"Kim Lee","status":"New","updated_at":"2026-11-20T10:00:00Z"}}`
+		update := `{"type":"UPDATE","table":"prospects","record":{"id":7,"status":"Showing Scheduled","updated_at":"2026-11-20T11:00:00Z"}}`
+		del := `{"type":"DELETE","table":"prospects","old_record":{"id":7,"updated_at":"2026-11-20T11:00:00Z"}}`
+		send(insert, "msg_2ZkL9vQ1", "inserted")
+		send(update, "", "updated")
+		send(update, "", "unchanged") // QStash's retry of a delivery that landed
+		send(del, "msg_2ZkLAAA3", "deleted")
+
+		var changes []models.RecordChange
+		if err := dbtest.DB(store).Where("tenant_id = ?", "acme").Order("changed_at").Find(&changes).Error; err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256([]byte(update))
+		want := []struct{ op, delivery string }{
+			{models.OpInsert, "msg_2ZkL9vQ1"},
+			{models.OpUpdate, "sha256:" + hex.EncodeToString(sum[:16])},
+			{models.OpDelete, "msg_2ZkLAAA3"},
+		}
+		if len(changes) != len(want) {
+			t.Fatalf("%d changes recorded, want %d: %+v", len(changes), len(want), changes)
+		}
+		for i, c := range changes {
+			if c.Operation != want[i].op || c.DeliveryID == nil || *c.DeliveryID != want[i].delivery || c.RunID != nil ||
+				c.Table != "rentengine_prospects" || c.RecordID != "7" {
+				t.Errorf("change %d: %s %s delivery %v run %v, want %s by delivery %s", i, c.Operation, c.RecordID,
+					c.DeliveryID, c.RunID, want[i].op, want[i].delivery)
+			}
+		}
+		var fields map[string]map[string]any
+		if err := json.Unmarshal(changes[1].Fields, &fields); err != nil {
+			t.Fatal(err)
+		}
+		wantFields := map[string]map[string]any{
+			"status":     {"old": "New", "new": "Showing Scheduled"},
+			"updated_at": {"old": "2026-11-20T10:00:00Z", "new": "2026-11-20T11:00:00Z"},
+		}
+		if fmt.Sprint(fields) != fmt.Sprint(wantFields) {
+			t.Errorf("update fields %v, want %v", fields, wantFields)
+		}
+	})
+}
+
+func TestDeliveryID(t *testing.T) {
+	body := []byte(`{"type":"INSERT"}`)
+	sum := sha256.Sum256(body)
+	hashed := "sha256:" + hex.EncodeToString(sum[:16])
+	for _, tc := range []struct{ header, want string }{
+		{"msg_26hZCxZCuWyyTWPmSVBrNC1RADwx", "msg_26hZCxZCuWyyTWPmSVBrNC1RADwx"},
+		{"", hashed},
+		{"two words", hashed},
+		{"caf\xc3\xa9", hashed},
+		{strings.Repeat("m", 129), hashed},
+	} {
+		h := http.Header{}
+		if tc.header != "" {
+			h.Set(webhook.MessageIDHeader, tc.header)
+		}
+		if got := webhook.DeliveryID(h, body); got != tc.want {
+			t.Errorf("header %q: %q, want %q", tc.header, got, tc.want)
+		}
 	}
 }
