@@ -70,6 +70,10 @@ type Config struct {
 	Defaults Defaults `yaml:"defaults"`
 	// History configures the mirror's change history (record_changes).
 	History History `yaml:"history"`
+	// Credentials are upstream credentials declared once and referenced by tenants by name
+	// (rentengine.credential, funnel.credential): a key that several tenants share, with the
+	// rate limit that belongs to it. See Credential.
+	Credentials []Credential `yaml:"credentials"`
 	// Tenants must be present in the file; an empty list is allowed.
 	Tenants []Tenant `yaml:"tenants"`
 
@@ -295,11 +299,21 @@ func (s Schedules) Get(job Job) string {
 
 // RateLimit is a token bucket: Requests per Per, with Burst. Keys left out inherit from the
 // defaults: block, then the built-in limit. Burst written as 0 means "equal to Requests"; after
-// Parse all three fields are positive.
+// Parse all four fields are positive.
+//
+// The limit belongs to the credential, not the tenant: every tenant and process using one key
+// shares it (see Credential). MinFraction is how far a run of 429s may lower the effective rate,
+// as a fraction of the configured one (0 < f <= 1; default DefaultMinFraction).
 type RateLimit struct {
-	Requests int           `yaml:"requests"`
-	Per      time.Duration `yaml:"per"`
-	Burst    int           `yaml:"burst"`
+	Requests    int           `yaml:"requests"`
+	Per         time.Duration `yaml:"per"`
+	Burst       int           `yaml:"burst"`
+	MinFraction float64       `yaml:"min_fraction"`
+}
+
+// String is "5 per 1s, burst 1, min_fraction 0.1".
+func (r RateLimit) String() string {
+	return fmt.Sprintf("%d per %s, burst %d, min_fraction %g", r.Requests, r.Per, r.Burst, r.MinFraction)
 }
 
 // RentEngine is a tenant's RentEngine Public API access.
@@ -309,10 +323,17 @@ type RentEngine struct {
 	// Exactly one of TokenEnv (a variable name) and TokenFile (a path) names the bearer token.
 	TokenEnv  string `yaml:"token_env"`
 	TokenFile string `yaml:"token_file"`
+	// Credential names an entry of credentials: (api rentengine) that supplies the base URL,
+	// the token and the rate limit; with it, base_url, token_env, token_file and rate_limit are
+	// not set here.
+	Credential string `yaml:"credential"`
 	// AccountID optionally restricts pulls to one account (a token can span several).
 	AccountID string `yaml:"account_id"`
 	// RateLimit is never nil after Parse.
 	RateLimit *RateLimit `yaml:"rate_limit"`
+	// CredentialLabel names the credential in status and metrics: its name under credentials:,
+	// else the ids of the tenants that use the key, sorted and joined by ",". Set by Parse.
+	CredentialLabel string `yaml:"-"`
 
 	// Webhook enables the receiver for RentEngine's change webhooks (nil = off).
 	Webhook *RentEngineWebhook `yaml:"webhook"`
@@ -337,9 +358,12 @@ type RentEngineWebhook struct {
 type Funnel struct {
 	// BaseURL defaults to Defaults.Funnel.BaseURL; after Parse it has no trailing slash.
 	BaseURL string `yaml:"base_url"`
-	// Exactly one of APIKeyEnv (a variable name) and APIKeyFile (a path) names the API key.
+	// Exactly one of APIKeyEnv (a variable name) and APIKeyFile (a path) names the API key,
+	// unless Credential names an entry of credentials: (api funnel), which then supplies the base
+	// URL, the key and the rate limit.
 	APIKeyEnv  string `yaml:"api_key_env"`
 	APIKeyFile string `yaml:"api_key_file"`
+	Credential string `yaml:"credential"`
 	// Auth is how the key is sent: "basic" (the key as user name with an empty password, default)
 	// or "bearer". There is no password setting: Funnel rejects a non-empty one, and a key with a
 	// ':' is a problem under basic, since the rest of it would be read as the password.
@@ -351,6 +375,8 @@ type Funnel struct {
 	Communities []string `yaml:"communities"`
 	// RateLimit is never nil after Parse.
 	RateLimit *RateLimit `yaml:"rate_limit"`
+	// CredentialLabel: see RentEngine.CredentialLabel.
+	CredentialLabel string `yaml:"-"`
 
 	// APIKey is the resolved key (zero for a disabled tenant: its secrets are not read).
 	APIKey Secret `yaml:"-"`

@@ -80,3 +80,7 @@ const (
 	FunnelAuthBasic  = contract.FunnelAuthBasic
 	FunnelAuthBearer = contract.FunnelAuthBearer
 )
+
+// DefaultMinFraction is rate_limit.min_fraction when left out: a run of 429s lowers a
+// credential's effective rate to a tenth of the configured one at most.
+const DefaultMinFraction = 0.1

@@ -377,9 +377,9 @@ func TestDefaultsPrecedence(t *testing.T) {
 			eq(t, "run timeout", a.RunTimeout, 30*time.Minute)
 			eq(t, "max jitter", a.MaxJitter, 30*time.Second)
 			eq(t, "re base", a.RentEngine.BaseURL, "https://app.rentengine.io/api/public/v1")
-			eq(t, "re rate", *a.RentEngine.RateLimit, RateLimit{Requests: 20, Per: 5 * time.Second, Burst: 1})
+			eq(t, "re rate", *a.RentEngine.RateLimit, RateLimit{Requests: 20, Per: 5 * time.Second, Burst: 1, MinFraction: DefaultMinFraction})
 			eq(t, "funnel base", a.Funnel.BaseURL, "https://api.funnelleasing.com/api/partners/v1")
-			eq(t, "funnel rate", *a.Funnel.RateLimit, RateLimit{Requests: 5, Per: time.Second, Burst: 1})
+			eq(t, "funnel rate", *a.Funnel.RateLimit, RateLimit{Requests: 5, Per: time.Second, Burst: 1, MinFraction: DefaultMinFraction})
 			eq(t, "funnel auth", a.Funnel.Auth, "basic")
 			eq(t, "schedules", a.Schedules, Schedules{RentEngine: "@every 15m", Funnel: "@every 30m"})
 		}},
@@ -399,9 +399,9 @@ tenants:
 			eq(t, "run timeout", a.RunTimeout, 10*time.Minute)
 			eq(t, "max jitter", a.MaxJitter, -time.Second)
 			eq(t, "re base (trailing slash trimmed)", a.RentEngine.BaseURL, "https://staging-app.rentengine.io/api/public/v1")
-			eq(t, "re rate", *a.RentEngine.RateLimit, RateLimit{Requests: 10, Per: 5 * time.Second, Burst: 1})
-			eq(t, "funnel rate (burst 0 = requests)", *a.Funnel.RateLimit, RateLimit{Requests: 5, Per: time.Second, Burst: 5})
-			eq(t, "defaults re rate", *c.Defaults.RentEngine.RateLimit, RateLimit{Requests: 10, Per: 5 * time.Second, Burst: 1})
+			eq(t, "re rate", *a.RentEngine.RateLimit, RateLimit{Requests: 10, Per: 5 * time.Second, Burst: 1, MinFraction: DefaultMinFraction})
+			eq(t, "funnel rate (burst 0 = requests)", *a.Funnel.RateLimit, RateLimit{Requests: 5, Per: time.Second, Burst: 5, MinFraction: DefaultMinFraction})
+			eq(t, "defaults re rate", *c.Defaults.RentEngine.RateLimit, RateLimit{Requests: 10, Per: 5 * time.Second, Burst: 1, MinFraction: DefaultMinFraction})
 			eq(t, "schedules", a.Schedules, Schedules{RentEngine: "0 * * * *", Funnel: "@every 30m", Push: "@daily"})
 		}},
 		{"tenant wins", `
@@ -430,8 +430,8 @@ tenants:
 			eq(t, "enabled", a.IsEnabled(), false)
 			eq(t, "re base", a.RentEngine.BaseURL, "http://localhost:8080/api/public/v1")
 			// Key by key: per from the tenant, requests and burst (= requests) from defaults.
-			eq(t, "re rate", *a.RentEngine.RateLimit, RateLimit{Requests: 10, Per: time.Second, Burst: 10})
-			eq(t, "funnel rate", *a.Funnel.RateLimit, RateLimit{Requests: 2, Per: 2 * time.Second, Burst: 3})
+			eq(t, "re rate", *a.RentEngine.RateLimit, RateLimit{Requests: 10, Per: time.Second, Burst: 10, MinFraction: DefaultMinFraction})
+			eq(t, "funnel rate", *a.Funnel.RateLimit, RateLimit{Requests: 2, Per: 2 * time.Second, Burst: 3, MinFraction: DefaultMinFraction})
 			eq(t, "funnel auth", a.Funnel.Auth, "bearer")
 			// push: "" turns the inherited @daily off for this tenant.
 			eq(t, "schedules", a.Schedules, Schedules{RentEngine: "*/5 * * * *", Funnel: "@every 30m"})

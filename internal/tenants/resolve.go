@@ -68,14 +68,16 @@ func (p *parser) resolve(c *Config) {
 	global.limits(&c.Limits)
 	defLoc, reRate, fuRate := global.defaults(&c.Defaults)
 	global.history(&c.History)
+	creds := global.credentials(c.Credentials, &c.Defaults, reRate, fuRate)
 
 	firstByID := map[string]int{}
 	for i := range c.Tenants {
 		if p.broken[i] {
 			continue
 		}
-		scope{p: p, tenant: i}.tenantConfig(&c.Tenants[i], &c.Defaults, defLoc, reRate, fuRate, firstByID)
+		scope{p: p, tenant: i}.tenantConfig(&c.Tenants[i], &c.Defaults, defLoc, reRate, fuRate, firstByID, creds)
 	}
+	p.sharedKeys(c)
 }
 
 // pullBounds checks the pull guards written under prefix ("defaults." or "" for a tenant) and
@@ -200,7 +202,8 @@ func (s scope) defaults(d *Defaults) (loc *time.Location, reRate, fuRate RateLim
 	return loc, reRate, fuRate
 }
 
-func (s scope) tenantConfig(t *Tenant, d *Defaults, defLoc *time.Location, reRate, fuRate RateLimit, firstByID map[string]int) {
+func (s scope) tenantConfig(t *Tenant, d *Defaults, defLoc *time.Location, reRate, fuRate RateLimit, firstByID map[string]int,
+	creds map[string]*Credential) {
 	switch {
 	case t.ID == "":
 		s.problem("id", `required: a short slug such as "acme", stored in every mirror row`)
@@ -241,10 +244,18 @@ func (s scope) tenantConfig(t *Tenant, d *Defaults, defLoc *time.Location, reRat
 		s.problem("", "no upstream configured: add a rentengine: or funnel: block")
 	}
 	if re := t.RentEngine; re != nil {
-		re.BaseURL = s.baseURL("rentengine.base_url", re.BaseURL, d.RentEngine.BaseURL)
-		re.RateLimit = finalRate(s.mergeRate(reRate, re.RateLimit, "rentengine.rate_limit"))
-		if v, ok := s.secret(t.IsEnabled(), "rentengine", "token", "token_env", re.TokenEnv, "token_file", re.TokenFile); ok {
-			re.Token = NewSecret(v)
+		if re.Credential != "" {
+			if c := s.useCredential(creds, JobRentEngine, re.Credential, "token_env", re.TokenEnv, "token_file", re.TokenFile); c != nil {
+				re.BaseURL, re.Token, re.CredentialLabel = c.BaseURL, c.Secret, c.Name
+				rl := *c.RateLimit
+				re.RateLimit = &rl
+			}
+		} else {
+			re.BaseURL = s.baseURL("rentengine.base_url", re.BaseURL, d.RentEngine.BaseURL)
+			re.RateLimit = finalRate(s.mergeRate(reRate, re.RateLimit, "rentengine.rate_limit"))
+			if v, ok := s.secret(t.IsEnabled(), "rentengine", "token", "token_env", re.TokenEnv, "token_file", re.TokenFile); ok {
+				re.Token = NewSecret(v)
+			}
 		}
 		if wh := re.Webhook; wh != nil {
 			wh.Header = strings.TrimSpace(cmp.Or(wh.Header, DefaultWebhookHeader))
@@ -257,15 +268,23 @@ func (s scope) tenantConfig(t *Tenant, d *Defaults, defLoc *time.Location, reRat
 		}
 	}
 	if f := t.Funnel; f != nil {
-		s.funnel(f, d, fuRate, t.IsEnabled())
+		s.funnel(f, d, fuRate, t.IsEnabled(), creds)
 	}
 	s.push(t)
 	s.schedules(t, d)
 }
 
-func (s scope) funnel(f *Funnel, d *Defaults, fuRate RateLimit, enabled bool) {
-	f.BaseURL = s.baseURL("funnel.base_url", f.BaseURL, d.Funnel.BaseURL)
-	f.RateLimit = finalRate(s.mergeRate(fuRate, f.RateLimit, "funnel.rate_limit"))
+func (s scope) funnel(f *Funnel, d *Defaults, fuRate RateLimit, enabled bool, creds map[string]*Credential) {
+	if f.Credential != "" {
+		if c := s.useCredential(creds, JobFunnel, f.Credential, "api_key_env", f.APIKeyEnv, "api_key_file", f.APIKeyFile); c != nil {
+			f.BaseURL, f.APIKey, f.CredentialLabel = c.BaseURL, c.Secret, c.Name
+			rl := *c.RateLimit
+			f.RateLimit = &rl
+		}
+	} else {
+		f.BaseURL = s.baseURL("funnel.base_url", f.BaseURL, d.Funnel.BaseURL)
+		f.RateLimit = finalRate(s.mergeRate(fuRate, f.RateLimit, "funnel.rate_limit"))
+	}
 	f.Auth = cmp.Or(f.Auth, DefaultFunnelAuth)
 	if f.Auth != FunnelAuthBasic && f.Auth != FunnelAuthBearer {
 		s.problem("funnel.auth", "%q is not supported; use basic or bearer", f.Auth)
@@ -297,7 +316,11 @@ func (s scope) funnel(f *Funnel, d *Defaults, fuRate RateLimit, enabled bool) {
 		}
 		firstAt[id] = k
 	}
-	if v, ok := s.secret(enabled, "funnel", "API key", "api_key_env", f.APIKeyEnv, "api_key_file", f.APIKeyFile); ok {
+	if f.Credential != "" {
+		if f.Auth == FunnelAuthBasic && strings.Contains(f.APIKey.Reveal(), ":") {
+			s.problem("funnel.auth", "the API key of credential %s contains ':', so it cannot be sent as a Basic user name; set funnel.auth: bearer", f.Credential)
+		}
+	} else if v, ok := s.secret(enabled, "funnel", "API key", "api_key_env", f.APIKeyEnv, "api_key_file", f.APIKeyFile); ok {
 		f.APIKey = NewSecret(v)
 		// A Basic user name cannot hold a colon (RFC 7617): the rest of the key would be read as
 		// a password, which Funnel rejects. The message must not show the key.
@@ -385,12 +408,23 @@ func (s scope) mergeRate(base RateLimit, r *RateLimit, field string) RateLimit {
 			base.Burst = r.Burst
 		}
 	}
+	if s.has(field + ".min_fraction") {
+		if !(r.MinFraction > 0 && r.MinFraction <= 1) {
+			s.problem(field+".min_fraction", "%v is out of range: a fraction greater than 0 and at most 1 (default %g; 1 turns "+
+				"slowing down on 429 off)", r.MinFraction, DefaultMinFraction)
+		} else {
+			base.MinFraction = r.MinFraction
+		}
+	}
 	return base
 }
 
 func finalRate(r RateLimit) *RateLimit {
 	if r.Burst == 0 {
 		r.Burst = r.Requests
+	}
+	if r.MinFraction == 0 {
+		r.MinFraction = DefaultMinFraction
 	}
 	return &r
 }

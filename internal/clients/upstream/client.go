@@ -43,7 +43,6 @@ import (
 
 	"github.com/sethvargo/go-retry"
 	"go.uber.org/zap"
-	"golang.org/x/time/rate"
 )
 
 // Observer receives measurements; the metrics package implements it.
@@ -88,8 +87,9 @@ type Config struct {
 	HTTPClient *http.Client
 	// Timeout bounds one attempt, body included (0 = 30s).
 	Timeout time.Duration
-	// Limiter is the tenant's limiter for this upstream, shared by all its jobs (nil = none).
-	Limiter *rate.Limiter
+	// Limiter is the tenant's turn on its credential's budget (Limiters.Get), waited on before
+	// each attempt and told of each 429 (nil = none).
+	Limiter Limiter
 	// Authorize sets credentials on each request to the base URL's origin, and never on a request
 	// anywhere else. It must only set headers: New calls it once on a probe request to learn the
 	// values it sends, which errors are then scrubbed of.
@@ -412,6 +412,9 @@ func (c *Client) attempt(ctx context.Context, req Request, op, target string, bo
 		// An error body past maxErrorBody is only cut: the status is the failure, the body its excerpt.
 		e := &Error{API: c.cfg.API, Op: op, Status: resp.StatusCode, Kind: KindForStatus(resp.StatusCode),
 			Body: window(raw), RetryAfter: ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())}
+		if resp.StatusCode == http.StatusTooManyRequests && c.cfg.Limiter != nil {
+			c.cfg.Limiter.Limited()
+		}
 		if c.cfg.ParseError != nil {
 			e.Code, e.Message = c.cfg.ParseError(raw)
 		}
