@@ -21,7 +21,7 @@ import (
 func configOf(requests int, ids ...string) *tenants.Config {
 	cfg := &tenants.Config{}
 	for _, id := range ids {
-		cfg.Tenants = append(cfg.Tenants, tenants.Tenant{ID: id, RentEngine: &tenants.RentEngine{
+		cfg.Tenants = append(cfg.Tenants, tenants.Tenant{ID: id, RentEngine: &tenants.RentEngine{Token: tenants.NewSecret("token-" + id),
 			RateLimit: &tenants.RateLimit{Requests: requests, Per: time.Second, Burst: requests}}})
 	}
 	return cfg
@@ -112,27 +112,31 @@ func TestCoordinator(t *testing.T) {
 	}
 }
 
-// The limits subscriber adjusts a kept tenant's limiter in place and drops a removed tenant's.
+// The limits subscriber adjusts a kept credential's budget in place and drops the budget of a
+// credential no tenant uses any more.
 func TestLimitsSubscriber(t *testing.T) {
 	lims := upstream.NewLimiters()
 	apply := limits(syncer.NewRunner(syncer.Config{Limiters: lims}, nil))
-	if err := apply(configOf(10, "a", "b")); err != nil {
+	v1 := configOf(10, "a", "b")
+	if err := apply(v1); err != nil {
 		t.Fatal(err)
 	}
-	a := lims.Get("a", "rentengine", 10, time.Second, 10)
-	b := lims.Get("b", "rentengine", 10, time.Second, 10)
-	before := a.Limit()
+	keyA, keyB := v1.Tenants[0].RentEngine.Key(), v1.Tenants[1].RentEngine.Key()
+	a, b := lims.Bucket(keyA), lims.Bucket(keyB)
+	if a == nil || b == nil || a == b {
+		t.Fatalf("buckets a=%p b=%p: want one per credential", a, b)
+	}
 	if err := apply(configOf(20, "a")); err != nil {
 		t.Fatal(err)
 	}
-	if a.Limit() != 2*before || a.Burst() != 20 {
-		t.Errorf("a's limiter after the reload: %v/s, burst %d; want %v/s, burst 20", a.Limit(), a.Burst(), 2*before)
+	if lims.Bucket(keyA) != a {
+		t.Error("a's bucket was replaced rather than adjusted in place")
 	}
-	if lims.Get("a", "rentengine", 20, time.Second, 20) != a {
-		t.Error("a's limiter was replaced rather than adjusted in place")
+	if s := a.Spec(); s.Requests != 20 || s.Burst != 20 || a.State().Configured != 20 {
+		t.Errorf("a's bucket after the reload: %+v; want 20 per second, burst 20", s)
 	}
-	if lims.Get("b", "rentengine", 10, time.Second, 10) == b {
-		t.Error("removed tenant b kept its limiter")
+	if lims.Bucket(keyB) != nil {
+		t.Error("removed tenant b's credential kept its bucket")
 	}
 }
 

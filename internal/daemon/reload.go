@@ -133,20 +133,16 @@ func restartOnly(log *zap.Logger) subscriber {
 	}
 }
 
-// limits keeps the runner's rate limiters in step with the config: every tenant's are adjusted
-// in place, so runs waiting on them keep waiting on the same limiter, and a removed tenant's are
-// dropped. The limiters are the runner's only per-tenant state; runs get their tenant config
-// from the scheduler.
+// limits keeps the runner's rate budgets in step with the config: every credential's is adjusted
+// in place, so runs waiting on it keep waiting on the same bucket, and those of credentials no
+// tenant uses any more are dropped. The budgets are the runner's only per-credential state; runs
+// get their tenant config from the scheduler.
 func limits(r *syncer.Runner) subscriber {
-	var had *tenants.Config
 	return func(cfg *tenants.Config) error {
 		for i := range cfg.Tenants {
 			r.ApplyLimits(&cfg.Tenants[i])
 		}
-		for _, id := range removed(had, cfg) {
-			r.ForgetTenant(id)
-		}
-		had = cfg
+		r.RetainLimits(cfg)
 		return nil
 	}
 }

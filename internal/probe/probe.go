@@ -235,7 +235,9 @@ func (p *prober) upstreamConfig(api string, rl *tenants.RateLimit) upstream.Conf
 	uc := upstream.Config{HTTPClient: p.cfg.HTTPClient, Timeout: p.cfg.Timeout, Retry: p.cfg.Retry,
 		UserAgent: "syncd-probe"}
 	if rl != nil {
-		uc.Limiter = p.limiters.Get(p.t.ID, api, rl.Requests, rl.Per, rl.Burst)
+		// The probe runs alone: its own budget, keyed by the tenant (it never shares with a daemon).
+		uc.Limiter = p.limiters.Get(p.t.ID, upstream.BucketSpec{Key: api + " " + p.t.ID, API: api, Label: p.t.ID,
+			Requests: rl.Requests, Per: rl.Per, Burst: rl.Burst, MinFraction: rl.MinFraction})
 	}
 	return uc
 }

@@ -24,8 +24,8 @@ func (r *Runner) funnelClient(t *tenants.Tenant, log *zap.Logger) (*funnel.Clien
 		return nil, fmt.Errorf("tenant %s has no funnel block", t.ID)
 	}
 	uc := r.upstreamConfig()
-	if rl := f.RateLimit; rl != nil {
-		uc.Limiter = r.cfg.Limiters.Get(t.ID, funnel.API, rl.Requests, rl.Per, rl.Burst)
+	if spec, ok := RateSpec(t, tenants.JobFunnel); ok {
+		uc.Limiter = r.cfg.Limiters.Get(t.ID, spec)
 	}
 	return funnel.New(funnel.Config{
 		BaseURL:   f.BaseURL,

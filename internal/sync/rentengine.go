@@ -24,8 +24,8 @@ func (r *Runner) rentEngineClient(t *tenants.Tenant, log *zap.Logger) (*rentengi
 		return nil, fmt.Errorf("tenant %s has no rentengine block", t.ID)
 	}
 	uc := r.upstreamConfig()
-	if rl := re.RateLimit; rl != nil {
-		uc.Limiter = r.cfg.Limiters.Get(t.ID, "rentengine", rl.Requests, rl.Per, rl.Burst)
+	if spec, ok := RateSpec(t, tenants.JobRentEngine); ok {
+		uc.Limiter = r.cfg.Limiters.Get(t.ID, spec)
 	}
 	return rentengine.New(rentengine.Config{
 		BaseURL:   re.BaseURL,

@@ -27,7 +27,6 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/syncd-dev/syncd/internal/clients/funnel"
 	"github.com/syncd-dev/syncd/internal/clients/upstream"
 	"github.com/syncd-dev/syncd/internal/models"
 	"github.com/syncd-dev/syncd/internal/procid"
@@ -395,16 +394,4 @@ func newRunID() string {
 	return hex.EncodeToString(b)
 }
 
-// ApplyLimits sets the tenant's rate limiters to its config now, so a reload changes the rate
-// for runs already waiting on them, not only for the next run.
-func (r *Runner) ApplyLimits(t *tenants.Tenant) {
-	if re := t.RentEngine; re != nil && re.RateLimit != nil {
-		r.cfg.Limiters.Get(t.ID, "rentengine", re.RateLimit.Requests, re.RateLimit.Per, re.RateLimit.Burst)
-	}
-	if f := t.Funnel; f != nil && f.RateLimit != nil {
-		r.cfg.Limiters.Get(t.ID, funnel.API, f.RateLimit.Requests, f.RateLimit.Per, f.RateLimit.Burst)
-	}
-}
 
-// ForgetTenant drops per-tenant state (rate limiters) of a tenant removed from the config.
-func (r *Runner) ForgetTenant(tenant string) { r.cfg.Limiters.Forget(tenant) }

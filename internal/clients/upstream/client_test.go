@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/time/rate"
 
 	"github.com/syncd-dev/syncd/internal/clients/upstream"
 )
@@ -175,7 +174,7 @@ func TestCancelWhileBackingOffReportsLastError(t *testing.T) {
 
 func TestRateLimiterIsWaitedOn(t *testing.T) {
 	srv, n := scripted(t, reply{status: 200, body: `{}`})
-	lim := rate.NewLimiter(rate.Limit(20), 1) // one request per 50ms
+	lim := upstream.NewLimiters().Get("acme", upstream.BucketSpec{Key: "k", Requests: 20, Per: time.Second, Burst: 1}) // one request per ~53ms
 	var waited atomic.Int64
 	c, _ := upstream.New(upstream.Config{API: "test", BaseURL: srv.URL, Limiter: lim, Observer: waitObserver{&waited}}, nil)
 	start := time.Now()

@@ -334,7 +334,6 @@ func (b *Bucket) poke() {
 // report sends the effective rate to the observer when it changed.
 func (b *Bucket) report() {
 	b.mu.Lock()
-	b.adjust(time.Now())
 	s := b.stateLocked()
 	api, label := b.spec.API, b.spec.Label
 	changed := s.Effective != b.reported

@@ -1,0 +1,63 @@
+package sync
+
+import (
+	"github.com/syncd-dev/syncd/internal/clients/upstream"
+	"github.com/syncd-dev/syncd/internal/tenants"
+)
+
+// RateSpec is the rate budget of the tenant's credential for a pull job's upstream (JobRentEngine
+// or JobFunnel): keyed by the credential (API, base URL, fingerprint of the secret), so tenants
+// that share a key share its budget, and labelled with the credential's name or the tenants that
+// use it. ok is false when the tenant has no such block or no limit.
+func RateSpec(t *tenants.Tenant, job tenants.Job) (spec upstream.BucketSpec, ok bool) {
+	var key, label string
+	var rl *tenants.RateLimit
+	switch job {
+	case tenants.JobRentEngine:
+		if t.RentEngine == nil {
+			return spec, false
+		}
+		key, label, rl = t.RentEngine.Key(), t.RentEngine.CredentialLabel, t.RentEngine.RateLimit
+	case tenants.JobFunnel:
+		if t.Funnel == nil {
+			return spec, false
+		}
+		key, label, rl = t.Funnel.Key(), t.Funnel.CredentialLabel, t.Funnel.RateLimit
+	default:
+		return spec, false
+	}
+	if rl == nil {
+		return spec, false
+	}
+	if label == "" {
+		label = t.ID // a tenant built without Parse
+	}
+	return upstream.BucketSpec{Key: key, API: string(job), Label: label, Requests: rl.Requests, Per: rl.Per,
+		Burst: rl.Burst, MinFraction: rl.MinFraction}, true
+}
+
+// ApplyLimits sets the rate budgets of the tenant's credentials to its config now, so a reload
+// changes the rate for runs already waiting on them, not only for the next run.
+func (r *Runner) ApplyLimits(t *tenants.Tenant) {
+	for _, job := range []tenants.Job{tenants.JobRentEngine, tenants.JobFunnel} {
+		if spec, ok := RateSpec(t, job); ok {
+			r.cfg.Limiters.Apply(spec)
+		}
+	}
+}
+
+// RetainLimits drops the budgets of credentials no tenant of cfg uses any more.
+func (r *Runner) RetainLimits(cfg *tenants.Config) {
+	var keys []string
+	for i := range cfg.Tenants {
+		for _, job := range []tenants.Job{tenants.JobRentEngine, tenants.JobFunnel} {
+			if spec, ok := RateSpec(&cfg.Tenants[i], job); ok {
+				keys = append(keys, spec.Key)
+			}
+		}
+	}
+	r.cfg.Limiters.Retain(keys)
+}
+
+// Limiters returns the runner's rate budgets.
+func (r *Runner) Limiters() *upstream.Limiters { return r.cfg.Limiters }
