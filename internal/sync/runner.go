@@ -393,5 +393,3 @@ func newRunID() string {
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
 }
-
-

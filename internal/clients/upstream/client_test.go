@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/syncd-dev/syncd/internal/clients/upstream"
 )
 
