@@ -1,7 +1,11 @@
 package sync
 
 import (
+	"context"
+	"time"
+
 	"github.com/syncd-dev/syncd/internal/clients/upstream"
+	"github.com/syncd-dev/syncd/internal/models"
 	"github.com/syncd-dev/syncd/internal/tenants"
 )
 
@@ -61,3 +65,31 @@ func (r *Runner) RetainLimits(cfg *tenants.Config) {
 
 // Limiters returns the runner's rate budgets.
 func (r *Runner) Limiters() *upstream.Limiters { return r.cfg.Limiters }
+
+// LeaseStore shares rate budgets across processes through the store's rate_leases table (see
+// upstream.Limiters.Coordinate). On SQLite every grant is the whole budget.
+func LeaseStore(s *models.Store) upstream.LeaseStore { return leaseStore{s} }
+
+type leaseStore struct{ s *models.Store }
+
+func (l leaseStore) RenewRateLeases(ctx context.Context, holder string, leases []upstream.Lease, ttl, joinDelay time.Duration) (map[string]upstream.LeaseGrant, error) {
+	rows := make([]models.RateLease, len(leases))
+	for i, le := range leases {
+		rows[i] = models.RateLease{Bucket: le.Key, API: le.API, Credential: le.Label, ConfiguredRate: le.Configured,
+			Factor: le.Factor, EffectiveRate: le.Effective}
+	}
+	grants, err := l.s.RenewRateLeases(ctx, holder, rows, ttl, joinDelay)
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	out := make(map[string]upstream.LeaseGrant, len(grants))
+	for k, g := range grants {
+		out[k] = upstream.LeaseGrant{Lessees: g.Lessees, ReadyAt: now.Add(g.ReadyIn)}
+	}
+	return out, nil
+}
+
+func (l leaseStore) ReleaseRateLeases(ctx context.Context, holder string, keys []string) error {
+	return l.s.ReleaseRateLeases(ctx, holder, keys)
+}
