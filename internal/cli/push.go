@@ -60,6 +60,8 @@ func cmdPush(ctx context.Context, env Env, args []string) int {
 	defer store.Close()
 	runner := syncer.NewRunner(syncer.Config{Store: store}, log)
 	defer stopRunner(ctx, runner)
+	// A one-off command shares the credentials' budgets with the daemon's replicas.
+	defer runner.ShareRateBudgets(log.Named("rate"))()
 
 	if !*plan {
 		lock, closeLock, err := jobLock(ctx, cfg, store, log)

@@ -37,6 +37,8 @@ type jobStatus struct {
 	// or not a success followed it; LastErrorAt is when that run started.
 	LastError   string     `json:"last_error,omitempty"`
 	LastErrorAt *time.Time `json:"last_error_at,omitempty"`
+	// Rate is the rate budget of the credential a pull job uses (status_credentials.go).
+	Rate *credentialStatus `json:"rate,omitempty"`
 }
 
 type runStatus struct {
@@ -113,6 +115,14 @@ func cmdStatus(ctx context.Context, env Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "syncd status: no tenant %q in %s or in sync_runs\n", *tenant, c.config)
 		return 1
 	}
+	creds, err := credentialStatuses(ctx, cfg, store, *tenant)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "syncd status:", err)
+		return 1
+	}
+	for i := range rows {
+		rows[i].Rate = rateOf(cfg, creds, rows[i].Tenant, rows[i].Job)
+	}
 	if *asJSON {
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
@@ -122,7 +132,11 @@ func cmdStatus(ctx context.Context, env Env, args []string) int {
 		}
 		return 0
 	}
-	if err := writeStatusTable(env.Stdout, rows, now); err != nil {
+	err = writeStatusTable(env.Stdout, rows, now)
+	if err == nil {
+		err = writeCredentialTable(env.Stdout, creds)
+	}
+	if err != nil {
 		fmt.Fprintln(env.Stderr, "syncd status:", err)
 		return 1
 	}

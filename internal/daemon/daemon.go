@@ -186,10 +186,15 @@ func open(ctx context.Context, opts Options) (_ *Daemon, err error) {
 
 	host := processName()
 	d.metrics = d.newMetrics(ctx)
+	lims := upstream.NewLimiters()
+	lims.Observe(d.metrics)
 	d.runner = syncer.NewRunner(syncer.Config{
-		Store: d.store, Limiters: upstream.NewLimiters(), Upstream: d.metrics, Runs: d.metrics, Pushes: d.metrics,
+		Store: d.store, Limiters: lims, Upstream: d.metrics, Runs: d.metrics, Pushes: d.metrics,
 		Retry: opts.Retry, AttemptTimeout: opts.AttemptTimeout, Host: host, Quarantine: d.metrics,
 	}, d.log.Named("sync"))
+	// The configured rates are the total for every process using the database (rate_leases);
+	// the leases are released before the store closes.
+	d.onClose(d.runner.ShareRateBudgets(d.log.Named("rate")))
 	scfg := scheduler.Config{
 		MaxConcurrent:   cfg.Limits.MaxConcurrentJobs,
 		ShutdownTimeout: cfg.Limits.ShutdownTimeout,

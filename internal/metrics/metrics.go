@@ -31,6 +31,7 @@ type Metrics struct {
 	requestTime  *prometheus.HistogramVec
 	retries      *prometheus.CounterVec
 	rateWait     *prometheus.CounterVec
+	rateEff      *prometheus.GaugeVec
 	skipped      *prometheus.CounterVec
 	startDelay   prometheus.Histogram
 	pushes       *prometheus.CounterVec
@@ -88,6 +89,10 @@ func New() *Metrics {
 		rateWait: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "syncd_rate_limit_wait_seconds_total", Help: "Seconds spent waiting on client-side rate limiters.",
 		}, []string{"api"}),
+		rateEff: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "syncd_rate_effective",
+			Help: "Requests per second this process allows itself on an upstream credential: the configured rate, times the adaptive factor (lowered by 429s), times this process's share of the budget (1/n of n processes using it). Sum over replicas for the credential's total. credential is the config's name for it, or the sorted ids of the tenants that use it.",
+		}, []string{"api", "credential"}),
 		skipped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "syncd_skipped_runs_total", Help: "Ticks not run, by reason: overrun (still running here), other_replica (running on another replica), tick_taken (another replica already ran this tick), lock_error, claim_error.",
 		}, []string{"tenant", "job", "reason"}),
@@ -125,7 +130,7 @@ func New() *Metrics {
 		}),
 	}
 	r.MustRegister(m.runs, m.runDuration, m.rows, m.lastSuccess, m.heldDeletes, m.available, m.badRecords, m.quarantined, m.requests, m.requestTime,
-		m.retries, m.rateWait, m.skipped, m.startDelay, m.pushes, m.pushSkipped, m.reloads, m.webhooks, m.tenantsGauge,
+		m.retries, m.rateWait, m.rateEff, m.skipped, m.startDelay, m.pushes, m.pushSkipped, m.reloads, m.webhooks, m.tenantsGauge,
 		m.retentionRuns, m.retentionRows, m.retentionTook, m.retentionLastOK,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -228,6 +233,11 @@ func (m *Metrics) ObserveRetry(api, _ string, kind upstream.Kind) {
 // ObserveRateWait implements upstream.Observer.
 func (m *Metrics) ObserveRateWait(api string, d time.Duration) {
 	m.rateWait.WithLabelValues(api).Add(d.Seconds())
+}
+
+// SetRateEffective implements upstream.RateObserver.
+func (m *Metrics) SetRateEffective(api, credential string, perSecond float64) {
+	m.rateEff.WithLabelValues(api, credential).Set(perSecond)
 }
 
 // Skipped implements scheduler.Observer.

@@ -168,6 +168,19 @@ func TestObserversFeedMetrics(t *testing.T) {
 			},
 		},
 		{
+			name: "effective rate per credential, lowered by a 429",
+			feed: func(m *metrics.Metrics) {
+				l := upstream.NewLimiters()
+				l.Observe(m)
+				l.Apply(upstream.BucketSpec{Key: "funnel u k1", API: "funnel", Label: "partner-key", Requests: 10, Per: time.Second})
+				l.Apply(upstream.BucketSpec{Key: "rentengine u k2", API: "rentengine", Label: "acme,beta", Requests: 20, Per: 5 * time.Second}).Limited(time.Now())
+			},
+			want: map[string]float64{
+				"syncd_rate_effective{api=funnel,credential=partner-key}":   10,
+				"syncd_rate_effective{api=rentengine,credential=acme,beta}": 4 * upstream.DecreaseFactor,
+			},
+		},
+		{
 			name: "quarantined records by tenant and table",
 			feed: func(m *metrics.Metrics) {
 				m.Quarantined("acme", "rentengine_units", 1)

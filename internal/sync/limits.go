@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"go.uber.org/zap"
+
 	"github.com/syncd-dev/syncd/internal/clients/upstream"
 	"github.com/syncd-dev/syncd/internal/models"
 	"github.com/syncd-dev/syncd/internal/tenants"
@@ -92,4 +94,11 @@ func (l leaseStore) RenewRateLeases(ctx context.Context, holder string, leases [
 
 func (l leaseStore) ReleaseRateLeases(ctx context.Context, holder string, keys []string) error {
 	return l.s.ReleaseRateLeases(ctx, holder, keys)
+}
+
+// ShareRateBudgets makes the runner's rate budgets the total for all processes using the store:
+// it leases each active credential's share through rate_leases until stop, which releases them.
+// Call it before the first run.
+func (r *Runner) ShareRateBudgets(log *zap.Logger) (stop func()) {
+	return r.cfg.Limiters.Coordinate(LeaseStore(r.cfg.Store), r.self.String(), log)
 }

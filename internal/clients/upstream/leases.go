@@ -49,10 +49,10 @@ func (l *Limiters) Holder() string {
 // Coordinate shares each credential's budget with the other processes through store: every
 // LeaseInterval it renews a lease on each credential used in the last idleAfter and sets each
 // bucket's share to 1/n of n live lessees (0 until its lease is ready, and 0 once its lease lapses
-// unrenewed, since the others then take its part). It runs until ctx ends, then releases the
-// leases. Call it once, before the first Wait; process names this process in the holder
-// (procid), to which a random suffix is added so that processes in one OS process differ.
-func (l *Limiters) Coordinate(ctx context.Context, store LeaseStore, process string, log *zap.Logger) {
+// unrenewed, since the others then take its part). Call it once, before the first Wait; process
+// names this process in the holder (procid), to which a random suffix is added so that sets in
+// one OS process differ. stop ends the renewals, releases the leases and returns when done.
+func (l *Limiters) Coordinate(store LeaseStore, process string, log *zap.Logger) (stop func()) {
 	if log == nil {
 		log = zap.NewNop()
 	}
@@ -63,27 +63,35 @@ func (l *Limiters) Coordinate(ctx context.Context, store LeaseStore, process str
 	}
 	for _, b := range l.buckets {
 		b.mu.Lock()
-		b.share, b.leased = 0, false
+		if !math.IsInf(b.spec.Configured(), 1) {
+			b.share, b.leased = 0, false
+		}
 		b.mu.Unlock()
 	}
 	l.mu.Unlock()
 
-	ticker := time.NewTicker(LeaseInterval)
-	defer ticker.Stop()
-	for {
-		l.renew(ctx)
-		select {
-		case <-ctx.Done():
-			rctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			if err := store.ReleaseRateLeases(rctx, l.Holder(), nil); err != nil {
-				log.Warn("releasing rate leases", zap.Error(err))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		ticker := time.NewTicker(LeaseInterval)
+		defer ticker.Stop()
+		for {
+			l.renew(ctx)
+			select {
+			case <-ctx.Done():
+				rctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				if err := store.ReleaseRateLeases(rctx, l.Holder(), nil); err != nil {
+					log.Warn("releasing rate leases", zap.Error(err))
+				}
+				cancel()
+				return
+			case <-ticker.C:
+			case <-l.kick:
 			}
-			cancel()
-			return
-		case <-ticker.C:
-		case <-l.kick:
 		}
-	}
+	}()
+	return func() { cancel(); <-done }
 }
 
 func (l *Limiters) kickLeases() {

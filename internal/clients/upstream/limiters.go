@@ -144,7 +144,7 @@ func (l *Limiters) Apply(spec BucketSpec) *Bucket {
 	b, ok := l.buckets[spec.Key]
 	if !ok {
 		b = &Bucket{l: l, queues: map[string][]*waiter{}, factor: 1, ceiling: 1, kick: make(chan struct{}, 1)}
-		if l.store == nil {
+		if l.store == nil || math.IsInf(spec.Configured(), 1) {
 			b.share = 1
 		}
 		l.buckets[spec.Key] = b

@@ -230,20 +230,19 @@ func contains(s []string, v string) bool {
 func TestLeasesSplitTheBudget(t *testing.T) {
 	store := &memLeases{rows: map[string]map[string]memLease{}}
 	spec := BucketSpec{Key: "k", Requests: 30, Per: time.Second, Burst: 3}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	ctx := context.Background()
 	var procs []*Limiters
-	stops := map[*Limiters]context.CancelFunc{}
-	var wg sync.WaitGroup
+	stops := map[*Limiters]func(){}
 	for range 3 {
 		l := NewLimiters()
-		pctx, stop := context.WithCancel(ctx)
-		stops[l] = stop
-		wg.Add(1)
-		go func() { defer wg.Done(); l.Coordinate(pctx, store, "test", nil) }()
+		stops[l] = l.Coordinate(store, "test", nil)
 		procs = append(procs, l)
 	}
-	defer func() { cancel(); wg.Wait() }()
+	defer func() {
+		for _, stop := range stops {
+			stop()
+		}
+	}()
 	for _, l := range procs {
 		if err := l.Get("t", spec).Wait(ctx); err != nil {
 			t.Fatal(err)
@@ -272,6 +271,7 @@ func TestLeasesSplitTheBudget(t *testing.T) {
 		t.Errorf("holders %q and %q must differ and name the process", h, procs[1].Holder())
 	}
 	stops[procs[2]]()
+	stops[procs[2]] = func() {}
 	waitFor("the other two hold a half each after one leaves", func() bool {
 		return math.Abs(shareOf(procs[0])-0.5) < 1e-9 && math.Abs(shareOf(procs[1])-0.5) < 1e-9
 	})
