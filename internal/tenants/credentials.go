@@ -94,10 +94,9 @@ func (s scope) credentials(cs []Credential, d *Defaults, reRate, fuRate RateLimi
 			ok = false
 		}
 		c.RateLimit = finalRate(s.mergeRate(base, c.RateLimit, field+".rate_limit"))
+		// A missing secret is reported here only, not again by each tenant using the credential.
 		if v, found := s.secret(true, field, "secret", "secret_env", c.SecretEnv, "secret_file", c.SecretFile); found {
 			c.Secret = NewSecret(v)
-		} else {
-			ok = false
 		}
 		if ok {
 			out[c.Name] = c

@@ -8,7 +8,7 @@ import (
 // The example must stay valid: it is the documentation users copy from.
 func TestExampleConfig(t *testing.T) {
 	const path = "../../config.example.yaml"
-	vars := []string{"ACME_RENTENGINE_TOKEN", "ACME_FUNNEL_API_KEY", "BRIGHTSIDE_RENTENGINE_TOKEN"}
+	vars := []string{"ACME_RENTENGINE_TOKEN", "ACME_FUNNEL_API_KEY", "BRIGHTSIDE_RENTENGINE_TOKEN", "PARTNER_FUNNEL_API_KEY"}
 
 	t.Run("valid with its variables", func(t *testing.T) {
 		env := map[string]string{}
@@ -32,6 +32,13 @@ func TestExampleConfig(t *testing.T) {
 		}
 		eq(t, "brightside schedules", b.Schedules, Schedules{RentEngine: DefaultRentEngineSchedule})
 		eq(t, "brightside zone", b.Location, time.UTC)
+		c, d := cfg.Tenant("cedar"), cfg.Tenant("dunmore")
+		if c == nil || d == nil || c.Funnel == nil || d.Funnel == nil {
+			t.Fatalf("cedar = %+v, dunmore = %+v", c, d)
+		}
+		eq(t, "shared key", c.Funnel.Key(), d.Funnel.Key())
+		eq(t, "shared key's label", d.Funnel.CredentialLabel, "partner-funnel")
+		eq(t, "shared key's limit", *c.Funnel.RateLimit, RateLimit{Requests: 10, Per: time.Second, Burst: 1, MinFraction: DefaultMinFraction})
 		eq(t, "listen", cfg.Listen, ":9090")
 		eq(t, "driver", cfg.Database.Driver(), DriverSQLite)
 		eq(t, "history keep", cfg.History.Keep, DefaultHistoryKeep)
@@ -46,6 +53,7 @@ func TestExampleConfig(t *testing.T) {
 			{"acme", "rentengine.token_env", "ACME_RENTENGINE_TOKEN is unset or empty", 0},
 			{"acme", "funnel.api_key_env", "ACME_FUNNEL_API_KEY is unset or empty", 0},
 			{"brightside", "rentengine.token_env", "BRIGHTSIDE_RENTENGINE_TOKEN is unset or empty", 0},
+			{"", "credentials[0].secret_env", "PARTNER_FUNNEL_API_KEY is unset or empty", 0},
 		})
 	})
 }
