@@ -11,6 +11,9 @@
 //   - memory: peak RSS of a `syncd sync` process pulling a large and a small tenant from a fake
 //     running in another process (cmd/fakeupstream).
 //   - ratelimit: a tenant limited to R requests/s against a fake that answers 429 above R.
+//   - sharedkey, replicas, adaptive: tenants sharing one Funnel key that the fake limits per
+//     key: in one process, in three replicas plus a one-off command leasing shares through
+//     Postgres, and with the real limit half the configured one (issue 15).
 //   - scale: 1,000 tenants on one scheduler with a stub runner: idle CPU and start delay.
 //   - push: requests per changed value, and for an unchanged mirror; customer-score requests that
 //     change a score, and scores Funnel had to pick a client for among several.
@@ -37,6 +40,9 @@ const (
 	ScenarioScale     = "scale"
 	ScenarioPipeline  = "pipeline"
 	ScenarioRateLimit = "ratelimit"
+	ScenarioSharedKey = "sharedkey"
+	ScenarioReplicas  = "replicas"
+	ScenarioAdaptive  = "adaptive"
 	ScenarioPush      = "push"
 	ScenarioMemory    = "memory"
 	ScenarioIngest    = "ingest"
@@ -44,7 +50,8 @@ const (
 
 // Scenarios lists every scenario in run order.
 func Scenarios() []string {
-	return []string{ScenarioScale, ScenarioPipeline, ScenarioRateLimit, ScenarioPush, ScenarioMemory, ScenarioIngest}
+	return []string{ScenarioScale, ScenarioPipeline, ScenarioRateLimit, ScenarioSharedKey, ScenarioReplicas, ScenarioAdaptive,
+		ScenarioPush, ScenarioMemory, ScenarioIngest}
 }
 
 // Config sizes every scenario. Full and Smoke return the two standard sizes.
@@ -60,6 +67,9 @@ type Config struct {
 	Ingest    IngestConfig
 	Memory    MemoryConfig
 	RateLimit RateLimitConfig
+	SharedKey SharedKeyConfig
+	Replicas  ReplicasConfig
+	Adaptive  AdaptiveConfig
 	Scale     ScaleConfig
 	Push      PushConfig
 
@@ -79,8 +89,12 @@ func Full() Config {
 			{Requests: 20, Per: time.Second, Pages: 600},
 			{Requests: 20, Per: 5 * time.Second, Pages: 120},
 		}},
-		Scale: ScaleConfig{Tenants: 1000, Every: time.Minute, MaxJitter: 30 * time.Second, Ticks: 2},
-		Push:  PushConfig{Units: 300, Prospects: 3000, Communities: 3, RenewalsPerCommunity: 100, Changes: 50},
+		SharedKey: SharedKeyConfig{Tenants: 30, Requests: 20, Per: time.Second, Duration: time.Minute},
+		Replicas: ReplicasConfig{Replicas: 3, Tenants: 30, Requests: 20, Per: time.Second, Duration: time.Minute,
+			OneOffAfter: 20 * time.Second},
+		Adaptive: AdaptiveConfig{Tenants: 5, Requests: 20, RealRequests: 10, Per: time.Second, Duration: 3 * time.Minute},
+		Scale:    ScaleConfig{Tenants: 1000, Every: time.Minute, MaxJitter: 30 * time.Second, Ticks: 2},
+		Push:     PushConfig{Units: 300, Prospects: 3000, Communities: 3, RenewalsPerCommunity: 100, Changes: 50},
 	}
 }
 
@@ -91,8 +105,12 @@ func Smoke() Config {
 		Ingest:    IngestConfig{Tenants: 3, Units: 40, Prospects: 120, Events: 300, Reps: 1},
 		Memory:    MemoryConfig{SmallRows: 300, LargeRows: 3_000, Reps: 1},
 		RateLimit: RateLimitConfig{Limits: []RateLimitCase{{Requests: 100, Per: time.Second, Pages: 25}}},
-		Scale:     ScaleConfig{Tenants: 50, Every: time.Second, MaxJitter: 200 * time.Millisecond, Ticks: 2},
-		Push:      PushConfig{Units: 20, Prospects: 120, Communities: 2, RenewalsPerCommunity: 12, Changes: 3},
+		SharedKey: SharedKeyConfig{Tenants: 5, Requests: 50, Per: time.Second, Duration: 2 * time.Second},
+		Replicas: ReplicasConfig{Replicas: 3, Tenants: 6, Requests: 40, Per: time.Second, Duration: 8 * time.Second,
+			OneOffAfter: 3 * time.Second},
+		Adaptive: AdaptiveConfig{Tenants: 2, Requests: 40, RealRequests: 20, Per: time.Second, Duration: 9 * time.Second},
+		Scale:    ScaleConfig{Tenants: 50, Every: time.Second, MaxJitter: 200 * time.Millisecond, Ticks: 2},
+		Push:     PushConfig{Units: 20, Prospects: 120, Communities: 2, RenewalsPerCommunity: 12, Changes: 3},
 	}
 }
 
@@ -108,6 +126,9 @@ type Report struct {
 	Ingest    *IngestResult
 	Memory    *MemoryResult
 	RateLimit *RateLimitResult
+	SharedKey *SharedKeyResult
+	Replicas  *ReplicasResult
+	Adaptive  *AdaptiveResult
 	Scale     *ScaleResult
 	Push      *PushResult
 	Pipeline  *PipelineResult
@@ -154,6 +175,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			r.Pipeline, err = h.pipeline(ctx)
 		case ScenarioRateLimit:
 			r.RateLimit, err = h.rateLimit(ctx)
+		case ScenarioSharedKey:
+			r.SharedKey, err = h.sharedKey(ctx)
+		case ScenarioReplicas:
+			r.Replicas, err = h.replicas(ctx)
+		case ScenarioAdaptive:
+			r.Adaptive, err = h.adaptive(ctx)
 		case ScenarioPush:
 			r.Push, err = h.push(ctx)
 		case ScenarioMemory:

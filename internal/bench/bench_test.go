@@ -33,7 +33,7 @@ func TestBenchSmoke(t *testing.T) {
 	}
 	cfg.Log = zaptest.NewLogger(t, zaptest.Level(zap.ErrorLevel))
 	cfg.Progress = testWriter{t}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 
 	r, err := bench.Run(ctx, cfg)
@@ -89,6 +89,28 @@ func TestBenchSmoke(t *testing.T) {
 		if run.Limited != 0 {
 			t.Errorf("limit %d/%s: %d requests answered 429, want 0", run.Case.Requests, run.Case.Per, run.Limited)
 		}
+	}
+
+	// 4a-4c. Rate budgets per credential. The smoke sizes are too short for the rate targets;
+	// what must hold at any size: no 429 on a shared key or across replicas, never more than R
+	// in any period (plus one request of burst per process), every tenant served, and a real
+	// limit below the configured one lowering the effective rate.
+	if sk := r.SharedKey; sk.Limited != 0 || sk.MaxWindow > sk.Config.Requests+1 || sk.MinTenantRequests == 0 {
+		t.Errorf("shared key: %d × 429, at most %d requests in a period (R %d), fewest per tenant %d; want 0, ≤ R+1, > 0",
+			sk.Limited, sk.MaxWindow, sk.Config.Requests, sk.MinTenantRequests)
+	} else {
+		sane("shared-key ratio", sk.Ratio)
+		sane("mean first wait", float64(sk.MeanFirstWait))
+	}
+	if rp := r.Replicas; rp.Limited != 0 || rp.MaxWindow > rp.Config.Requests+rp.Config.Replicas+1 || rp.OneOffRequests == 0 {
+		t.Errorf("replicas: %d × 429, at most %d requests in a period (R %d), the one-off made %d; want 0, ≤ R + a burst per process, > 0",
+			rp.Limited, rp.MaxWindow, rp.Config.Requests, rp.OneOffRequests)
+	} else {
+		sane("replicas ratio", rp.Ratio)
+	}
+	if ad := r.Adaptive; ad.Limited == 0 || ad.Settled >= float64(ad.Config.Requests) || ad.SettledMin < 0.1*float64(ad.Config.Requests) {
+		t.Errorf("adaptive: %d × 429, effective %.2f/s (min %.2f) of %d/s configured; want 429s to lower it, not below the floor",
+			ad.Limited, ad.Settled, ad.SettledMin, ad.Config.Requests)
 	}
 
 	// 5. Scale.

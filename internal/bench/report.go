@@ -61,6 +61,7 @@ func (r *Report) Markdown() []byte {
 				TargetRateLimitRatio, met(ok, math.NaN()))
 		}
 	}
+	r.credentialSummary(p)
 	if s := r.Scale; s != nil {
 		p("| 5 | Scale: %s tenants on `@every %s`, stub runner | idle CPU **%.3f%%** of one core (%s of CPU per minute); start delay p99 **%s** (p50 %s, max %s) | — | — |\n",
 			count(s.Config.Tenants), every(s.Config.Every), s.IdleCPU*100, s.IdleCPUPerMinute.Round(time.Microsecond),
@@ -152,6 +153,7 @@ func (r *Report) Markdown() []byte {
 		}
 		p("\n")
 	}
+	r.credentialSection(p)
 	if s := r.Scale; s != nil {
 		p("## 5. Scale\n\n")
 		p("%s tenants, each with a `rentengine` job on `@every %s` and the default start jitter bound (%s), on one `scheduler.Scheduler` (robfig/cron, %d concurrent runs) with a **stub runner that returns at once**, so the figures are the scheduler's own. "+
