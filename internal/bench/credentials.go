@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"slices"
 	"strings"
@@ -211,7 +212,11 @@ func (h *harness) sharedKey(ctx context.Context) (*SharedKeyResult, error) {
 	until := start.Add(c.Duration)
 	errs := make([]error, len(fleet.tenants))
 	var wg gosync.WaitGroup
-	for i, t := range fleet.tenants {
+	// All start at once, as on a common tick, in a shuffled order: the tenants queued first go
+	// first, and the smallest tenant is not always the last to ask.
+	order := rand.New(rand.NewPCG(15, 1)).Perm(len(fleet.tenants))
+	for _, i := range order {
+		t := fleet.tenants[i]
 		wg.Go(func() { errs[i] = pullUntil(ctx, runner, t, until) })
 	}
 	wg.Wait()

@@ -169,6 +169,11 @@ func (l *Limiters) renew(ctx context.Context) {
 		b.mu.Lock()
 		g, ok := grants[b.spec.Key]
 		if ok {
+			if g.ReadyAt.After(now) && !g.ReadyAt.Equal(b.readyAt) {
+				// Joining others: start from an empty bucket, no burst on top of what they sent
+				// at their old shares.
+				b.tokens, b.last = 0, g.ReadyAt
+			}
 			b.leased, b.renewed, b.readyAt = true, now, g.ReadyAt
 			b.share = 1 / float64(max(1, g.Lessees))
 		}

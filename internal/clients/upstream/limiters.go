@@ -403,11 +403,13 @@ func (b *Bucket) dispatch() {
 			b.mu.Unlock()
 			continue
 		}
-		if r > 0 {
+		if r > 0 && now.After(b.last) {
 			// With a share, the burst is shared too (at least one request).
 			b.tokens = min(max(1, float64(b.spec.Burst)*b.share), b.tokens+now.Sub(b.last).Seconds()*r)
 		}
-		b.last = now
+		if now.After(b.last) {
+			b.last = now
+		}
 		if b.tokens >= 1 {
 			b.tokens--
 			b.grantLocked()
