@@ -90,7 +90,7 @@ func Full() Config {
 			{Requests: 20, Per: 5 * time.Second, Pages: 120},
 		}},
 		SharedKey: SharedKeyConfig{Tenants: 30, Requests: 20, Per: time.Second, Duration: time.Minute},
-		Replicas: ReplicasConfig{Replicas: 3, Tenants: 30, Requests: 20, Per: time.Second, Duration: time.Minute,
+		Replicas: ReplicasConfig{Replicas: 3, Tenants: 30, Requests: 50, Per: time.Second, Duration: time.Minute,
 			OneOffAfter: 20 * time.Second},
 		Adaptive: AdaptiveConfig{Tenants: 5, Requests: 20, RealRequests: 10, Per: time.Second, Duration: 3 * time.Minute},
 		Scale:    ScaleConfig{Tenants: 1000, Every: time.Minute, MaxJitter: 30 * time.Second, Ticks: 2},

@@ -42,9 +42,8 @@ type Limiters struct {
 	log    *zap.Logger
 
 	// coordination, set by Coordinate
-	store    LeaseStore
-	interval time.Duration
-	kick     chan struct{}
+	store LeaseStore
+	kick  chan struct{}
 }
 
 // RateObserver receives the effective rate of each credential (requests per second), whenever it
@@ -72,7 +71,7 @@ const (
 	LeaseTTL       = 3 * LeaseInterval
 	LeaseJoinDelay = LeaseInterval + time.Second
 	// idleAfter is how long a bucket that nobody waited on keeps its lease.
-	idleAfter = 20 * time.Second
+	idleAfter = 10 * time.Second
 )
 
 // NewLimiters returns an empty set whose buckets each have the whole budget of their credential.
@@ -321,7 +320,16 @@ func (b *Bucket) rate() float64 {
 	if time.Now().Before(b.readyAt) {
 		return 0 // joining: the other lessees have not all cut their shares yet
 	}
-	return c * (1 - Headroom) * b.factor * b.share
+	r := c * (1 - Headroom) * b.factor
+	if b.share >= 1 || b.share <= 0 {
+		return r * b.share
+	}
+	// n processes pacing independently can each send one request more than their rate in a
+	// window of Per (a token saved up at its start): n in all, of which Headroom covers one. So
+	// each gives up (n-1)/n of a request per window, but never more than half its share.
+	n := math.Round(1 / b.share)
+	perWindow := r * b.spec.Per.Seconds()
+	return max(perWindow/n-(n-1)/n, perWindow/n/2) / b.spec.Per.Seconds()
 }
 
 func (b *Bucket) poke() {

@@ -282,3 +282,23 @@ func TestLeasesSplitTheBudget(t *testing.T) {
 		t.Errorf("%d lease rows after a process left, want 2 (it releases its lease)", n)
 	}
 }
+
+// n processes pacing a credential independently each may send a saved-up token on top of their
+// rate in any period; their shares leave room for that, so the total stays within the limit.
+func TestSharesLeaveRoomForEachProcessBurst(t *testing.T) {
+	for _, tc := range []struct {
+		requests int
+		per      time.Duration
+		n        int
+	}{{20, time.Second, 1}, {20, time.Second, 3}, {50, time.Second, 4}, {20, 5 * time.Second, 2}, {100, time.Minute, 7}} {
+		b := NewLimiters().Apply(BucketSpec{Key: "k", Requests: tc.requests, Per: tc.per, Burst: 1})
+		b.share = 1 / float64(tc.n)
+		worst := float64(tc.n) * (b.rate()*tc.per.Seconds() + 1)
+		if worst > float64(tc.requests)+1e-9 {
+			t.Errorf("%d per %s over %d processes: at worst %.2f in one period", tc.requests, tc.per, tc.n, worst)
+		}
+		if fair := float64(tc.requests) / tc.per.Seconds() / float64(tc.n); b.rate() < 0.6*fair {
+			t.Errorf("%d per %s over %d processes: %.3f/s each, far below the fair %.3f/s", tc.requests, tc.per, tc.n, b.rate(), fair)
+		}
+	}
+}
