@@ -332,6 +332,9 @@ func (b *Bucket) rate() float64 {
 	return max(perWindow/n-(n-1)/n, perWindow/n/2) / b.spec.Per.Seconds()
 }
 
+// capacity is the bucket's size: the burst, shared like the rate (at least one request).
+func (b *Bucket) capacity() float64 { return max(1, float64(b.spec.Burst)*b.share) }
+
 func (b *Bucket) poke() {
 	select {
 	case b.kick <- struct{}{}:
@@ -402,6 +405,7 @@ func (b *Bucket) dispatch() {
 		b.adjust(now)
 		if !b.hasWaiter() {
 			b.running = false
+			b.tokens = min(b.tokens, b.capacity())
 			b.mu.Unlock()
 			return
 		}
@@ -412,8 +416,9 @@ func (b *Bucket) dispatch() {
 			continue
 		}
 		if r > 0 && now.After(b.last) {
-			// With a share, the burst is shared too (at least one request).
-			b.tokens = min(max(1, float64(b.spec.Burst)*b.share), b.tokens+now.Sub(b.last).Seconds()*r)
+			// While requests wait, a timer that fires late must not cost the tokens it overslept:
+			// half a token of slack keeps the grants on their schedule (never ahead of it).
+			b.tokens = min(b.capacity()+0.5, b.tokens+now.Sub(b.last).Seconds()*r)
 		}
 		if now.After(b.last) {
 			b.last = now
