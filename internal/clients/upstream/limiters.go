@@ -416,9 +416,11 @@ func (b *Bucket) dispatch() {
 			continue
 		}
 		if r > 0 && now.After(b.last) {
-			// While requests wait, a timer that fires late must not cost the tokens it overslept:
-			// half a token of slack keeps the grants on their schedule (never ahead of it).
-			b.tokens = min(b.capacity()+0.5, b.tokens+now.Sub(b.last).Seconds()*r)
+			// While requests wait, a timer that fires a little late must not cost the tokens it
+			// overslept: a fifth of a token of slack keeps the grants on their schedule (never
+			// ahead of it). Beyond that a loaded machine slows down, which leaves more of the
+			// headroom for its own jitter.
+			b.tokens = min(b.capacity()+0.2, b.tokens+now.Sub(b.last).Seconds()*r)
 		}
 		if now.After(b.last) {
 			b.last = now
@@ -427,6 +429,7 @@ func (b *Bucket) dispatch() {
 			b.tokens--
 			b.grantLocked()
 			b.mu.Unlock()
+			b.report() // the factor climbs between 429s
 			continue
 		}
 		var d time.Duration
