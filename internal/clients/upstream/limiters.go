@@ -28,7 +28,7 @@ type Limiter interface {
 // Each bucket's rate is the configured rate, less Headroom, times two fractions:
 //   - the adaptive factor: a 429 multiplies it by DecreaseFactor (not below the configured
 //     minimum fraction), and it climbs back by IncreasePerSecond of the configured rate per second,
-//     at first only to just under the rate that drew the 429, then, after QuietBeforeProbe
+//     at first only to CeilingMargin of the rate that drew the 429, then, after QuietBeforeProbe
 //     without a 429, on up to the configured rate;
 //   - the share: with a LeaseStore (Coordinate), the processes using a credential each lease a
 //     share of its rate, 1/n of it for n live lessees, renewed every LeaseInterval. Without one
@@ -59,6 +59,10 @@ const (
 	// IncreasePerSecond is the additive increase of the factor per second (0.01: from 0.1 back
 	// to 1 in 90 seconds, when nothing holds it lower).
 	IncreasePerSecond = 0.01
+	// CeilingMargin is how far under the factor that drew the last 429 the factor climbs back
+	// to: a 429 at a pace only a little above the real limit would otherwise come back, rarely
+	// but for minutes.
+	CeilingMargin = 0.9
 	// QuietBeforeProbe is how long after the last 429 the factor stays under the rate that drew
 	// it; after that the ceiling rises by a tenth of IncreasePerSecond per second.
 	QuietBeforeProbe = 5 * time.Minute
@@ -304,7 +308,7 @@ func (b *Bucket) adjust(now time.Time) {
 	}
 	target := 1.0
 	if b.ceiling < 1 {
-		target = max(b.spec.MinFraction, b.ceiling*(1-Headroom))
+		target = max(b.spec.MinFraction, b.ceiling*CeilingMargin)
 	}
 	if b.factor < target {
 		b.factor = min(target, b.factor+dt*IncreasePerSecond)

@@ -146,7 +146,7 @@ func TestAdaptiveRate(t *testing.T) {
 	ceiling := b.ceiling
 	last := t0.Add(20 * time.Second)
 	b.adjust(last.Add(10 * time.Second))
-	hold := max(0.3, ceiling*(1-Headroom))
+	hold := max(0.3, ceiling*CeilingMargin)
 	if want := 0.3 + 10*IncreasePerSecond; math.Abs(b.factor-min(want, hold)) > 1e-9 {
 		t.Errorf("factor %v 10s later, want additive increase to %v", b.factor, want)
 	}
