@@ -21,6 +21,8 @@ import (
 // they hold no tenant's data: every other relation must be readable, and filtered by tenant.
 var notGranted = map[string]string{
 	"goose_db_version": "the migration library's version table",
+	"rate_leases": "each process's lease on a credential's rate budget: no tenant's rows, yet a credential's label " +
+		"may list the tenants sharing a key, so it stays closed to analysts (no tenant_id, so no row-level security)",
 }
 
 // seedTenant starts a fake RentEngine and Funnel for one tenant, seeded so that every job has

@@ -8,7 +8,7 @@ import (
 )
 
 func TestValidate(t *testing.T) {
-	exampleEnv := map[string]string{"ACME_RENTENGINE_TOKEN": "a", "ACME_FUNNEL_API_KEY": "b", "BRIGHTSIDE_RENTENGINE_TOKEN": "c"}
+	exampleEnv := map[string]string{"ACME_RENTENGINE_TOKEN": "a", "ACME_FUNNEL_API_KEY": "b", "BRIGHTSIDE_RENTENGINE_TOKEN": "c", "PARTNER_FUNNEL_API_KEY": "d"}
 	cases := []struct {
 		name     string
 		file     string
@@ -16,10 +16,10 @@ func TestValidate(t *testing.T) {
 		code     int
 		contains []string
 	}{
-		{"the example passes", "../../config.example.yaml", exampleEnv, 0, []string{"OK (2 tenants"}},
+		{"the example passes", "../../config.example.yaml", exampleEnv, 0, []string{"OK (4 tenants"}},
 		{"the example without its secrets names each variable", "../../config.example.yaml", nil, 1,
-			[]string{"3 problem(s)", `tenant "acme": rentengine.token_env`, `tenant "acme": funnel.api_key_env`,
-				`tenant "brightside": rentengine.token_env`}},
+			[]string{"4 problem(s)", `tenant "acme": rentengine.token_env`, `tenant "acme": funnel.api_key_env`,
+				`tenant "brightside": rentengine.token_env`, "credentials[0].secret_env: environment variable PARTNER_FUNNEL_API_KEY"}},
 		{"every problem at once", "../tenants/testdata/multiple_problems.yaml", nil, 1, []string{"problem(s):"}},
 		{"unknown key names tenant and path", "../tenants/testdata/unknown_key.yaml", nil, 1, []string{"tenant", "rentengine."}},
 		{"bad cron", "../tenants/testdata/bad_cron.yaml", nil, 1, []string{"schedules."}},
