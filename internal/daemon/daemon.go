@@ -215,6 +215,10 @@ func open(ctx context.Context, opts Options) (_ *Daemon, err error) {
 	d.config = newCoordinator(opts.ConfigPath, opts.load, d.log, d.metrics.Reload)
 	d.config.subscribe("restart-only settings", restartOnly(d.log))
 	d.config.subscribe("scheduler", d.sched.Apply)
+	d.config.subscribe("job intervals", func(*tenants.Config) error {
+		d.metrics.SetJobIntervals(d.sched.Intervals())
+		return nil
+	})
 	d.config.subscribe("limits", limits(d.runner))
 	d.config.subscribe("metrics", tenantMetrics(d.metrics))
 	d.config.subscribe("webhooks", d.webhookTenants.apply)
@@ -225,7 +229,34 @@ func open(ctx context.Context, opts Options) (_ *Daemon, err error) {
 	if err := d.config.start(cfg); err != nil {
 		return nil, err
 	}
+	d.metrics.SetReadiness(func() bool { return d.ready(context.Background()) == "" })
+	d.refreshFailureStreaks(ctx)
 	return d, nil
+}
+
+// streakRefresh is how often syncd_job_consecutive_failures is read again from sync_runs; the
+// runs of other replicas count too, so each replica reads them rather than counting its own.
+const streakRefresh = 30 * time.Second
+
+// streakLimit caps the failures counted in a row: an alert needs a few, not the whole history.
+const streakLimit = 50
+
+// refreshFailureStreaks sets syncd_job_consecutive_failures of every scheduled job from
+// sync_runs. On a database error it logs and keeps the values it had.
+func (d *Daemon) refreshFailureStreaks(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	streaks := map[[2]string]int{}
+	for k := range d.sched.Intervals() {
+		n, err := d.store.FailureStreak(ctx, k[0], k[1], streakLimit)
+		if err != nil {
+			d.log.Warn("could not read failure streaks from sync_runs; syncd_job_consecutive_failures keeps its values",
+				zap.String("tenant", k[0]), zap.String("job", k[1]), zap.Error(err))
+			return
+		}
+		streaks[k] = n
+	}
+	d.metrics.SetFailureStreaks(streaks)
 }
 
 // openStore opens the mirror, takes the lock that keeps SQLite mode to one process or opens the
@@ -292,11 +323,12 @@ func (d *Daemon) newMetrics(ctx context.Context) *metrics.Metrics {
 		}
 	}
 	if statuses, err := d.store.JobStatuses(ctx, ""); err != nil {
-		d.log.Warn("could not read the latest runs from sync_runs; the held-deletes and resource-available gauges start empty", zap.Error(err))
+		d.log.Warn("could not read the latest runs from sync_runs; the held-deletes, resource-available and credentials-rejected gauges start empty", zap.Error(err))
 	} else {
 		for _, st := range statuses {
 			m.SetHeldDeletes(st.TenantID, st.Job, st.Last.HeldDeletes())
 			m.SetResourceAvailability(&st.Last)
+			m.SetCredentialsRejected(&st.Last)
 		}
 	}
 	return m
@@ -338,6 +370,8 @@ func (d *Daemon) loop(ctx context.Context) {
 		defer t.Stop()
 		tick = t.C
 	}
+	streaks := time.NewTicker(streakRefresh)
+	defer streaks.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -348,6 +382,8 @@ func (d *Daemon) loop(ctx context.Context) {
 			if d.config.fileChanged() {
 				d.config.reload("file changed")
 			}
+		case <-streaks.C:
+			d.refreshFailureStreaks(ctx)
 		}
 	}
 }

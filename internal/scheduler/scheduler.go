@@ -95,6 +95,8 @@ type Scheduler struct {
 	// entry started.
 	locks   map[string]*sync.Mutex
 	stopped bool
+	// intervals caches Interval per schedule and time zone: tenants mostly share schedules.
+	intervals map[[2]string]time.Duration
 }
 
 type entry struct {
@@ -103,6 +105,8 @@ type entry struct {
 	spec string
 	loc  string
 	id   cron.EntryID
+	// interval is the longest time between two of its ticks (Interval; 0 if it never fires).
+	interval time.Duration
 	// sched tells a firing run which tick it serves.
 	sched *recordingSchedule
 	// tenant is replaced in place by a reload that keeps the schedule, so the next tick runs
@@ -184,6 +188,7 @@ func (s *Scheduler) Apply(cfg *tenants.Config) error {
 					zap.String("timezone", locName))
 			}
 			e := &entry{key: k, job: job, spec: spec, loc: locName, sched: &recordingSchedule{inner: aligned(sched)}}
+			e.interval = s.interval(spec, locName, sched)
 			e.tenant.Store(t)
 			e.id = s.cron.Schedule(e.sched, cron.FuncJob(func() { s.fire(e, e.sched.due(time.Now())) }))
 			s.entries[k] = e
@@ -206,6 +211,34 @@ func (s *Scheduler) Scheduled() map[string]string {
 	out := make(map[string]string, len(s.entries))
 	for k, e := range s.entries {
 		out[k] = e.spec
+	}
+	return out
+}
+
+// interval returns Interval of a schedule, computed once per spec and time zone.
+func (s *Scheduler) interval(spec, loc string, sched cron.Schedule) time.Duration {
+	k := [2]string{spec, loc}
+	if d, ok := s.intervals[k]; ok {
+		return d
+	}
+	d, _ := Interval(sched, time.Now())
+	if s.intervals == nil {
+		s.intervals = map[[2]string]time.Duration{}
+	}
+	s.intervals[k] = d
+	return d
+}
+
+// Intervals returns the longest time between two ticks (Interval) of every scheduled tenant job,
+// keyed by {tenant, job}; jobs whose schedule never fires are left out.
+func (s *Scheduler) Intervals() map[[2]string]time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[[2]string]time.Duration, len(s.entries))
+	for _, e := range s.entries {
+		if e.interval > 0 {
+			out[[2]string{e.tenant.Load().ID, string(e.job)}] = e.interval
+		}
 	}
 	return out
 }

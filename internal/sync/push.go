@@ -19,6 +19,12 @@ type PushSkipObserver interface {
 	PushSkipped(tenant string, skips map[string]map[string]int)
 }
 
+// PushFailureObserver is told the reason of every failed or unverified push (push.Env.Failed). A
+// PushObserver that also implements it (the metrics package's does) is told.
+type PushFailureObserver interface {
+	PushFailed(tenant, kind, reason string)
+}
+
 // ErrBlastRadius is returned when a push run would change more than push.max_changes allows.
 var ErrBlastRadius = fmt.Errorf("push aborted by max_changes")
 
@@ -96,6 +102,11 @@ func (r *Runner) push(ctx context.Context, rc *runContext, t *tenants.Tenant) er
 		Observe: func(kind, outcome string) {
 			if r.cfg.Pushes != nil {
 				r.cfg.Pushes.Push(t.ID, kind, outcome)
+			}
+		},
+		Failed: func(kind, reason string) {
+			if o, ok := r.cfg.Pushes.(PushFailureObserver); ok {
+				o.PushFailed(t.ID, kind, reason)
 			}
 		},
 	}, plan)
