@@ -230,31 +230,43 @@ func open(ctx context.Context, opts Options) (_ *Daemon, err error) {
 		return nil, err
 	}
 	d.metrics.SetReadiness(func() bool { return d.ready(context.Background()) == "" })
-	d.refreshFailureStreaks(ctx)
+	d.refreshJobState(ctx)
 	return d, nil
 }
 
-// streakRefresh is how often syncd_job_consecutive_failures is read again from sync_runs; the
-// runs of other replicas count too, so each replica reads them rather than counting its own.
-const streakRefresh = 30 * time.Second
+// jobStateRefresh is how often the gauges of each job's latest runs are read again from
+// sync_runs. Every replica reads them, so each reports the runs of the others too and they agree
+// within this time: the alert rules take max by (tenant, job) of gauges that a replica that did
+// not run the job lately would otherwise leave stale.
+const jobStateRefresh = 30 * time.Second
 
 // streakLimit caps the failures counted in a row: an alert needs a few, not the whole history.
-const streakLimit = 50
+const streakLimit = 10
 
-// refreshFailureStreaks sets syncd_job_consecutive_failures of every scheduled job from
-// sync_runs. On a database error it logs and keeps the values it had.
-func (d *Daemon) refreshFailureStreaks(ctx context.Context) {
+// refreshJobState sets, for every scheduled job, syncd_job_consecutive_failures and, from its
+// latest finished run that is not abandoned, syncd_held_deletes, syncd_resource_available and
+// syncd_credentials_rejected. On a database error it logs and keeps the values it had.
+func (d *Daemon) refreshJobState(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	streaks := map[[2]string]int{}
 	for k := range d.sched.Intervals() {
-		n, err := d.store.FailureStreak(ctx, k[0], k[1], streakLimit)
+		runs, err := d.store.LatestFinishedRuns(ctx, k[0], k[1], streakLimit)
 		if err != nil {
-			d.log.Warn("could not read failure streaks from sync_runs; syncd_job_consecutive_failures keeps its values",
+			d.log.Warn("could not read the latest runs from sync_runs; the job gauges keep their values",
 				zap.String("tenant", k[0]), zap.String("job", k[1]), zap.Error(err))
 			return
 		}
-		streaks[k] = n
+		streaks[k] = models.FailureStreak(runs)
+		for i := range runs {
+			if runs[i].Status == models.RunAbandoned {
+				continue
+			}
+			d.metrics.SetHeldDeletes(k[0], k[1], runs[i].HeldDeletes())
+			d.metrics.SetResourceAvailability(&runs[i])
+			d.metrics.SetCredentialsRejected(&runs[i])
+			break
+		}
 	}
 	d.metrics.SetFailureStreaks(streaks)
 }
@@ -370,8 +382,8 @@ func (d *Daemon) loop(ctx context.Context) {
 		defer t.Stop()
 		tick = t.C
 	}
-	streaks := time.NewTicker(streakRefresh)
-	defer streaks.Stop()
+	jobState := time.NewTicker(jobStateRefresh)
+	defer jobState.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -382,8 +394,8 @@ func (d *Daemon) loop(ctx context.Context) {
 			if d.config.fileChanged() {
 				d.config.reload("file changed")
 			}
-		case <-streaks.C:
-			d.refreshFailureStreaks(ctx)
+		case <-jobState.C:
+			d.refreshJobState(ctx)
 		}
 	}
 }

@@ -149,10 +149,10 @@ func New() *Metrics {
 		Name: "syncd_job_interval_seconds", Help: "Longest time between two scheduled ticks of a tenant's job, from its schedule and time zone (an @every interval; for a cron expression the longest gap over the coming year, so a business-hours schedule reports its night). Absent for jobs that are not scheduled. Alert on last success older than a multiple of it.",
 	}, []string{"tenant", "job"})
 	m.failStreak = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "syncd_job_consecutive_failures", Help: "Runs of a tenant's scheduled job that failed (or were abandoned) in a row, newest first, as sync_runs records them across every replica; 0 after a run that did not fail. Refreshed every 30s.",
+		Name: "syncd_job_consecutive_failures", Help: "Runs of a tenant's scheduled job that failed (or were abandoned) in a row, newest first, as sync_runs records them across every replica (counted up to 10); 0 after a run that did not fail. Refreshed every 30s.",
 	}, []string{"tenant", "job"})
 	m.credRejected = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "syncd_credentials_rejected", Help: "Whether the latest run of a tenant's job stopped because an upstream answered 401 or 403 to its credential (1) or not (0). No retry fixes it: replace the credential.",
+		Name: "syncd_credentials_rejected", Help: "Whether the latest run of a tenant's job stopped because an upstream answered 401 or 403 to its credential (1) or not (0). No retry fixes it: replace the credential. Refreshed from sync_runs every 30s, so every replica agrees.",
 	}, []string{"tenant", "job"})
 	m.pushFailures = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "syncd_push_failures_total", Help: "Failed pushes (outcome failed or unverified) by tenant, kind and reason: the upstream error kind (auth, rate_limited, invalid, not_found, transient, permanent, decode, unverified, unknown).",

@@ -5,23 +5,28 @@ import (
 	"fmt"
 )
 
-// FailureStreak returns how many of the latest finished runs of a tenant's job failed in a row
-// (failed or abandoned), counting at most limit runs, across every process that records runs
-// here: 0 when its latest finished run did not fail or it has none. Runs in progress are not
-// counted either way. One indexed read of at most limit rows (sync_runs_tenant_job).
-func (s *Store) FailureStreak(ctx context.Context, tenant, job string, limit int) (int, error) {
-	var statuses []string
-	err := s.db.WithContext(ctx).Model(&SyncRun{}).Where("tenant_id = ? AND job = ? AND status <> ?", tenant, job, RunRunning).
-		Order("started_at DESC, id DESC").Limit(limit).Pluck("status", &statuses).Error
+// LatestFinishedRuns returns up to limit of the latest finished runs of a tenant's job, newest
+// first, abandoned ones included (unlike RecentRuns), as every process that records runs here
+// left them. One indexed read (sync_runs_tenant_job).
+func (s *Store) LatestFinishedRuns(ctx context.Context, tenant, job string, limit int) ([]SyncRun, error) {
+	var runs []SyncRun
+	err := s.db.WithContext(ctx).Where("tenant_id = ? AND job = ? AND status <> ?", tenant, job, RunRunning).
+		Order("started_at DESC, id DESC").Limit(limit).Find(&runs).Error
 	if err != nil {
-		return 0, fmt.Errorf("read the latest %s runs of %s: %w", job, tenant, err)
+		return nil, fmt.Errorf("read the latest %s runs of %s: %w", job, tenant, err)
 	}
+	return runs, nil
+}
+
+// FailureStreak counts the runs at the head of runs (newest first, as LatestFinishedRuns returns
+// them) that failed or were abandoned: 0 when the newest did not fail.
+func FailureStreak(runs []SyncRun) int {
 	n := 0
-	for _, st := range statuses {
-		if st != RunFailed && st != RunAbandoned {
+	for _, r := range runs {
+		if r.Status != RunFailed && r.Status != RunAbandoned {
 			break
 		}
 		n++
 	}
-	return n, nil
+	return n
 }

@@ -9,8 +9,9 @@ import (
 	"github.com/syncd-dev/syncd/internal/testing/dbtest"
 )
 
-// FailureStreak counts the failed and abandoned runs that follow a job's latest other outcome,
-// newest first, skips runs in progress, stops at limit, and keeps jobs and tenants apart.
+// LatestFinishedRuns reads a job's finished runs newest first, abandoned ones included and runs in
+// progress left out, at most limit, jobs and tenants apart; FailureStreak counts the failed and
+// abandoned runs at their head.
 func TestFailureStreak(t *testing.T) {
 	dbtest.Dialects(t, func(t *testing.T, store *models.Store) {
 		ctx := context.Background()
@@ -49,11 +50,20 @@ func TestFailureStreak(t *testing.T) {
 			{"beta", "push", 10, 0},
 			{"gamma", "rentengine", 10, 0},
 		} {
-			got, err := store.FailureStreak(ctx, tc.tenant, tc.job, tc.limit)
+			runs, err := store.LatestFinishedRuns(ctx, tc.tenant, tc.job, tc.limit)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got != tc.want {
+			if len(runs) > tc.limit {
+				t.Errorf("LatestFinishedRuns(%s, %s, %d) read %d runs", tc.tenant, tc.job, tc.limit, len(runs))
+			}
+			for i, r := range runs {
+				if r.TenantID != tc.tenant || r.Job != tc.job || r.Status == models.RunRunning ||
+					(i > 0 && r.StartedAt.After(runs[i-1].StartedAt)) {
+					t.Errorf("LatestFinishedRuns(%s, %s): run %d is %+v", tc.tenant, tc.job, i, r)
+				}
+			}
+			if got := models.FailureStreak(runs); got != tc.want {
 				t.Errorf("FailureStreak(%s, %s, %d) = %d, want %d", tc.tenant, tc.job, tc.limit, got, tc.want)
 			}
 		}
