@@ -27,6 +27,8 @@ var badDeps = map[string]string{
 	"net/http/httptest":           "HTTP test servers and recorders",
 	"go.uber.org/zap/zaptest":     "zap's test loggers",
 	"go.uber.org/zap/zaptest/":    "zap's test loggers (observer)",
+	"k8s.io/":                     "the Kubernetes API types (deploy/ tests decode the manifests with them)",
+	"sigs.k8s.io/yaml":            "the Kubernetes YAML decoder (deploy/ tests)",
 }
 
 // forbidden returns why path may not be linked into syncd, or "" if it may.
