@@ -188,8 +188,8 @@ func query(db *sql.DB, q string) (answer, error) {
 //     analyst's answer below is a real restriction), and answers the analyst with acme's rows
 //     only, as many as syncd's role gets for acme.
 //
-// The examples are Postgres SQL (jsonb operators, FILTER, intervals), as README says, so they
-// are not run on SQLite.
+// The examples are Postgres SQL, as README says; TestREADMEAnalystQueriesSQLite runs the few
+// marked as running on SQLite too.
 func TestREADMEAnalystQueries(t *testing.T) {
 	queries := readmeAnalystQueries(t)
 	examples := readmeExampleQueries(t)
@@ -251,4 +251,38 @@ func readmeExampleQueries(t *testing.T) []string {
 	section, _, _ = strings.Cut(section, "\n## ")
 	section, _, _ = strings.Cut(section, "\n### ")
 	return sqlStatements(section)
+}
+
+// sqliteToo marks, in its leading comment, an example query that runs on SQLite as written.
+const sqliteToo = "(Postgres and SQLite)"
+
+// TestREADMEAnalystQueriesSQLite runs README's example queries marked sqliteToo on a SQLite
+// mirror filled by `syncd sync`: each runs as written, leads with tenant_id and answers with rows.
+func TestREADMEAnalystQueriesSQLite(t *testing.T) {
+	var both []string
+	for _, q := range readmeExampleQueries(t) {
+		if comment, _, _ := strings.Cut(q, "\nSELECT"); strings.Contains(comment, sqliteToo) {
+			both = append(both, q)
+		}
+	}
+	if len(both) == 0 {
+		t.Fatalf("no example query in README is marked %q", sqliteToo)
+	}
+	dsn := dbtest.SQLiteDSN(t)
+	config := writeFile(t, "config.yaml", fmt.Sprintf("database: {url: %q}\nlog: {level: error}\ntenants:\n%s", dsn, seedTenant(t, "acme", 1)))
+	if code, out, errOut := runCLIEnv(t, map[string]string{"FU_KEY": "fu-key"}, "sync", "--config", config, "--tenant", "acme"); code != 0 {
+		t.Fatalf("sync acme: exit %d\n%s%s", code, out, errOut)
+	}
+	db, err := dbtest.DB(dbtest.Open(t, dsn)).DB()
+	dbtest.Must(t, err, "the SQLite handle")
+	for _, q := range both {
+		title, _, _ := strings.Cut(q, "\n")
+		a, err := query(db, q)
+		switch {
+		case err != nil:
+			t.Errorf("%s: on SQLite: %v", title, err)
+		case len(a.cols) == 0 || a.cols[0] != "tenant_id" || a.rows == 0 || a.count("acme") != a.rows:
+			t.Errorf("%s: on SQLite, columns %v, %d rows (%d of acme); want tenant_id first and acme's rows", title, a.cols, a.rows, a.count("acme"))
+		}
+	}
 }
