@@ -132,4 +132,3 @@ func writeStatusTable(w io.Writer, rows []statusview.Job, now time.Time) error {
 	}
 	return tw.Flush()
 }
-
