@@ -7,13 +7,16 @@ import (
 	"github.com/syncd-dev/syncd/internal/statusview"
 )
 
-// errorRunes bounds an error shown in a table cell.
-const errorRunes = 300
+// errorRunes bounds an error shown in the runs table, briefRunes one in the jobs table.
+const (
+	errorRunes = 300
+	briefRunes = 160
+)
 
 var funcs = map[string]any{
 	"iso":   func(t any) string { return asTime(t).UTC().Format(time.RFC3339) },
 	"stamp": func(t any) string { return asTime(t).UTC().Format("2006-01-02 15:04:05 UTC") },
-	"ago":   func(now time.Time, t any) string { return statusview.Ago(now.Sub(asTime(t))) },
+	"ago":   func(now time.Time, t any) string { return statusview.Ago(roundAge(now.Sub(asTime(t)))) },
 	"until": func(now time.Time, t any) string {
 		return "in " + statusview.Duration(max(0, asTime(t).Sub(now)).Round(time.Second))
 	},
@@ -25,6 +28,7 @@ var funcs = map[string]any{
 	},
 	"changed": func(r statusview.Run) int64 { return r.Inserted + r.Updated },
 	"short":   func(s string) string { return statusview.OneLine(s, errorRunes) },
+	"brief":   func(s string) string { return statusview.OneLine(s, briefRunes) },
 	"rate":    statusview.RateText,
 	"deref":   func(f *float64) float64 { return *f },
 	"schedule": func(j statusview.Job) string {
@@ -52,4 +56,13 @@ func asTime(t any) time.Time {
 		}
 	}
 	return time.Time{}
+}
+
+// roundAge drops the tenths of a second that the CLI shows for short ages: the page is read
+// up to 30 s after it was rendered.
+func roundAge(d time.Duration) time.Duration {
+	if d >= time.Second {
+		return d.Round(time.Second)
+	}
+	return d
 }

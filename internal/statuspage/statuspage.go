@@ -135,14 +135,48 @@ func (h *Handler) serveOverview(w http.ResponseWriter, r *http.Request) {
 		page
 		JobsTable   jobsTable
 		LedgerTable ledgerTable
+		Summary     []outcomeCount
 		Credentials []statusview.Credential
 	}{
 		page:        page{Title: "Status", Now: now, CSS: h.css},
 		JobsTable:   jobsTable{ID: "jobs", Caption: "Tenants × jobs", ShowTenant: true, Now: now, Jobs: v.Jobs},
 		LedgerTable: newLedgerTable("ledger", "Push targets by tenant, kind and state", true, v.Ledger),
+		Summary:     summarize(v.Jobs),
 		Credentials: v.Credentials,
 	}
 	h.render(w, r, http.StatusOK, h.overview, data)
+}
+
+// outcomeCount is how many jobs last ended one way.
+type outcomeCount struct {
+	Label, Class string
+	Count        int
+}
+
+// summaryOrder lists the outcomes worst first; one no job has is left out.
+var summaryOrder = []string{models.RunFailed, models.RunAbandoned, models.RunHeld, models.RunPartial, models.RunRunning,
+	models.RunSucceeded, "never ran"}
+
+func summarize(jobs []statusview.Job) []outcomeCount {
+	n := map[string]int{}
+	for _, j := range jobs {
+		if j.LastRun == nil {
+			n["never ran"]++
+		} else {
+			n[j.LastRun.Status]++
+		}
+	}
+	var out []outcomeCount
+	for _, o := range summaryOrder {
+		if n[o] > 0 {
+			class := o
+			if o == "never ran" {
+				class = "never"
+			}
+			out = append(out, outcomeCount{Label: o, Class: class, Count: n[o]})
+		}
+	}
+	return out
 }
 
 func (h *Handler) serveTenant(w http.ResponseWriter, r *http.Request) {
@@ -188,7 +222,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, code int, t *te
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	// Nothing on the page loads from anywhere, and it runs no script.
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(code)
 	_, _ = w.Write(buf.Bytes())

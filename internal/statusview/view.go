@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -300,11 +301,25 @@ func ConfigLines(t *tenants.Tenant) []ConfigLine {
 			add("funnel.rate_limit", RateText(*f.RateLimit))
 		}
 	}
-	if t.Push != nil {
-		// The push block holds no secret; its YAML is the clearest way to show templates.
-		if b, err := yaml.Marshal(t.Push); err == nil {
-			add("push", strings.TrimRight(string(b), "\n"))
+	if p := t.Push; p != nil {
+		add("push.dry_run", fmt.Sprint(p.DryRun))
+		add("push.max_changes", p.MaxChanges)
+		onOff := func(b *bool) string {
+			if b != nil && *b {
+				return "enabled"
+			}
+			return "disabled"
 		}
+		cs := p.CustomerScores.Resolved()
+		add("push.customer_scores", fmt.Sprintf("%s; targets %s; score_name %q; maximum_score %d",
+			onOff(cs.Enabled), cs.Targets, cs.ScoreName, cs.MaximumScore))
+		if b, err := yaml.Marshal(cs.Stages); err == nil {
+			add("push.customer_scores.stages", strings.TrimRight(string(b), "\n"))
+		}
+		as := p.Assignments.Resolved()
+		add("push.assignments", fmt.Sprintf("%s; apply_in_bulk %v; notes %q", onOff(as.Enabled), as.ApplyInBulk, as.Notes))
+		rs := p.RenewalStatus.Resolved()
+		add("push.renewal_status", fmt.Sprintf("%s; cards for %s", onOff(rs.Enabled), strings.Join(slices.Sorted(maps.Keys(rs.Templates)), ", ")))
 	}
 	if len(t.Agents) > 0 {
 		add("agents", fmt.Sprintf("%d Funnel agents mapped to RentEngine users", len(t.Agents)))
