@@ -42,6 +42,13 @@ func run() int {
 	ctx, stop := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer stop()
 
+	for _, d := range []string{*out, *phone} {
+		if d != "" {
+			if err := os.MkdirAll(d, 0o755); err != nil {
+				return fail("%v", err)
+			}
+		}
+	}
 	addr, err := freeAddr()
 	if err != nil {
 		return fail("pick a port: %v", err)

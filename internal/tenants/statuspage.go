@@ -51,7 +51,7 @@ func (s scope) statusPage(sp *StatusPage, listen string) {
 		b := a.Basic
 		switch {
 		case b.User == "":
-			s.problem("status_page.auth.basic.user", "is required")
+			s.problem("status_page.auth.basic", "no user: set user (the Basic user name)")
 		case badText(b.User) != "" || strings.Contains(b.User, ":"):
 			s.problem("status_page.auth.basic.user", "must be printable text without ':' (RFC 7617)")
 		}
