@@ -100,7 +100,7 @@ func seed(t *testing.T, s *models.Store, now time.Time) {
 		Fetched: 120, Inserted: 5, Updated: 3, Unchanged: 110, Deleted: 2, Host: "node-1/7"})
 	record(t, s, models.SyncRun{RunID: "b1", TenantID: "beta", Job: "rentengine", StartedAt: now.Add(-time.Hour),
 		FinishedAt: ptr(now.Add(-time.Hour + 20*time.Second)), Status: models.RunHeld, Fetched: 300, Updated: 7,
-		Details: models.JSON(`{"held_deletes":{"units":130}}`),
+		Details: models.JSON(`{"held_deletes":{"units":130},"unavailable":{"leasing_events":"GET /leasing_events: 404 Not Found"}}`),
 		Error:   ptr("mass-delete guard: units would tombstone 130 of 400 rows")})
 	record(t, s, models.SyncRun{RunID: "g1", TenantID: "gamma", Job: "rentengine", StartedAt: now.Add(-30 * time.Second),
 		Status: models.RunRunning, Host: "node-2/9"})
@@ -358,6 +358,7 @@ func TestPages(t *testing.T) {
 					{"beta", "rentengine", map[string]string{"Schedule": "0 * * * *", "Fetched": "300", "Changed": "7", "Tombstoned": "0"},
 						map[string]string{"Outcome": "held held: units 130 would be tombstoned", "Last error": "mass-delete guard"}},
 					{"beta", "rentengine", nil, map[string]string{"Outcome": "quarantined: 1 in rentengine_units"}},
+					{"beta", "rentengine", nil, map[string]string{"Outcome": "unavailable: leasing_events (GET /leasing_events: 404 Not Found)"}},
 					{"gamma", "rentengine", map[string]string{"Outcome": "running", "Took": "30s", "Last run": "30s ago", "Last success": "never"}, nil},
 				}
 				for _, tc := range cases {
