@@ -1,8 +1,8 @@
 // Command uicheck is `make ui-check`: it starts the demo daemon against the fake upstreams
 // (`go run ./cmd/demo -serve`), opens the status page and the demo tenant's page in headless
 // Chromium, and saves a screenshot of each. It fails when a page answers other than 200, shows a
-// template or render error, misses a tenant, or logs a console error (a blocked style, a failed
-// request, a script error).
+// template or render error, misses a tenant, logs a console error (a blocked style, a failed
+// request, a script error), or when the first Tab does not reach the skip link.
 //
 //	go run ./cmd/uicheck                       # screenshots to docs/img/
 //	go run ./cmd/uicheck -phone /tmp/phone     # also phone-sized screenshots there
@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 func main() { os.Exit(run()) }
@@ -156,6 +157,20 @@ func run() int {
 				}
 			}
 		}
+	}
+	// Keyboard: the first Tab on a page reaches the skip link, and Enter on it moves to the
+	// content.
+	if err := chromedp.Do(bctx, chromedp.EmulateViewport(1400, 900), chromedp.Navigate(base+"/"), chromedp.KeyEvent(kb.Tab)); err != nil {
+		return fail("keyboard: %v", err)
+	}
+	if focused, err := chromedp.Run(bctx, chromedp.Evaluate[string]("document.activeElement.textContent")); err != nil || focused != "Skip to content" {
+		check("the first Tab focuses %q, want the skip link (%v)", focused, err)
+	}
+	if err := chromedp.Do(bctx, chromedp.KeyEvent(kb.Enter)); err != nil {
+		return fail("keyboard: %v", err)
+	}
+	if focused, err := chromedp.Run(bctx, chromedp.Evaluate[string]("document.activeElement.id")); err != nil || focused != "main" {
+		check("Enter on the skip link focuses %q, want #main (%v)", focused, err)
 	}
 	// An unknown tenant is a 404 page, which must render too (and says so).
 	resp, err := chromedp.Run(bctx, chromedp.NavigateResponse(base+"/tenants/no-such-tenant"))
