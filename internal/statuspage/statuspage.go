@@ -190,7 +190,7 @@ func (h *Handler) serveTenant(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	v, err := statusview.BuildTenant(r.Context(), h.cfg.Store, h.cfg.Config(), id, now)
 	if err != nil {
-		h.fail(w, r, "read tenant "+id, err)
+		h.fail(w, r, "read tenant "+id, err, zap.String("tenant", id))
 		return
 	}
 	if v == nil {
@@ -236,9 +236,9 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, code int, t *te
 
 // fail logs what went wrong and answers 500 with a fixed text: a database error can name the
 // user, host and database.
-func (h *Handler) fail(w http.ResponseWriter, r *http.Request, what string, err error) {
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, what string, err error, fields ...zap.Field) {
 	if r.Context().Err() == nil {
-		h.log.Error("status page: "+what, zap.String("path", r.URL.Path), zap.Error(err))
+		h.log.Error("status page: "+what, append(fields, zap.String("path", r.URL.Path), zap.Error(err))...)
 	}
 	http.Error(w, "status page unavailable: could not "+what+" (see the daemon's log)", http.StatusInternalServerError)
 }
