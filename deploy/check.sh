@@ -12,9 +12,12 @@ if ! command -v promtool >/dev/null 2>&1; then
   if [ "$(id -u)" != 0 ]; then
     sudo="sudo -n"
   fi
-  # Wait for another apt/dpkg run instead of failing on its lock.
-  $sudo apt-get -o DPkg::Lock::Timeout=600 update -q >&2 || true
-  if ! DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends prometheus >&2; then
+  # Wait for another apt/dpkg run instead of failing on its lock; update the package lists only
+  # if the install fails without.
+  install() {
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends prometheus >&2
+  }
+  if ! install && ! { $sudo apt-get -o DPkg::Lock::Timeout=600 update -q >&2 && install; }; then
     echo "deploy/check.sh: could not install prometheus (promtool); the alert rules are unchecked" >&2
     exit 1
   fi

@@ -4,6 +4,8 @@
 //
 //	go run ./cmd/demo                     # sync and print rows per table
 //	go run ./cmd/demo -sql "SELECT …"     # then query the demo mirror
+//	go run ./cmd/demo -serve 127.0.0.1:8080
+//	                                      # then run the daemon with the status page until ^C
 package main
 
 import (
@@ -11,6 +13,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -33,6 +36,8 @@ func run() int {
 	dbPath := flag.String("db", "syncd-demo.db", "SQLite file for the demo mirror (replaced on each run)")
 	query := flag.String("sql", "", "only run this SQL query against an existing demo mirror and print the result")
 	verbose := flag.Bool("v", false, "show syncd's logs")
+	serve := flag.String("serve", "", "after the demo, add a tenant with a revoked token, let the mass-delete guard hold a pass, "+
+		"and run the daemon with its status page on this address (host:port) until interrupted")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -81,6 +86,7 @@ func run() int {
 	cfg := fmt.Sprintf(`# written by the demo; see config.example.yaml for every option
 database:
   url: sqlite:%s
+listen: %q
 log:
   level: warn
   format: console
@@ -101,7 +107,7 @@ tenants:
     push:
       max_changes: "100%%"
     agents:
-%s`, abs, re.BaseURL(), fu.BaseURL(), fu.CompanyID(), strings.Join(communities, ", "), agents)
+%s`, abs, *serve, re.BaseURL(), fu.BaseURL(), fu.CompanyID(), strings.Join(communities, ", "), agents)
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		return 1
@@ -112,6 +118,8 @@ tenants:
 			return token, true
 		case "DEMO_FUNNEL_API_KEY":
 			return apiKey, true
+		case "DEMO_REVOKED_TOKEN":
+			return "revoked-" + token, true
 		}
 		return os.LookupEnv(k)
 	}}
@@ -145,7 +153,50 @@ tenants:
 	if !sync("third sync: nothing changed upstream, nothing is rewritten") {
 		return 1
 	}
-	return summary(ctx, abs)
+	if code := summary(ctx, abs); code != 0 || *serve == "" {
+		return code
+	}
+	return serveDemo(ctx, re, *serve, cfgPath, cfg, env)
+}
+
+// serveDemo gives the status page something besides successes to show, then runs the daemon
+// on the config's listen address until ctx ends: a second tenant whose token RentEngine no
+// longer accepts (its sync fails), and a third pull of the demo tenant after upstream lost
+// most of its units (the mass-delete guard holds that pass).
+func serveDemo(ctx context.Context, re *rentenginefake.Server, addr, cfgPath, cfg string, env cli.Env) int {
+	cfg += `  - id: revoked
+    name: Revoked Token Realty
+    rentengine:
+      base_url: ` + re.BaseURL() + `
+      token_env: DEMO_REVOKED_TOKEN
+`
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		fmt.Fprintln(os.Stderr, "demo:", err)
+		return 1
+	}
+	fmt.Printf("\n== a tenant whose token was revoked\n$ syncd sync --config config.yaml --tenant revoked\n")
+	quiet := env
+	quiet.Stderr = io.Discard
+	if code := cli.Main(ctx, []string{"sync", "--config", cfgPath, "--tenant", "revoked"}, quiet); code == 0 {
+		fmt.Fprintln(os.Stderr, "demo: the revoked tenant's sync succeeded; it should have failed")
+		return 1
+	}
+	units := re.IDs(rentenginefake.Units)
+	for _, id := range units[:len(units)*2/3] {
+		_ = re.Delete(rentenginefake.Units, id)
+	}
+	fmt.Printf("\nupstream: %d of %d units gone at once\n", len(units)*2/3, len(units))
+	fmt.Printf("\n== fourth sync: the mass-delete guard holds the units pass\n$ syncd sync --config config.yaml --tenant demo\n")
+	if code := cli.Main(ctx, []string{"sync", "--config", cfgPath, "--tenant", "demo"}, quiet); code == 0 {
+		fmt.Fprintln(os.Stderr, "demo: the guard did not hold the units pass")
+		return 1
+	}
+	fmt.Printf("\n== status page on http://%s/ (Ctrl-C stops)\n$ syncd run --config config.yaml\n", addr)
+	if code := cli.Main(ctx, []string{"run", "--config", cfgPath}, env); code != 0 {
+		fmt.Fprintf(os.Stderr, "demo: syncd run exited %d\n", code)
+		return code
+	}
+	return 0
 }
 
 func summary(ctx context.Context, path string) int {

@@ -28,6 +28,14 @@ var notGranted = map[string]string{
 // It returns the tenant's config block.
 func seedTenant(t *testing.T, id string, seed int64) string {
 	t.Helper()
+	config, _, _ := seedFakes(t, id, seed)
+	return config
+}
+
+// seedFakes is seedTenant that also returns the fakes, for tests that change upstream data
+// between syncs.
+func seedFakes(t *testing.T, id string, seed int64) (string, *rentenginefake.Server, *funnelfake.Server) {
+	t.Helper()
 	re := rentenginefake.New(rentenginefake.Options{Token: "tok"})
 	t.Cleanup(re.Close)
 	rentenginefake.Seed(re, rentenginefake.SeedOptions{Seed: seed, Units: 20, Prospects: 40, EventsPerProspect: 2})
@@ -49,7 +57,7 @@ func seedTenant(t *testing.T, id string, seed int64) string {
     rentengine: {base_url: %q, token_env: RE_TOKEN, rate_limit: {requests: 1000, per: 1s}}
     funnel: {base_url: %q, api_key_env: FU_KEY, company_id: %d, communities: [%s], rate_limit: {requests: 1000, per: 1s}}
     push: {max_changes: "100%%"}
-`, id, re.BaseURL(), fu.BaseURL(), fu.CompanyID(), strings.Join(communities, ", "))
+`, id, re.BaseURL(), fu.BaseURL(), fu.CompanyID(), strings.Join(communities, ", ")), re, fu
 }
 
 // pgCode returns the SQLSTATE of a Postgres error, or "".

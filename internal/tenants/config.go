@@ -61,9 +61,12 @@ func (t *Tenant) Jobs() []Job {
 type Config struct {
 	// Database is the mirror store.
 	Database Database `yaml:"database"`
-	// Listen is the HTTP address for /metrics, /healthz and /readyz ("" disables the server).
+	// Listen is the HTTP address for /metrics, /healthz, /readyz and the status page ("" disables
+	// the server).
 	Listen string `yaml:"listen"`
-	Log    Log    `yaml:"log"`
+	// StatusPage configures the status page served on Listen.
+	StatusPage StatusPage `yaml:"status_page"`
+	Log        Log        `yaml:"log"`
 	// Limits are process-wide.
 	Limits Limits `yaml:"limits"`
 	// Defaults apply to every tenant that does not set the value itself.

@@ -64,6 +64,7 @@ func (p *parser) resolve(c *Config) {
 	global := scope{p: p, tenant: -1}
 	global.database(&c.Database)
 	global.listen(c.Listen)
+	global.statusPage(&c.StatusPage, c.Listen)
 	global.log(&c.Log)
 	global.limits(&c.Limits)
 	defLoc, reRate, fuRate := global.defaults(&c.Defaults)
