@@ -110,3 +110,16 @@ func (s *Store) LastSuccess(ctx context.Context, tenant, job string) (*time.Time
 	}
 	return run.FinishedAt, nil
 }
+
+// RunningRuns returns the runs of a tenant's jobs that sync_runs says are running (a run whose
+// process died stays so until the next run of its job marks it abandoned: callers that wait on
+// them check liveness themselves and bound the wait).
+func (s *Store) RunningRuns(ctx context.Context, tenant string, jobs []string) ([]SyncRun, error) {
+	var runs []SyncRun
+	err := s.db.WithContext(ctx).Where("tenant_id = ? AND job IN ? AND status = ?", tenant, jobs, RunRunning).
+		Order("id").Find(&runs).Error
+	if err != nil {
+		return nil, fmt.Errorf("read running runs of %s: %w", tenant, err)
+	}
+	return runs, nil
+}

@@ -1,0 +1,16 @@
+-- +goose Up
+-- Job order within a tenant (README "Job order"): a claimed tick records when its run ended, so
+-- that the tenant's push of the same tick, on whatever replica, can wait for the tick's pulls.
+ALTER TABLE schedule_claims ADD COLUMN finished_at timestamptz;
+ALTER TABLE schedule_claims ADD COLUMN run_id text;
+ALTER TABLE schedule_claims ADD COLUMN skip_reason text;
+COMMENT ON COLUMN schedule_claims.finished_at IS 'When the tick''s run ended, or when the tick was skipped (UTC). A push of the same tick waits until every pull of its tenant due at that tick has one. Source: syncd. NULL: the run is still going, or its process died before recording the end.';
+COMMENT ON COLUMN schedule_claims.run_id IS 'The run that served the tick: sync_runs.run_id (a skipped push has a sync_runs row too). Source: syncd. NULL: the run has not ended, or the tick ended before a run was recorded (the database refused it).';
+COMMENT ON COLUMN schedule_claims.skip_reason IS 'Why the tick''s job did not run: pulls_unfinished (a push whose same-tick pulls did not finish within its run timeout) or waiting_for_first_pulls (a first push before both upstreams had a complete pull). Source: syncd. NULL: the job ran (or still runs).';
+COMMENT ON COLUMN sync_runs.status IS 'Outcome: running, succeeded, failed, held (the mass-delete guard kept a resource from tombstoning; details.held_deletes), partial (a resource was unavailable upstream and left as it was; details.unavailable), skipped (a push that did not run: details.skip_reason says why, error in words) or abandoned (its process died). failed > held > partial when several apply. Source: syncd.';
+
+-- +goose Down
+COMMENT ON COLUMN sync_runs.status IS 'Outcome: running, succeeded, failed, held (the mass-delete guard kept a resource from tombstoning; details.held_deletes), partial (a resource was unavailable upstream and left as it was; details.unavailable) or abandoned (its process died). failed > held > partial when several apply. Source: syncd.';
+ALTER TABLE schedule_claims DROP COLUMN skip_reason;
+ALTER TABLE schedule_claims DROP COLUMN run_id;
+ALTER TABLE schedule_claims DROP COLUMN finished_at;
