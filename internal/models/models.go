@@ -226,6 +226,18 @@ type SyncRun struct {
 
 func (SyncRun) TableName() string { return "sync_runs" }
 
+// SkipReason is the job-order reason of a skipped run (details.skip_reason; "" for any other).
+func (r *SyncRun) SkipReason() string {
+	if r.Status != RunSkipped || len(r.Details) == 0 {
+		return ""
+	}
+	var d struct {
+		SkipReason string `json:"skip_reason"`
+	}
+	_ = json.Unmarshal(r.Details, &d)
+	return d.SkipReason
+}
+
 // Unavailable is what a run recorded of one resource it could not list (details.unavailable).
 type Unavailable struct {
 	// Reason is the upstream's answer ("GET /leasing_events: 404 Not Found").

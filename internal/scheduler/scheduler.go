@@ -317,7 +317,8 @@ func (s *Scheduler) fire(e *entry, tick time.Time) {
 	}
 
 	if !e.lock.TryLock() {
-		s.log.Warn("skipping tick: previous run still running", zap.String("tenant", t.ID), zap.String("job", string(e.job)))
+		s.log.Warn("skipping tick: previous run still running", zap.String("tenant", t.ID), zap.String("job", string(e.job)),
+			zap.Time("tick", tick))
 		s.observeSkip(t.ID, e.job, "overrun")
 		return
 	}
@@ -369,7 +370,7 @@ func (s *Scheduler) fire(e *entry, tick time.Time) {
 			return
 		}
 		if held == nil {
-			log.Info("skipping tick: another replica is running this job")
+			log.Info("skipping tick: another replica is running this job", zap.Time("tick", tick))
 			s.observeSkip(t.ID, e.job, "other_replica")
 			return
 		}

@@ -211,3 +211,25 @@ func IsSkip(err error) (string, bool) {
 	}
 	return "", false
 }
+
+// PushOrderBlocks says, without waiting, what the job order would hold a push of the tenant for
+// right now: each pull in progress, and the first-push rule if it is not met (nil: nothing).
+// `syncd push --force` prints it as what it overrides.
+func (r *Runner) PushOrderBlocks(ctx context.Context, t *tenants.Tenant) ([]string, error) {
+	running, err := r.runningPulls(ctx, t)
+	if err != nil {
+		return nil, fmt.Errorf("check the pulls in progress: %w", err)
+	}
+	var out []string
+	for _, p := range running {
+		out = append(out, "pull in progress: "+p)
+	}
+	detail, err := r.firstPushBlocked(ctx, t)
+	if err != nil {
+		return nil, fmt.Errorf("check the first-push rule: %w", err)
+	}
+	if detail != "" {
+		out = append(out, "first push before complete pulls: "+detail)
+	}
+	return out, nil
+}
