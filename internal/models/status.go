@@ -106,7 +106,7 @@ func (s *Store) LastSuccess(ctx context.Context, tenant, job string) (*time.Time
 	err := s.db.WithContext(ctx).Where("tenant_id = ? AND job = ? AND status = ?", tenant, job, RunSucceeded).
 		Order("finished_at DESC").Limit(1).Find(&run).Error
 	if err != nil {
-		return nil, fmt.Errorf("read last %s pull: %w", job, err)
+		return nil, fmt.Errorf("read the last %s run: %w", job, err)
 	}
 	return run.FinishedAt, nil
 }

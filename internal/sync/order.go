@@ -115,14 +115,16 @@ func (r *Runner) waitForRunningPulls(ctx context.Context, t *tenants.Tenant, log
 		every = time.Second
 	}
 	logged := false
+	var last []string
 	for {
 		running, err := r.runningPulls(ctx, t)
 		if err != nil {
-			if ctx.Err() != nil {
-				return running, nil
+			if ctx.Err() != nil && last != nil {
+				return last, nil // the time ran out during a check: what the last one saw
 			}
 			return nil, fmt.Errorf("check the pulls in progress: %w", err)
 		}
+		last = running
 		if len(running) == 0 {
 			return nil, nil
 		}
@@ -148,8 +150,8 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 }
 
 // pushOrder applies the job order to a push about to run: it returns a *SkipError when the push
-// must not run, nil when it may. waitCtx bounds the wait for pulls in progress.
-func (r *Runner) pushOrder(waitCtx context.Context, t *tenants.Tenant, opts RunOptions, log *zap.Logger) error {
+// must not run, nil when it may. waitCtx (a child of ctx) bounds the wait for pulls in progress.
+func (r *Runner) pushOrder(ctx, waitCtx context.Context, t *tenants.Tenant, opts RunOptions, log *zap.Logger) error {
 	if opts.WaitForPulls {
 		running, err := r.waitForRunningPulls(waitCtx, t, log)
 		if err != nil {
@@ -160,7 +162,7 @@ func (r *Runner) pushOrder(waitCtx context.Context, t *tenants.Tenant, opts RunO
 				Detail: "the tenant's pulls were still running when the push's run timeout ran out: " + strings.Join(running, ", ")}
 		}
 	}
-	detail, err := r.firstPushBlocked(waitCtx, t)
+	detail, err := r.firstPushBlocked(ctx, t)
 	if err != nil {
 		return fmt.Errorf("check the first-push rule: %w", err)
 	}

@@ -275,7 +275,7 @@ func (r *Runner) RunWith(ctx context.Context, t *tenants.Tenant, job tenants.Job
 		// The job order (order.go): waiting for pulls takes at most one run timeout, and the
 		// push that then runs has a whole one of its own.
 		wctx, cancel := context.WithTimeout(ctx, timeout)
-		err := r.pushOrder(wctx, t, opts, r.log.With(zap.String("tenant", t.ID), zap.String("job", string(job))))
+		err := r.pushOrder(ctx, wctx, t, opts, r.log.With(zap.String("tenant", t.ID), zap.String("job", string(job))))
 		cancel()
 		if skip := (*SkipError)(nil); errors.As(err, &skip) {
 			return r.recordSkip(ctx, t, job, skip)
