@@ -88,6 +88,11 @@ func TestPushRefusesBeforeFirstCompletePulls(t *testing.T) {
 		t.Fatalf("skipped push runs %+v, want 2 with reason %s", skipped, models.SkipFirstPulls)
 	}
 
+	code, out, errOut = runCLIEnv(t, orderEnv, "status", "--config", config, "--tenant", "acme")
+	if code != 0 || !strings.Contains(out, "skipped (waiting_for_first_pulls)") {
+		t.Errorf("status after a skipped push: exit %d\n%s%s", code, out, errOut)
+	}
+
 	code, out, errOut = push("--force")
 	if code != 0 || !strings.Contains(errOut, "--force overrides the job order") ||
 		!strings.Contains(errOut, "first push before complete pulls") || !strings.Contains(out, "acme push: succeeded") {

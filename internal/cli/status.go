@@ -64,6 +64,9 @@ type runStatus struct {
 	// webhooks keep its rows current meanwhile.
 	Unavailable map[string]models.Unavailable `json:"unavailable,omitempty"`
 	Error       string                        `json:"error,omitempty"`
+
+	// SkipReason says why a skipped push did not run (pulls_unfinished, waiting_for_first_pulls).
+	SkipReason string `json:"skip_reason,omitempty"`
 }
 
 // State values.
@@ -207,7 +210,7 @@ func newJobStatus(tenant, job, schedule, state string, rec *models.JobStatus, no
 		RunID: r.RunID, Status: r.Status, StartedAt: r.StartedAt.UTC(), FinishedAt: utcPtr(r.FinishedAt), Host: r.Host,
 		Pages: r.Pages, Fetched: r.Fetched, Inserted: r.Inserted, Updated: r.Updated, Unchanged: r.Unchanged,
 		Deleted: r.Deleted, BadRecords: r.BadRecords, Retries: r.Retries, HeldDeletes: r.HeldDeletes(), Unavailable: r.Unavailable(),
-		Error: deref(r.Error),
+		Error: deref(r.Error), SkipReason: r.SkipReason(),
 	}
 	switch {
 	case r.FinishedAt != nil:
@@ -250,6 +253,9 @@ func writeStatusTable(w io.Writer, rows []jobStatus, now time.Time) error {
 			// "held (units 130)", "partial (leasing_events unavailable)": what the guard kept and
 			// what upstream did not serve, without reading the error.
 			var notes []string
+			if lr.SkipReason != "" {
+				notes = append(notes, lr.SkipReason) // "skipped (pulls_unfinished)"
+			}
 			if len(lr.HeldDeletes) > 0 {
 				var parts []string
 				for _, name := range slices.Sorted(maps.Keys(lr.HeldDeletes)) {
