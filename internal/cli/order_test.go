@@ -66,14 +66,14 @@ func TestPushRefusesBeforeFirstCompletePulls(t *testing.T) {
 
 	code, out, errOut := push()
 	if code != 1 || !strings.Contains(out, "acme push: skipped (waiting_for_first_pulls)") ||
-		!strings.Contains(errOut, "no succeeded rentengine or funnel pull yet") || !strings.Contains(errOut, "--force") {
+		!strings.Contains(errOut, "no complete rentengine or funnel pull yet") || !strings.Contains(errOut, "--force") {
 		t.Fatalf("push before any pull: exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
 	}
 	if code, _, errOut := runCLIEnv(t, orderEnv, "sync", "--config", config, "--tenant", "acme", "--job", "rentengine"); code != 0 {
 		t.Fatalf("sync rentengine: exit %d: %s", code, errOut)
 	}
 	code, _, errOut = push()
-	if code != 1 || !strings.Contains(errOut, "no succeeded funnel pull yet") {
+	if code != 1 || !strings.Contains(errOut, "no complete funnel pull yet") {
 		t.Fatalf("push after the rentengine pull only: exit %d: %s", code, errOut)
 	}
 	if n := scoreWrites(fu); n != 0 {

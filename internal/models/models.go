@@ -193,7 +193,7 @@ const (
 	// progress) did not finish within the push's run timeout.
 	SkipPullsUnfinished = "pulls_unfinished"
 	// SkipFirstPulls: the tenant has never pushed successfully and not every upstream it pulls
-	// has had a complete (succeeded) pull yet.
+	// has had a complete pull yet (succeeded or partial).
 	SkipFirstPulls = "waiting_for_first_pulls"
 )
 

@@ -123,3 +123,15 @@ func (s *Store) RunningRuns(ctx context.Context, tenant string, jobs []string) (
 	}
 	return runs, nil
 }
+
+// LastCompleted returns when the tenant's job last finished with one of statuses (nil: never, as
+// far as sync_runs knows).
+func (s *Store) LastCompleted(ctx context.Context, tenant, job string, statuses ...string) (*time.Time, error) {
+	var run SyncRun
+	err := s.db.WithContext(ctx).Where("tenant_id = ? AND job = ? AND status IN ?", tenant, job, statuses).
+		Order("finished_at DESC").Limit(1).Find(&run).Error
+	if err != nil {
+		return nil, fmt.Errorf("read the last completed %s run: %w", job, err)
+	}
+	return run.FinishedAt, nil
+}

@@ -18,8 +18,10 @@ import (
 // Job order within a tenant (README "Job order"). A push computes its plan from the mirror, so
 // it must not run from a half-filled or half-updated one:
 //   - a tenant's first push (no succeeded push in sync_runs) waits until every upstream the
-//     tenant pulls has had a complete pull (a succeeded run; partial and held runs left rows
-//     out): until then it is skipped with models.SkipFirstPulls;
+//     tenant pulls has had a complete pull: a succeeded run, or a partial one (every resource
+//     the upstream serves was pulled; the push already leaves alone what depends on the others,
+//     see push.Plan.Blocked). A failed or held run does not count. Until then the push is
+//     skipped with models.SkipFirstPulls;
 //   - a scheduled push waits for its tenant's pulls of the same tick (the scheduler's Order,
 //     on schedule_claims; see daemon.Claimer), and a push from a shell (RunOptions.WaitForPulls)
 //     waits for the tenant's pulls in progress, each for at most the push's run timeout, after
@@ -67,7 +69,7 @@ func (r *Runner) firstPushBlocked(ctx context.Context, t *tenants.Tenant) (strin
 	}
 	var missing []string
 	for _, job := range pullJobs(t) {
-		at, err := r.cfg.Store.LastSuccess(ctx, t.ID, job)
+		at, err := r.cfg.Store.LastCompleted(ctx, t.ID, job, models.RunSucceeded, models.RunPartial)
 		if err != nil {
 			return "", err
 		}
@@ -79,7 +81,7 @@ func (r *Runner) firstPushBlocked(ctx context.Context, t *tenants.Tenant) (strin
 		return "", nil
 	}
 	return fmt.Sprintf("tenant %s has never pushed, and its first push waits until every upstream has had a complete pull; "+
-		"no succeeded %s pull yet (partial and held pulls left rows out)", t.ID, strings.Join(missing, " or ")), nil
+		"no complete %s pull yet (succeeded, or partial: only resources unavailable upstream left out)", t.ID, strings.Join(missing, " or ")), nil
 }
 
 // runningPulls returns the tenant's pulls in progress, as "job (run R on HOST since T)", leaving
