@@ -48,8 +48,9 @@ func (c *Claimer) Finish(ctx context.Context, tenant, job string, tick time.Time
 }
 
 // UnfinishedPulls implements scheduler.Order: a pull is unfinished while its claim of the tick
-// has no end recorded, or while sync_runs has a run of it in progress (of an earlier tick, which
-// made this tick's firing skip) whose process is not known to be gone.
+// has no end recorded, while it has no claim of the tick and some replica holds its lock
+// (Postgres), or while sync_runs has a run of it in progress (of an earlier tick, which made this
+// tick's firing skip) whose process is not known to be gone.
 func (c *Claimer) UnfinishedPulls(ctx context.Context, tenant string, tick time.Time, jobs []string) ([]string, error) {
 	tick = tick.UTC().Truncate(time.Second)
 	claims, err := c.store.TickClaims(ctx, tenant, jobs, tick)
@@ -60,6 +61,23 @@ func (c *Claimer) UnfinishedPulls(ctx context.Context, tenant string, tick time.
 	for _, job := range jobs {
 		if cl, ok := claims[job]; ok && cl.FinishedAt == nil {
 			out = append(out, fmt.Sprintf("%s (claimed by %s at %s, still running)", job, cl.Host, cl.ClaimedAt.UTC().Format(time.RFC3339)))
+		}
+	}
+	if len(out) > 0 {
+		return out, nil
+	}
+	// No claim, or an ended one: a replica holding the job's lock is about to claim this tick
+	// (it takes the lock first), or still ends a run of an earlier tick. Either way, wait.
+	for _, job := range jobs {
+		if _, claimed := claims[job]; claimed {
+			continue
+		}
+		held, err := c.store.AdvisoryLockHeld(ctx, LockKey(tenant, job))
+		if err != nil {
+			return nil, err
+		}
+		if held {
+			out = append(out, job+" (its lock is held: a replica is starting or ending a run)")
 		}
 	}
 	if len(out) > 0 {

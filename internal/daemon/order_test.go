@@ -210,3 +210,41 @@ func deref(s *string) string {
 	}
 	return *s
 }
+
+// A push waits for a pull whose lock some replica holds (it is about to claim the tick, or ends
+// an earlier one): the store sees a lock held by another session, for keys of either sign.
+func TestAdvisoryLockHeld(t *testing.T) {
+	dsn := dbtest.PostgresDSN(t)
+	store := dbtest.Open(t, dsn)
+	locker, err := daemon.NewLocker(t.Context(), daemon.LockerConfig{DSN: dsn}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer locker.Close()
+	signs := map[bool]bool{}
+	for i := 0; len(signs) < 2 && i < 64; i++ {
+		tenant := fmt.Sprintf("t%d", i)
+		key := daemon.LockKey(tenant, "rentengine")
+		if signs[key < 0] {
+			continue
+		}
+		signs[key < 0] = true
+		if held, err := store.AdvisoryLockHeld(t.Context(), key); err != nil || held {
+			t.Fatalf("key %d before locking: held %v, %v", key, held, err)
+		}
+		ctx, release, err := locker.TryLock(t.Context(), tenant, "rentengine")
+		if err != nil || ctx == nil {
+			t.Fatalf("lock %s: %v", tenant, err)
+		}
+		if held, err := store.AdvisoryLockHeld(t.Context(), key); err != nil || !held {
+			t.Errorf("key %d while locked: held %v, %v", key, held, err)
+		}
+		release()
+		if held, err := store.AdvisoryLockHeld(t.Context(), key); err != nil || held {
+			t.Errorf("key %d after release: held %v, %v", key, held, err)
+		}
+	}
+	if len(signs) < 2 {
+		t.Fatal("no keys of both signs tried")
+	}
+}
