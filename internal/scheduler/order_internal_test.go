@@ -51,3 +51,43 @@ func TestSettleMovesForward(t *testing.T) {
 		t.Errorf("settled %d, want %d", got, t1.Unix())
 	}
 }
+
+// Entries with the same schedule share one cron entry; a reload moves an entry between groups,
+// and a group's cron entry goes with its last member.
+func TestGroupsFollowReloads(t *testing.T) {
+	s := New(Config{}, nil, nil)
+	defer s.Stop()
+	cfg := func(specs ...string) *tenants.Config {
+		c := &tenants.Config{}
+		for i, spec := range specs {
+			c.Tenants = append(c.Tenants, tenants.Tenant{ID: string(rune('a' + i)), Location: time.UTC,
+				RentEngine: &tenants.RentEngine{BaseURL: "http://x"}, Schedules: tenants.Schedules{RentEngine: spec}})
+		}
+		return c
+	}
+	check := func(when string, groups int) {
+		t.Helper()
+		if len(s.groups) != groups || len(s.cron.Entries()) != groups {
+			t.Errorf("%s: %d groups and %d cron entries, want %d", when, len(s.groups), len(s.cron.Entries()), groups)
+		}
+	}
+	if err := s.Apply(cfg("@every 1m", "@every 1m", "@every 1m")); err != nil {
+		t.Fatal(err)
+	}
+	check("three tenants on one schedule", 1)
+	if err := s.Apply(cfg("@every 1m", "@every 5m", "@every 1m")); err != nil {
+		t.Fatal(err)
+	}
+	check("one moved to another schedule", 2)
+	if got := len(s.groups[groupKey("@every 5m", "UTC")].members); got != 1 {
+		t.Errorf("the @every 5m group has %d members, want 1", got)
+	}
+	if err := s.Apply(cfg("@every 5m")); err != nil {
+		t.Fatal(err)
+	}
+	check("the others removed", 1)
+	if err := s.Apply(&tenants.Config{}); err != nil {
+		t.Fatal(err)
+	}
+	check("all removed", 0)
+}
