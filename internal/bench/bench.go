@@ -11,7 +11,7 @@
 //   - memory: peak RSS of a `syncd sync` process pulling a large and a small tenant from a fake
 //     running in another process (cmd/fakeupstream).
 //   - ratelimit: a tenant limited to R requests/s against a fake that answers 429 above R.
-//   - scale: 1,000 tenants on one scheduler with a stub runner: idle CPU and start delay.
+//   - scale: 10,000 tenants on one scheduler with a stub runner: start delay, idle CPU and RSS.
 //   - push: requests per changed value, and for an unchanged mirror; customer-score requests that
 //     change a score, and scores Funnel had to pick a client for among several.
 //   - pipeline: Go benchmarks of the pull's hot path (decoding a page, upserting a page), as
@@ -79,7 +79,7 @@ func Full() Config {
 			{Requests: 20, Per: time.Second, Pages: 600},
 			{Requests: 20, Per: 5 * time.Second, Pages: 120},
 		}},
-		Scale: ScaleConfig{Tenants: 1000, Every: time.Minute, MaxJitter: 30 * time.Second, Ticks: 2},
+		Scale: ScaleConfig{Tenants: 10_000, Every: time.Minute, MaxJitter: 30 * time.Second, Ticks: 2},
 		Push:  PushConfig{Units: 300, Prospects: 3000, Communities: 3, RenewalsPerCommunity: 100, Changes: 50},
 	}
 }

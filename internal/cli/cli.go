@@ -228,6 +228,8 @@ func cmdSync(ctx context.Context, env Env, args []string) int {
 	job := fs.String("job", "", "job to run: rentengine, funnel or push (default: every pull job the tenant has, then push)")
 	allowDeletes := fs.Bool("allow-deletes", false, "lift the mass-delete guard for this one run, after checking upstream that "+
 		"the deletions a held run reported are real (needs --job)")
+	force := fs.Bool("force", false, "run the push regardless of the job order: do not wait for the tenant's pulls in progress "+
+		"elsewhere, and push even before every upstream has had a complete pull")
 	allowPartial := fs.Bool("allow-partial", false, "exit 0 after a partial run (a resource unavailable upstream, "+
 		"everything else synced); it is still recorded as partial")
 	if fs.Parse(args) != nil {
@@ -295,7 +297,10 @@ func cmdSync(ctx context.Context, env Env, args []string) int {
 	defer closeLock()
 	status := 0
 	for _, j := range jobs {
-		run, err := lockedRun(ctx, lock, runner, t, j, syncer.RunOptions{AllowDeletes: *allowDeletes})
+		if j == tenants.JobPush && *force && !announceForce(ctx, env, "syncd sync", runner, t) {
+			return 1
+		}
+		run, err := lockedRun(ctx, lock, runner, t, j, syncer.RunOptions{AllowDeletes: *allowDeletes, WaitForPulls: true, Force: *force})
 		if run != nil {
 			fmt.Fprintln(env.Stdout, runSummary(t.ID, run))
 		}
@@ -305,6 +310,7 @@ func cmdSync(ctx context.Context, env Env, args []string) int {
 			fmt.Fprintf(env.Stderr, "syncd sync: %v (allowed by --allow-partial)\n", err)
 		default:
 			fmt.Fprintf(env.Stderr, "syncd sync: %v\n", err)
+			printSkipHint(env, "syncd sync", err)
 			status = 1
 		}
 		if ctx.Err() != nil {

@@ -97,6 +97,9 @@ func writeStatusTable(w io.Writer, rows []statusview.Job, now time.Time) error {
 			// "held (units 130)", "partial (leasing_events unavailable)": what the guard kept and
 			// what upstream did not serve, without reading the error.
 			var notes []string
+			if lr.SkipReason != "" {
+				notes = append(notes, lr.SkipReason) // "skipped (pulls_unfinished)"
+			}
 			if len(lr.HeldDeletes) > 0 {
 				var parts []string
 				for _, name := range slices.Sorted(maps.Keys(lr.HeldDeletes)) {

@@ -67,6 +67,8 @@ type TestConfig struct {
 	// Retention overrides the history retention job's timing (zero fields: its defaults, the
 	// first run 10 minutes after start, then daily).
 	Retention RetentionTiming
+	// OrderPoll is how often a push waiting for its tick's pulls checks them (0 = 1s).
+	OrderPoll time.Duration
 }
 
 // RetentionTiming is the timing of the history retention job (see retention.Config).
@@ -198,8 +200,12 @@ func open(ctx context.Context, opts Options) (_ *Daemon, err error) {
 	if d.locker != nil {
 		// Only Postgres can have several replicas; SQLite mode is one process (the file lock).
 		scfg.Locker = d.locker
-		scfg.Claimer = NewClaimer(d.store, host)
 	}
+	// Claims on both databases: besides keeping a tick to one replica, they record when each
+	// tick's run ended, which the job order within a tenant waits on (a push waits for the same
+	// tick's pulls).
+	claimer := NewClaimer(d.store, host)
+	scfg.Claimer, scfg.Order, scfg.OrderPoll = claimer, claimer, opts.Test.OrderPoll
 	d.sched = scheduler.New(scfg, d.runner, d.log)
 	rcfg := retention.Config{
 		Store: d.store, Keep: cfg.History.Keep.Duration(), Observer: d.metrics,
@@ -458,6 +464,8 @@ var (
 	_ scheduler.Observer = (*metrics.Metrics)(nil)
 	_ scheduler.Runner   = (*syncer.Runner)(nil)
 	_ scheduler.Claimer  = (*Claimer)(nil)
+	_ scheduler.Order    = (*Claimer)(nil)
+	_ scheduler.Skipper  = (*syncer.Runner)(nil)
 	_ retention.Locker   = (*Locker)(nil)
 	_ retention.Observer = (*metrics.Metrics)(nil)
 	_ retention.Pruner   = (*models.Store)(nil)

@@ -110,7 +110,7 @@ func New() *Metrics {
 			Name: "syncd_rate_limit_wait_seconds_total", Help: "Seconds spent waiting on client-side rate limiters.",
 		}, []string{"api"}),
 		skipped: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "syncd_skipped_runs_total", Help: "Ticks not run, by reason: overrun (still running here), other_replica (running on another replica), tick_taken (another replica already ran this tick), lock_error, claim_error.",
+			Name: "syncd_skipped_runs_total", Help: "Ticks not run, by reason: overrun (still running here), other_replica (running on another replica), tick_taken (another replica already ran this tick), lock_error, claim_error; for push: pulls_unfinished (the same tick's pulls of its tenant did not finish within its run timeout), waiting_for_first_pulls (a first push before every upstream had a complete pull).",
 		}, []string{"tenant", "job", "reason"}),
 		startDelay: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "syncd_run_start_delay_seconds", Help: "How late runs started against schedule plus planned jitter.",

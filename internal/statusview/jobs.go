@@ -69,6 +69,8 @@ type Run struct {
 	// webhooks keep its rows current meanwhile.
 	Unavailable map[string]models.Unavailable `json:"unavailable,omitempty"`
 	Error       string                        `json:"error,omitempty"`
+	// SkipReason says why a skipped push did not run (pulls_unfinished, waiting_for_first_pulls).
+	SkipReason string `json:"skip_reason,omitempty"`
 
 	// Job is the run's job; set in a tenant's run list, where runs of every job mix.
 	Job string `json:"-"`
@@ -194,7 +196,7 @@ func newRun(r *models.SyncRun, now time.Time, scrub Scrubber) *Run {
 		RunID: r.RunID, Status: r.Status, StartedAt: r.StartedAt.UTC(), FinishedAt: utcPtr(r.FinishedAt), Host: r.Host,
 		Pages: r.Pages, Fetched: r.Fetched, Inserted: r.Inserted, Updated: r.Updated, Unchanged: r.Unchanged,
 		Deleted: r.Deleted, BadRecords: r.BadRecords, Retries: r.Retries, HeldDeletes: r.HeldDeletes(),
-		Unavailable: r.Unavailable(), Error: scrub.Scrub(deref(r.Error)), Job: r.Job,
+		Unavailable: r.Unavailable(), Error: scrub.Scrub(deref(r.Error)), Job: r.Job, SkipReason: r.SkipReason(),
 	}
 	for name, u := range run.Unavailable {
 		u.Reason = scrub.Scrub(u.Reason)

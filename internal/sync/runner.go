@@ -66,6 +66,9 @@ type Config struct {
 	OutcomeRetry OutcomeRetry
 	// Quarantine is told of every record quarantined in bad_records (nil = none).
 	Quarantine QuarantineObserver
+	// OrderPoll is how often a push from a shell checks whether its tenant's pulls in progress
+	// have finished (RunOptions.WaitForPulls; 0 = 1s).
+	OrderPoll time.Duration
 
 	// Test holds what only tests set; production leaves it zero.
 	Test TestConfig
@@ -224,6 +227,13 @@ type RunOptions struct {
 	// AllowDeletes lifts the mass-delete guard for this run: an operator has checked that the
 	// deletions a held run reported are real (syncd sync --allow-deletes).
 	AllowDeletes bool
+	// WaitForPulls makes a push wait, within its run timeout, until none of its tenant's pulls
+	// is in progress (a push from a shell; a scheduled push waits for its tick's pulls in the
+	// scheduler instead). See order.go.
+	WaitForPulls bool
+	// Force runs a push regardless of the job order: neither the first-push rule nor the wait
+	// for pulls applies (syncd push --force).
+	Force bool
 }
 
 // HeldError is the outcome of a run whose mass-delete guard held at least one resource: the
@@ -260,9 +270,23 @@ func (r *Runner) RunWith(ctx context.Context, t *tenants.Tenant, job tenants.Job
 	if err != nil {
 		return nil, err
 	}
+	timeout := cmp.Or(t.RunTimeout, 30*time.Minute)
+	if job == tenants.JobPush && !opts.Force {
+		// The job order (order.go): waiting for pulls takes at most one run timeout, and the
+		// push that then runs has a whole one of its own.
+		wctx, cancel := context.WithTimeout(ctx, timeout)
+		err := r.pushOrder(ctx, wctx, t, opts, r.log.With(zap.String("tenant", t.ID), zap.String("job", string(job))))
+		cancel()
+		if skip := (*SkipError)(nil); errors.As(err, &skip) {
+			return r.recordSkip(ctx, t, job, skip)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("tenant %s job %s: %w", t.ID, job, err)
+		}
+	}
 	runID := newRunID()
 	log := r.log.With(zap.String("tenant", t.ID), zap.String("job", string(job)), zap.String("run_id", runID))
-	if timeout := cmp.Or(t.RunTimeout, 30*time.Minute); timeout > 0 {
+	if timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
