@@ -2,7 +2,8 @@ package contract
 
 import "time"
 
-// FunnelFlux Pro API (../shared/reference/funnelflux.md).
+// FunnelFlux Pro API (../shared/reference/funnelflux.md). TEMPORARY: the same names as h17a's
+// client branch adds; this file is deleted when that branch is merged.
 const (
 	// FunnelFluxDefaultBaseURL is the production base URL [V: host api.funnelflux.pro, basePath /v1].
 	FunnelFluxDefaultBaseURL = "https://api.funnelflux.pro/v1"
@@ -14,13 +15,6 @@ const (
 	FunnelFluxDefaultRateRequests = 1
 	FunnelFluxDefaultRatePer      = time.Second
 	FunnelFluxDefaultRateBurst    = 1
-
-	// FunnelFluxDefaultReportDays is how many days, today included, each pull re-reads [I:
-	// conversions arrive late and cost updates are applied asynchronously; 3–7 days advised].
-	FunnelFluxDefaultReportDays = 7
-	// FunnelFluxMaxReportDays bounds report_days: a reporting workload that slows the service
-	// for others is named as abusive.
-	FunnelFluxMaxReportDays = 90
 
 	// Values of postbackCalls in a conversion update [V].
 	FunnelFluxPostbackNone     = "none"

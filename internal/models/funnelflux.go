@@ -93,11 +93,13 @@ func StatsID(date Date, funnel, trafficSource string) string {
 type FunnelFluxLeaseConversion struct {
 	TenantID        string `gorm:"primaryKey"`
 	TransactionID   string `gorm:"primaryKey"`
-	ProspectID      int64
-	Stage           string
-	Date            Date
-	FunnelID        string
-	TrafficSourceID string
+	ProspectID int64
+	Stage      string
+	HitID      string
+	Date       Date
+	// FunnelID and TrafficSourceID are nil while the conversion report does not give them.
+	FunnelID        *string
+	TrafficSourceID *string
 	Revenue         float64
 	ConfirmedAt     time.Time
 	SyncedAt        time.Time
@@ -134,7 +136,7 @@ func (s *Store) ConfirmLeaseConversions(ctx context.Context, tenant string, conv
 			c.TenantID, c.ConfirmedAt, c.SyncedAt = tenant, now, now
 			err := tx.Clauses(clause.OnConflict{
 				Columns: []clause.Column{{Name: "tenant_id"}, {Name: "transaction_id"}},
-				DoUpdates: clause.AssignmentColumns([]string{"prospect_id", "stage", "date", "funnel_id",
+				DoUpdates: clause.AssignmentColumns([]string{"prospect_id", "stage", "hit_id", "date", "funnel_id",
 					"traffic_source_id", "revenue", "synced_at"}),
 			}).Create(&c).Error
 			if err != nil {

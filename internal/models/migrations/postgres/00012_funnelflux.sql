@@ -81,9 +81,10 @@ CREATE TABLE funnelflux_lease_conversions (
     transaction_id     text NOT NULL,
     prospect_id        bigint NOT NULL,
     stage              text NOT NULL,
+    hit_id             text NOT NULL,
     date               date NOT NULL,
-    funnel_id          text NOT NULL,
-    traffic_source_id  text NOT NULL,
+    funnel_id          text,
+    traffic_source_id  text,
     revenue            double precision NOT NULL,
     confirmed_at       timestamptz NOT NULL,
     synced_at          timestamptz NOT NULL,
@@ -122,7 +123,8 @@ CREATE VIEW lease_attribution WITH (security_invoker = true) AS
     FROM k
     LEFT JOIN funnelflux_daily_stats s ON s.tenant_id = k.tenant_id AND s.date = k.date AND s.funnel_id = k.funnel_id
          AND s.traffic_source_id = k.traffic_source_id AND s.deleted_at IS NULL
-    LEFT JOIN l ON l.tenant_id = k.tenant_id AND l.date = k.date AND l.funnel_id = k.funnel_id AND l.traffic_source_id = k.traffic_source_id
+    LEFT JOIN l ON l.tenant_id = k.tenant_id AND l.date = k.date AND l.funnel_id IS NOT DISTINCT FROM k.funnel_id
+         AND l.traffic_source_id IS NOT DISTINCT FROM k.traffic_source_id
     LEFT JOIN funnelflux_funnels f ON f.tenant_id = k.tenant_id AND f.id = k.funnel_id
     LEFT JOIN funnelflux_traffic_sources ts ON ts.tenant_id = k.tenant_id AND ts.id = k.traffic_source_id;
 
@@ -179,7 +181,7 @@ COMMENT ON COLUMN funnelflux_daily_stats.conversions IS 'Conversions of the day,
 COMMENT ON COLUMN funnelflux_daily_stats.revenue IS 'Revenue of the day''s conversions. Unit: the FunnelFlux account''s currency. Source: the report''s Revenue metric.';
 COMMENT ON COLUMN funnelflux_daily_stats.cost IS 'Traffic cost of the day. Unit: the FunnelFlux account''s currency. Source: the report''s Cost metric.';
 COMMENT ON COLUMN funnelflux_daily_stats.profit IS 'Revenue minus cost. Unit: the FunnelFlux account''s currency. Source: the report''s P/L metric.';
-COMMENT ON COLUMN funnelflux_daily_stats.raw IS 'The record exactly as FunnelFlux sent it, every field included (jsonb; text on SQLite): raw->>''field'' reads a field without a typed column. Source: the whole record.';
+COMMENT ON COLUMN funnelflux_daily_stats.raw IS 'The row''s figures as syncd read them from the report, JSON (jsonb; text on SQLite): date, funnel, traffic_source, timezone, entrances, conversions, revenue, cost, profit. Not the report row as sent: its cells are positional and its rowId is not stable between pulls, so hashing it would rewrite unchanged days. Source: the report row.';
 COMMENT ON COLUMN funnelflux_daily_stats.content_hash IS 'Hash of raw (SHA-256, first 128 bits in hex, of the JSON without insignificant whitespace): a record fetched with the same hash is not rewritten. Source: syncd.';
 COMMENT ON COLUMN funnelflux_daily_stats.first_seen_at IS 'When syncd first stored the record (UTC). Source: syncd.';
 COMMENT ON COLUMN funnelflux_daily_stats.synced_at IS 'When syncd last wrote the row (UTC): its content changed, or it was tombstoned or came back. Source: syncd.';
@@ -191,9 +193,10 @@ COMMENT ON COLUMN funnelflux_lease_conversions.tenant_id IS 'The tenant (a prope
 COMMENT ON COLUMN funnelflux_lease_conversions.transaction_id IS 'The conversion''s transaction id, derived by syncd from the prospect and stage (syncd-lease-<prospect id>-<stage>); push_ledger target prospect:<id>/<stage>. Source: the report''s Conversion TxID grouping.';
 COMMENT ON COLUMN funnelflux_lease_conversions.prospect_id IS 'The RentEngine prospect (rentengine_prospects.id) whose stage was converted. Source: syncd, from the transaction id.';
 COMMENT ON COLUMN funnelflux_lease_conversions.stage IS 'The RentEngine stage converted (Lease Signed, ...). Source: syncd, from the push ledger.';
-COMMENT ON COLUMN funnelflux_lease_conversions.date IS 'The day FunnelFlux counts the conversion on, in the tenant''s timezone. Source: the report''s Date grouping.';
-COMMENT ON COLUMN funnelflux_lease_conversions.funnel_id IS 'The funnel the converted hit belongs to (funnelflux_funnels.id). Source: the report''s Funnel grouping.';
-COMMENT ON COLUMN funnelflux_lease_conversions.traffic_source_id IS 'The traffic source of the converted visit (funnelflux_traffic_sources.id). Source: the report''s Traffic Source grouping.';
+COMMENT ON COLUMN funnelflux_lease_conversions.hit_id IS 'The FunnelFlux hit the conversion was sent for, read from the prospect''s RentEngine record (push.lease_conversion.hit_id). Source: the report''s Hit ID grouping.';
+COMMENT ON COLUMN funnelflux_lease_conversions.date IS 'The day FunnelFlux counts the conversion on (its conversion time), in the tenant''s timezone. Source: the report''s Date grouping.';
+COMMENT ON COLUMN funnelflux_lease_conversions.funnel_id IS 'The funnel the converted hit belongs to (funnelflux_funnels.id). Source: the conversion report''s Funnel grouping. NULL: the conversion report does not group by funnel (the client reads date, hit and transaction only); lease_attribution then shows the lease on a row of its own with no funnel.';
+COMMENT ON COLUMN funnelflux_lease_conversions.traffic_source_id IS 'The traffic source of the converted visit (funnelflux_traffic_sources.id). Source: the conversion report''s Traffic Source grouping. NULL: as for funnel_id.';
 COMMENT ON COLUMN funnelflux_lease_conversions.revenue IS 'Revenue FunnelFlux recorded for the conversion. Unit: the FunnelFlux account''s currency. Source: the report''s Revenue metric.';
 COMMENT ON COLUMN funnelflux_lease_conversions.confirmed_at IS 'When a report pull first showed the conversion (UTC). Source: syncd.';
 COMMENT ON COLUMN funnelflux_lease_conversions.synced_at IS 'When syncd last wrote the row (UTC). Source: syncd.';
@@ -252,7 +255,7 @@ COMMENT ON COLUMN funnelflux_daily_stats_current.conversions IS 'Conversions of 
 COMMENT ON COLUMN funnelflux_daily_stats_current.revenue IS 'Revenue of the day''s conversions. Unit: the FunnelFlux account''s currency. Source: the report''s Revenue metric.';
 COMMENT ON COLUMN funnelflux_daily_stats_current.cost IS 'Traffic cost of the day. Unit: the FunnelFlux account''s currency. Source: the report''s Cost metric.';
 COMMENT ON COLUMN funnelflux_daily_stats_current.profit IS 'Revenue minus cost. Unit: the FunnelFlux account''s currency. Source: the report''s P/L metric.';
-COMMENT ON COLUMN funnelflux_daily_stats_current.raw IS 'The record exactly as FunnelFlux sent it, every field included (jsonb; text on SQLite): raw->>''field'' reads a field without a typed column. Source: the whole record.';
+COMMENT ON COLUMN funnelflux_daily_stats_current.raw IS 'The row''s figures as syncd read them from the report, JSON (jsonb; text on SQLite): date, funnel, traffic_source, timezone, entrances, conversions, revenue, cost, profit. Not the report row as sent: its cells are positional and its rowId is not stable between pulls, so hashing it would rewrite unchanged days. Source: the report row.';
 COMMENT ON COLUMN funnelflux_daily_stats_current.content_hash IS 'Hash of raw (SHA-256, first 128 bits in hex, of the JSON without insignificant whitespace): a record fetched with the same hash is not rewritten. Source: syncd.';
 COMMENT ON COLUMN funnelflux_daily_stats_current.first_seen_at IS 'When syncd first stored the record (UTC). Source: syncd.';
 COMMENT ON COLUMN funnelflux_daily_stats_current.synced_at IS 'When syncd last wrote the row (UTC): its content changed, or it was tombstoned or came back. Source: syncd.';
@@ -262,10 +265,10 @@ COMMENT ON COLUMN funnelflux_daily_stats_current.deleted_version IS 'Set only on
 COMMENT ON VIEW lease_attribution IS 'What each signed lease cost: one row per tenant, day, traffic source and funnel with FunnelFlux traffic or a confirmed lease conversion, with entrances, leases, cost and cost per lease. Leases are those syncd sent (push kind lease_conversion) and a report pull confirmed; days are in the tenant''s timezone. README: "FunnelFlux".';
 COMMENT ON COLUMN lease_attribution.tenant_id IS 'The tenant. Source: funnelflux_daily_stats.tenant_id or funnelflux_lease_conversions.tenant_id.';
 COMMENT ON COLUMN lease_attribution.date IS 'The day, in the tenant''s timezone. Source: funnelflux_daily_stats.date or funnelflux_lease_conversions.date.';
-COMMENT ON COLUMN lease_attribution.traffic_source_id IS 'The traffic source. Source: funnelflux_daily_stats.traffic_source_id or funnelflux_lease_conversions.traffic_source_id.';
-COMMENT ON COLUMN lease_attribution.traffic_source_name IS 'The traffic source''s name. Source: funnelflux_traffic_sources.name. NULL: the source is not mirrored, or has no name.';
-COMMENT ON COLUMN lease_attribution.funnel_id IS 'The funnel. Source: funnelflux_daily_stats.funnel_id or funnelflux_lease_conversions.funnel_id.';
-COMMENT ON COLUMN lease_attribution.funnel_name IS 'The funnel''s name. Source: funnelflux_funnels.name. NULL: the funnel is not mirrored, or has no name.';
+COMMENT ON COLUMN lease_attribution.traffic_source_id IS 'The traffic source. Source: funnelflux_daily_stats.traffic_source_id or funnelflux_lease_conversions.traffic_source_id. NULL: leases whose traffic source the conversion report did not give.';
+COMMENT ON COLUMN lease_attribution.traffic_source_name IS 'The traffic source''s name. Source: funnelflux_traffic_sources.name. NULL: no traffic source, the source is not mirrored, or it has no name.';
+COMMENT ON COLUMN lease_attribution.funnel_id IS 'The funnel. Source: funnelflux_daily_stats.funnel_id or funnelflux_lease_conversions.funnel_id. NULL: leases whose funnel the conversion report did not give.';
+COMMENT ON COLUMN lease_attribution.funnel_name IS 'The funnel''s name. Source: funnelflux_funnels.name. NULL: no funnel, the funnel is not mirrored, or it has no name.';
 COMMENT ON COLUMN lease_attribution.entrances IS 'Visitors entering the funnel from the source that day. Unit: visits. Source: funnelflux_daily_stats.entrances; 0 when the day has leases but no live stats row.';
 COMMENT ON COLUMN lease_attribution.leases IS 'Confirmed lease conversions counted on that day: distinct RentEngine prospects whose conversion a report pull showed applied. Unit: leases. Source: computed, funnelflux_lease_conversions.';
 COMMENT ON COLUMN lease_attribution.cost IS 'Traffic cost of the day. Unit: the FunnelFlux account''s currency. Source: funnelflux_daily_stats.cost; 0 when the day has leases but no live stats row.';

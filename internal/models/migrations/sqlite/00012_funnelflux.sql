@@ -81,9 +81,10 @@ CREATE TABLE funnelflux_lease_conversions (
     transaction_id     text NOT NULL,
     prospect_id        bigint NOT NULL,
     stage              text NOT NULL,
+    hit_id             text NOT NULL,
     date               DATE NOT NULL,
-    funnel_id          text NOT NULL,
-    traffic_source_id  text NOT NULL,
+    funnel_id          text,
+    traffic_source_id  text,
     revenue            REAL NOT NULL,
     confirmed_at       DATETIME NOT NULL,
     synced_at          DATETIME NOT NULL,
@@ -122,7 +123,8 @@ CREATE VIEW lease_attribution AS
     FROM k
     LEFT JOIN funnelflux_daily_stats s ON s.tenant_id = k.tenant_id AND s.date = k.date AND s.funnel_id = k.funnel_id
          AND s.traffic_source_id = k.traffic_source_id AND s.deleted_at IS NULL
-    LEFT JOIN l ON l.tenant_id = k.tenant_id AND l.date = k.date AND l.funnel_id = k.funnel_id AND l.traffic_source_id = k.traffic_source_id
+    LEFT JOIN l ON l.tenant_id = k.tenant_id AND l.date = k.date AND l.funnel_id IS k.funnel_id
+         AND l.traffic_source_id IS k.traffic_source_id
     LEFT JOIN funnelflux_funnels f ON f.tenant_id = k.tenant_id AND f.id = k.funnel_id
     LEFT JOIN funnelflux_traffic_sources ts ON ts.tenant_id = k.tenant_id AND ts.id = k.traffic_source_id;
 
