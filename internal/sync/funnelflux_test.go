@@ -2,10 +2,12 @@ package sync_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -281,3 +283,150 @@ func TestFunnelFluxReauthorisation(t *testing.T) {
 		}
 	})
 }
+
+// leaseWorld adds RentEngine prospects to a FunnelFlux world: one at Lease Signed with a hit id
+// in its notes, one at Lease Signed without, one with a hit id that has not leased.
+func leaseWorld(t *testing.T, w *ffWorld) (leased, noHit int64, hit string) {
+	t.Helper()
+	hit = w.seeded.FreshHits[0]
+	at := ffNow.Add(-2 * time.Hour)
+	leased = w.re.Insert(rentenginefake.Prospects, map[string]any{"name": "Lee Signer", "email": "lee@example.com",
+		"notes": "Lead form. ff_hit=" + hit + " utm_source=google"})
+	w.re.AddEvent(leased, "Lease Signed", at)
+	noHit = w.re.Insert(rentenginefake.Prospects, map[string]any{"name": "Walk In", "notes": "walked in"})
+	w.re.AddEvent(noHit, "Lease Signed", at)
+	fresh := w.re.Insert(rentenginefake.Prospects, map[string]any{"name": "Still Looking",
+		"notes": "ff_hit=" + w.seeded.FreshHits[1]})
+	w.re.AddEvent(fresh, "Showing Scheduled", at)
+	w.run(t, tenants.JobRentEngine)
+	return leased, noHit, hit
+}
+
+func pushSkips(t *testing.T, run *models.SyncRun) (map[string]int, []string) {
+	t.Helper()
+	var d struct {
+		Push struct {
+			Skips       map[string]map[string]int `json:"skips"`
+			Unconfirmed []string                  `json:"unconfirmed"`
+		} `json:"push"`
+	}
+	if err := json.Unmarshal(run.Details, &d); err != nil {
+		t.Fatalf("details %s: %v", run.Details, err)
+	}
+	return d.Push.Skips[models.PushLeaseConversion], d.Push.Unconfirmed
+}
+
+func leaseLedger(t *testing.T, store *models.Store, tenant string) []models.PushLedger {
+	t.Helper()
+	var rows []models.PushLedger
+	if err := dbtest.DB(store).Where("tenant_id = ? AND kind = ?", tenant, models.PushLeaseConversion).Find(&rows).Error; err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+// TestLeaseConversionCrashAfterCall: a prospect at Lease Signed with a hit id produces exactly one
+// conversion although the process dies right after the call (before its outcome is written);
+// the next push sends nothing, and the next FunnelFlux pull confirms the conversion.
+func TestLeaseConversionCrashAfterCall(t *testing.T) {
+	dbtest.Dialects(t, func(t *testing.T, store *models.Store) {
+		crashed := false
+		hooks := &push.Hooks{AfterCall: func(_ context.Context, c push.Change, err error) {
+			if c.Kind == models.PushLeaseConversion && !crashed && err == nil {
+				crashed = true
+				panic(errCrash{})
+			}
+		}}
+		w := newFFWorld(t, store, hooks)
+		leased, _, hit := leaseWorld(t, w)
+		if _, err := w.runner.Run(context.Background(), w.tenant, tenants.JobPush); err == nil || !crashed {
+			t.Fatalf("crashed push: err %v, crashed %v", err, crashed)
+		}
+		if n := w.ff.ConversionUpdates(); n != 1 {
+			t.Fatalf("%d conversion updates, want 1", n)
+		}
+		rows := leaseLedger(t, store, w.tenant.ID)
+		if len(rows) != 1 || rows[0].State != models.PushPlanned || rows[0].TargetKey != "prospect:"+itoa(leased)+"/Lease Signed" {
+			t.Fatalf("ledger after the crash: %+v", rows)
+		}
+
+		// The outcome is unknown: the next push waits for the report instead of sending again.
+		again := w.run(t, tenants.JobPush)
+		if n := w.ff.ConversionUpdates(); n != 1 {
+			t.Errorf("%d conversion updates after the second push, want still 1", n)
+		}
+		skips, _ := pushSkips(t, again)
+		if skips[push.SkipNoHitID] != 1 || skips[push.SkipAwaitingReport] != 1 {
+			t.Errorf("second push skips %v: want no_hit_id 1 and awaiting_report 1", skips)
+		}
+
+		tx := push.TransactionID(leased, "Lease Signed")
+		var applied []funnelfluxfake.Conversion
+		for _, c := range w.ff.Conversions() {
+			if c.Transaction == tx {
+				applied = append(applied, c)
+			}
+		}
+		if len(applied) != 1 || applied[0].HitID != hit {
+			t.Fatalf("conversions for %s upstream: %+v, want exactly one on hit %s", tx, applied, hit)
+		}
+
+		w.run(t, tenants.JobFunnelFlux)
+		rows = leaseLedger(t, store, w.tenant.ID)
+		if len(rows) != 1 || rows[0].ConfirmedAt == nil || rows[0].State != models.PushPushed {
+			t.Fatalf("ledger after the report pull: %+v, want confirmed and pushed", rows)
+		}
+		var convs []models.FunnelFluxLeaseConversion
+		dbtest.DB(store).Where("tenant_id = ?", w.tenant.ID).Find(&convs)
+		if len(convs) != 1 || convs[0].TransactionID != tx || convs[0].ProspectID != leased || convs[0].HitID != hit ||
+			convs[0].Stage != "Lease Signed" {
+			t.Errorf("funnelflux_lease_conversions: %+v", convs)
+		}
+		var leases int64
+		if err := dbtest.DB(store).Raw("SELECT coalesce(sum(leases), 0) FROM lease_attribution WHERE tenant_id = ?", w.tenant.ID).
+			Scan(&leases).Error; err != nil || leases != 1 {
+			t.Errorf("lease_attribution leases %d (%v), want 1", leases, err)
+		}
+
+		w.run(t, tenants.JobPush)
+		if n := w.ff.ConversionUpdates(); n != 1 {
+			t.Errorf("%d conversion updates after confirmation, want still 1", n)
+		}
+	})
+}
+
+// TestLeaseConversionUnconfirmed: a conversion FunnelFlux has not applied unconfirmed_after days
+// later is reported (run details, skips) and not sent again.
+func TestLeaseConversionUnconfirmed(t *testing.T) {
+	dbtest.Dialects(t, func(t *testing.T, store *models.Store) {
+		w := newFFWorld(t, store, nil)
+		w.ff.Close()
+		w.ff = funnelfluxfake.New(funnelfluxfake.Options{AccessToken: "ff-access", RefreshToken: "ff-refresh", Now: w.clock,
+			ConversionDelay: 30 * 24 * time.Hour})
+		t.Cleanup(w.ff.Close)
+		w.seeded = funnelfluxfake.Seed(w.ff, funnelfluxfake.SeedOptions{Seed: 7, Now: ffNow, Days: 10, HitsPerDay: 30, Zone: ffZone})
+		w.tenant.FunnelFlux.BaseURL = w.ff.BaseURL()
+		leased, _, _ := leaseWorld(t, w)
+		w.run(t, tenants.JobPush)
+		w.advance(4 * 24 * time.Hour)
+		w.run(t, tenants.JobFunnelFlux)
+		run := w.run(t, tenants.JobPush)
+		if n := w.ff.ConversionUpdates(); n != 1 {
+			t.Errorf("%d conversion updates, want 1 (an unconfirmed one is not re-sent)", n)
+		}
+		skips, overdue := pushSkips(t, run)
+		want := "prospect:" + itoa(leased) + "/Lease Signed"
+		if skips[push.SkipUnconfirmed] != 1 || !slices.Equal(overdue, []string{want}) {
+			t.Errorf("skips %v, unconfirmed %v: want unconfirmed 1 and [%s]", skips, overdue, want)
+		}
+		if rows := leaseLedger(t, store, w.tenant.ID); len(rows) != 1 || rows[0].ConfirmedAt != nil {
+			t.Errorf("ledger %+v: want one unconfirmed row", rows)
+		}
+	})
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// errCrash stands for the process dying after a call: the run stops there and nothing after
+// that point is written.
+type errCrash struct{}
