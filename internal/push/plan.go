@@ -131,7 +131,9 @@ func ComputeAt(ctx context.Context, store *models.Store, t *tenants.Tenant, now 
 	if err != nil {
 		return nil, err
 	}
-	funnelOn := t.Funnel != nil // the Funnel kinds need a Funnel block; a FunnelFlux-only push has none
+	// The Funnel kinds are off for a tenant that pushes to FunnelFlux only (a funnelflux: block
+	// and no funnel: block); a tenant built by hand without either plans them as before.
+	funnelOn := t.Funnel != nil || t.FunnelFlux == nil
 	kinds := []struct {
 		kind    string
 		enabled bool
