@@ -93,12 +93,12 @@ func StatsID(date Date, funnel, trafficSource string) string {
 
 // FunnelFluxLeaseConversion is a lease conversion syncd sent that a report pull showed applied.
 type FunnelFluxLeaseConversion struct {
-	TenantID        string `gorm:"primaryKey"`
-	TransactionID   string `gorm:"primaryKey"`
-	ProspectID int64
-	Stage      string
-	HitID      string
-	Date       Date
+	TenantID      string `gorm:"primaryKey"`
+	TransactionID string `gorm:"primaryKey"`
+	ProspectID    int64
+	Stage         string
+	HitID         string
+	Date          Date
 	// FunnelID and TrafficSourceID are nil while the conversion report does not give them.
 	FunnelID        *string
 	TrafficSourceID *string
