@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"net/http"
+	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -388,11 +390,59 @@ func TestLeaseConversionCrashAfterCall(t *testing.T) {
 			t.Errorf("lease_attribution leases %d (%v), want 1", leases, err)
 		}
 
+		assertReadmeCostPerLease(t, w)
+
 		w.run(t, tenants.JobPush)
 		if n := w.ff.ConversionUpdates(); n != 1 {
 			t.Errorf("%d conversion updates after confirmation, want still 1", n)
 		}
 	})
+}
+
+// assertReadmeCostPerLease runs README's cost-per-lease query: one lease in total, and the
+// traffic cost of the window equal to the daily stats'.
+func assertReadmeCostPerLease(t *testing.T, w *ffWorld) {
+	t.Helper()
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(b), "\n### FunnelFlux\n")
+	if !ok {
+		t.Fatal(`README.md has no "### FunnelFlux" section`)
+	}
+	_, block, ok := strings.Cut(section, "```sql\n")
+	if !ok {
+		t.Fatal("the FunnelFlux section has no SQL block")
+	}
+	block, _, _ = strings.Cut(block, "```")
+	var lines []string
+	for _, l := range strings.Split(block, "\n") {
+		if !strings.HasPrefix(strings.TrimSpace(l), "--") {
+			lines = append(lines, l)
+		}
+	}
+	query := strings.TrimSuffix(strings.TrimSpace(strings.Join(lines, "\n")), ";")
+	since := w.clock().AddDate(0, 0, -30).Format(time.DateOnly)
+	query = strings.NewReplacer("'acme'", "'"+w.tenant.ID+"'", "CURRENT_DATE - 30", "'"+since+"'").Replace(query)
+	var rows []struct {
+		Leases int64
+		Cost   float64
+	}
+	if err := dbtest.DB(w.store).Raw(query).Scan(&rows).Error; err != nil {
+		t.Fatalf("README query: %v\n%s", err, query)
+	}
+	var leases int64
+	var cost, want float64
+	for _, r := range rows {
+		leases += r.Leases
+		cost += r.Cost
+	}
+	dbtest.DB(w.store).Raw("SELECT coalesce(sum(cost), 0) FROM funnelflux_daily_stats WHERE tenant_id = ? AND deleted_at IS NULL",
+		w.tenant.ID).Scan(&want)
+	if leases != 1 || len(rows) < 2 || math.Abs(cost-want) > 0.005 {
+		t.Errorf("README cost per lease: %d rows, %d leases, cost %.2f; want 1 lease and cost %.2f", len(rows), leases, cost, want)
+	}
 }
 
 // TestLeaseConversionUnconfirmed: a conversion FunnelFlux has not applied unconfirmed_after days
