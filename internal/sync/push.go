@@ -33,7 +33,7 @@ func (r *Runner) push(ctx context.Context, rc *runContext, t *tenants.Tenant) er
 	if t.Push == nil {
 		return fmt.Errorf("tenant %s has no push: block", t.ID)
 	}
-	plan, err := push.Compute(ctx, rc.store, t)
+	plan, err := push.ComputeAt(ctx, rc.store, t, rc.now())
 	if err != nil {
 		return fmt.Errorf("plan pushes: %w", err)
 	}
@@ -53,6 +53,11 @@ func (r *Runner) push(ctx context.Context, rc *runContext, t *tenants.Tenant) er
 	}
 	if o, ok := r.cfg.Pushes.(PushSkipObserver); ok {
 		o.PushSkipped(t.ID, plan.Skips)
+	}
+	if len(plan.Overdue) > 0 {
+		summary["unconfirmed"] = plan.Overdue
+		rc.log.Warn("lease conversions sent and still not confirmed by a FunnelFlux report after unconfirmed_after days; "+
+			"not re-sent: check them in FunnelFlux", zap.Strings("targets", plan.Overdue))
 	}
 	if len(plan.Unmapped) > 0 {
 		summary["unmapped_agents"] = plan.Unmapped
@@ -81,24 +86,35 @@ func (r *Runner) push(ctx context.Context, rc *runContext, t *tenants.Tenant) er
 	if len(plan.Changes) == 0 && plan.Targets == 0 {
 		return nil
 	}
-	fc, err := r.funnelClient(t, rc.log)
-	if err != nil {
-		return err
+	env := push.Env{Store: rc.store, Tenant: t.ID, RunID: rc.runID, Log: rc.log, Now: rc.now, Hooks: r.cfg.Test.PushHooks}
+	if t.Funnel != nil {
+		fc, err := r.funnelClient(t, rc.log)
+		if err != nil {
+			return err
+		}
+		defer func() { rc.retries += fc.Retries() }()
+		env.Scores, env.Renewals = fc, fc
 	}
 	rec, err := r.rentEngineClient(t, rc.log)
 	if err != nil {
 		return err
 	}
-	defer func() { rc.retries += fc.Retries() + rec.Retries() }()
-	res, err := push.Execute(ctx, push.Env{
-		Store: rc.store, Tenant: t.ID, RunID: rc.runID, Log: rc.log, Now: rc.now,
-		Scores: fc, Renewals: fc, Assign: rec, Hooks: r.cfg.Test.PushHooks,
-		Observe: func(kind, outcome string) {
-			if r.cfg.Pushes != nil {
-				r.cfg.Pushes.Push(t.ID, kind, outcome)
-			}
-		},
-	}, plan)
+	defer func() { rc.retries += rec.Retries() }()
+	env.Assign = rec
+	if t.LeaseConversionOn() {
+		ffc, err := r.funnelFluxClient(t, rc.log)
+		if err != nil {
+			return err
+		}
+		defer func() { rc.retries += ffc.Retries() }()
+		env.Conversions = ffc
+	}
+	env.Observe = func(kind, outcome string) {
+		if r.cfg.Pushes != nil {
+			r.cfg.Pushes.Push(t.ID, kind, outcome)
+		}
+	}
+	res, err := push.Execute(ctx, env, plan)
 	summary["result"] = res
 	if err != nil {
 		return fmt.Errorf("push: %w", err)
