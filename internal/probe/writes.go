@@ -261,4 +261,3 @@ func (p *prober) leaseConversionCheck(cfg *tenants.Push) *WriteCheck {
 	}
 	return w
 }
-
