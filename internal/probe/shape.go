@@ -273,11 +273,13 @@ func (a *analyzer) record(raw json.RawMessage) string {
 		return ""
 	}
 	a.walk(obj, a.root, nil, "")
-	for k, v := range obj {
-		if strings.EqualFold(k, a.shape.ID) {
-			var id flex.ID
-			if json.Unmarshal(v, &id) == nil && id.Valid() {
-				return id.Text
+	for _, key := range append([]string{a.shape.ID}, a.shape.IDAliases...) {
+		for k, v := range obj {
+			if strings.EqualFold(k, key) {
+				var id flex.ID
+				if json.Unmarshal(v, &id) == nil && id.Valid() {
+					return id.Text
+				}
 			}
 		}
 	}

@@ -16,6 +16,9 @@ type Shape struct {
 	Nested map[string]any
 	// ID is the JSON key of the record's id.
 	ID string
+	// IDAliases are other keys the id may be under, in order, when ID is absent (FunnelFlux's
+	// legacy idCampaign for a funnel group).
+	IDAliases []string
 	// Decode is the mapper's decoder; an error means it cannot read the record.
 	Decode func(json.RawMessage) error
 }

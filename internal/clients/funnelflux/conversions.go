@@ -73,8 +73,8 @@ func (c *Client) UpdateConversions(ctx context.Context, u ConversionUpdate) erro
 	return nil
 }
 
-// checkQueuedAnswer accepts the answer to a conversion update: no body [V], or a JSON object [I:
-// a status message some deployments may send].
+// checkQueuedAnswer accepts the answer to a conversion update: no body [V], or a JSON object
+// without an "error" [I: a status message some deployments may send].
 func checkQueuedAnswer(a upstream.Answer) error {
 	body := bytes.TrimSpace(a.Body)
 	if len(body) == 0 {
@@ -86,6 +86,12 @@ func checkQueuedAnswer(a upstream.Answer) error {
 	var obj map[string]json.RawMessage
 	if body[0] != '{' || json.Unmarshal(body, &obj) != nil {
 		return errors.New("not the documented answer: neither empty nor a JSON object")
+	}
+	// An error document under a 2xx (a proxy's, or an upstream's that says it refused) is not
+	// "queued".
+	if e, ok := obj[ErrFieldError]; ok && !bytes.Equal(bytes.TrimSpace(e), []byte("null")) &&
+		!bytes.Equal(bytes.TrimSpace(e), []byte(`""`)) && !bytes.Equal(bytes.TrimSpace(e), []byte("false")) {
+		return errors.New("not the documented answer: the body is an error document")
 	}
 	return nil
 }

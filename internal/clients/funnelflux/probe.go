@@ -105,7 +105,7 @@ func (a Asset) Shape() flex.Shape {
 		return flex.Shape{Record: Funnel{}, ID: idFields[a][0],
 			Decode: func(raw json.RawMessage) error { _, err := DecodeFunnel(raw); return err }}
 	case FunnelGroups:
-		return flex.Shape{Record: FunnelGroup{}, ID: idFields[a][0],
+		return flex.Shape{Record: FunnelGroup{}, ID: idFields[a][0], IDAliases: idFields[a][1:],
 			Decode: func(raw json.RawMessage) error { _, err := DecodeFunnelGroup(raw); return err }}
 	case TrafficSources:
 		return flex.Shape{Record: TrafficSource{}, ID: idFields[a][0],

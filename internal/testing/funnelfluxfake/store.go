@@ -150,8 +150,10 @@ func (s *Server) SetAssetField(resource, id, field string, value any) {
 	if !ok {
 		panic(fmt.Sprintf("funnelfluxfake: no %s %q", resource, id))
 	}
+	if field != "updatedAt" {
+		rec["updatedAt"] = s.now().UTC().Format(time.RFC3339)
+	}
 	rec[field] = value
-	rec["updatedAt"] = s.now().UTC().Format(time.RFC3339)
 }
 
 // SetAssetStatus changes a seeded asset's status (StatusDeleted removes it from not-deleted lists).
