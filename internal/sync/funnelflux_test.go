@@ -275,13 +275,24 @@ func TestFunnelFluxReauthorisation(t *testing.T) {
 				t.Errorf("%s: %s %v", job, r.Status, r.Error)
 			}
 		}
-		var last models.SyncRun
-		if err := dbtest.DB(store).Where("tenant_id = ? AND job = ?", w.tenant.ID, "funnelflux").
-			Order("id DESC").First(&last).Error; err != nil {
+		// What syncd status reads: the job's latest run and latest failure.
+		statuses, err := store.JobStatuses(context.Background(), w.tenant.ID)
+		if err != nil {
 			t.Fatal(err)
 		}
-		if last.Error == nil || !strings.HasPrefix(*last.Error, "re-authorisation needed") {
-			t.Errorf("stored funnelflux run error %v", last.Error)
+		byJob := map[string]models.JobStatus{}
+		for _, s := range statuses {
+			byJob[s.Job] = s
+		}
+		ffs := byJob[string(tenants.JobFunnelFlux)]
+		if ffs.Last.Status != models.RunFailed || ffs.LastFailure == nil || ffs.LastFailure.Error == nil ||
+			!strings.HasPrefix(*ffs.LastFailure.Error, "re-authorisation needed") {
+			t.Errorf("status of funnelflux: %+v", ffs)
+		}
+		for _, job := range []tenants.Job{tenants.JobRentEngine, tenants.JobFunnel} {
+			if s := byJob[string(job)]; s.Last.Status != models.RunSucceeded || s.LastFailure != nil {
+				t.Errorf("status of %s: last %s, failure %v", job, s.Last.Status, s.LastFailure)
+			}
 		}
 	})
 }
