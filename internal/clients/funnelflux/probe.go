@@ -102,13 +102,13 @@ func checkReportPage(body []byte, q reportQuery, timeZone string) (int, int, err
 func (a Asset) Shape() flex.Shape {
 	switch a {
 	case Funnels:
-		return flex.Shape{Record: Funnel{}, ID: idFields[a][0],
+		return flex.Shape{Record: Funnel{}, ID: idFields[a][0], StringIDs: true,
 			Decode: func(raw json.RawMessage) error { _, err := DecodeFunnel(raw); return err }}
 	case FunnelGroups:
-		return flex.Shape{Record: FunnelGroup{}, ID: idFields[a][0], IDAliases: idFields[a][1:],
+		return flex.Shape{Record: FunnelGroup{}, ID: idFields[a][0], StringIDs: true, IDAliases: idFields[a][1:],
 			Decode: func(raw json.RawMessage) error { _, err := DecodeFunnelGroup(raw); return err }}
 	case TrafficSources:
-		return flex.Shape{Record: TrafficSource{}, ID: idFields[a][0],
+		return flex.Shape{Record: TrafficSource{}, ID: idFields[a][0], StringIDs: true,
 			Decode: func(raw json.RawMessage) error { _, err := DecodeTrafficSource(raw); return err }}
 	}
 	panic(fmt.Sprintf("funnelflux: no shape for asset %q", a))

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -325,7 +324,7 @@ func reportDay(s string, loc *time.Location) (string, error) {
 	if json.Unmarshal([]byte(s), &ts) == nil && ts.Valid {
 		return ts.V.In(loc).Format(DateLayout), nil
 	}
-	return "", errors.New("date cell " + fmt.Sprintf("%q", s) + " is not a date")
+	return "", fmt.Errorf("date cell %q is not a date", s)
 }
 
 // normColumn compares column names without case, spaces or punctuation.
