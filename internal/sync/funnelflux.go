@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -107,11 +106,10 @@ func pullFunnelFluxWith(ctx context.Context, rc *runContext, t *tenants.Tenant, 
 	}
 	window := reportWindow(rc.now(), t.Location, t.FunnelFlux.ReportDays)
 	ps := append(funnelFluxAssets(c), statsPuller{c: c, window: window})
-	err := rc.pullAll(ctx, ps)
-	if t.LeaseConversionOn() && ctx.Err() == nil && !errors.Is(err, upstream.ErrCredentialsRejected) {
-		err = errors.Join(err, confirmConversions(ctx, rc, t, c, window))
+	if t.LeaseConversionOn() {
+		ps = append(ps, conversionPuller{c: c, t: t, window: window})
 	}
-	return err
+	return rc.pullAll(ctx, ps)
 }
 
 func funnelFluxAssets(c funnelFluxAPI) []puller {
@@ -238,18 +236,32 @@ func (s statsPuller) pull(ctx context.Context, rc *runContext) (Counts, error) {
 	return c, err
 }
 
-// confirmConversions reads the conversion report and confirms the lease conversions it shows:
+// conversionPuller reads the conversion report and confirms the lease conversions it shows:
 // each pushed (or attempted) lease_conversion whose transaction the report lists is recorded in
 // funnelflux_lease_conversions and its ledger row marked confirmed. The report covers the pull's
-// window, reaching back to the oldest unconfirmed attempt (at most FunnelFluxMaxReportDays),
-// since a conversion counts on the day FunnelFlux applies it.
-func confirmConversions(ctx context.Context, rc *runContext, t *tenants.Tenant, c funnelFluxAPI, window funnelflux.ReportRange) error {
+// window, reaching back to the oldest unconfirmed attempt (at most maxConfirmDays), since a
+// conversion counts on the day FunnelFlux applies it. With nothing pending it calls nothing.
+// As a puller, it is degraded like any resource: a report endpoint that does not exist makes the
+// run partial, a failure fails the run without undoing the rest.
+type conversionPuller struct {
+	c      funnelFluxAPI
+	t      *tenants.Tenant
+	window funnelflux.ReportRange
+}
+
+func (conversionPuller) resourceName() string { return resourceLeaseConversion }
+
+func (p conversionPuller) pull(ctx context.Context, rc *runContext) (Counts, error) {
+	var counts Counts
+	err := confirmConversions(ctx, rc, p.t, p.c, p.window, &counts)
+	return counts, err
+}
+
+func confirmConversions(ctx context.Context, rc *runContext, t *tenants.Tenant, c funnelFluxAPI, window funnelflux.ReportRange, counts *Counts) error {
 	pending, err := push.PendingConversions(ctx, rc.store, t.ID)
 	if err != nil {
 		return err
 	}
-	counts := Counts{}
-	defer func() { rc.resources[resourceLeaseConversion] = counts }()
 	if len(pending) == 0 {
 		return nil
 	}
