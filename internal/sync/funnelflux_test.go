@@ -24,6 +24,7 @@ import (
 	syncer "github.com/syncd-dev/syncd/internal/sync"
 	"github.com/syncd-dev/syncd/internal/tenants"
 	"github.com/syncd-dev/syncd/internal/testing/dbtest"
+	"github.com/syncd-dev/syncd/internal/testing/fakeapi"
 	"github.com/syncd-dev/syncd/internal/testing/funnelfake"
 	"github.com/syncd-dev/syncd/internal/testing/funnelfluxfake"
 	"github.com/syncd-dev/syncd/internal/testing/rentenginefake"
@@ -491,3 +492,38 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 // errCrash stands for the process dying after a call: the run stops there and nothing after
 // that point is written.
 type errCrash struct{}
+
+// TestFunnelFluxDegradation: one failing resource does not stop the others, and a 429 is waited
+// out and retried.
+func TestFunnelFluxDegradation(t *testing.T) {
+	dbtest.Dialects(t, func(t *testing.T, store *models.Store) {
+		t.Run("traffic sources fail beyond the retries", func(t *testing.T) {
+			w := newFFWorld(t, store, nil)
+			w.tenant.ID = "degrade-a"
+			w.ff.Faults().Script(func(r *http.Request) bool { return strings.HasSuffix(r.URL.Path, "/trafficsource/list") },
+				fakeapi.FaultServerError, -1)
+			run, err := w.runner.Run(context.Background(), w.tenant, tenants.JobFunnelFlux)
+			if err == nil || run.Status != models.RunFailed {
+				t.Fatalf("run %s: %v, want failed", run.Status, err)
+			}
+			if got := liveStringIDs(t, store, "funnelflux_funnels", w.tenant.ID); len(got) != len(w.seeded.Funnels) {
+				t.Errorf("funnels %v: the other resources must still be stored", got)
+			}
+			if got := liveStringIDs(t, store, "funnelflux_traffic_sources", w.tenant.ID); len(got) != 0 {
+				t.Errorf("traffic sources %v stored from a failed list", got)
+			}
+			assertStatsEqualFake(t, w)
+		})
+		t.Run("a 429 on the report is retried", func(t *testing.T) {
+			w := newFFWorld(t, store, nil)
+			w.tenant.ID = "degrade-b"
+			w.ff.Faults().Script(func(r *http.Request) bool { return strings.HasSuffix(r.URL.Path, "/reporting/drilldown") },
+				fakeapi.FaultRateLimit, 1)
+			run := w.run(t, tenants.JobFunnelFlux)
+			if run.Retries < 1 {
+				t.Errorf("retries %d, want the 429 retried", run.Retries)
+			}
+			assertStatsEqualFake(t, w)
+		})
+	})
+}
