@@ -527,3 +527,33 @@ func TestFunnelFluxDegradation(t *testing.T) {
 		})
 	})
 }
+
+// TestLeaseConversionDryRunAndGuard: dry run plans the conversion and sends nothing; the
+// blast-radius guard counts lease conversions like any change.
+func TestLeaseConversionDryRunAndGuard(t *testing.T) {
+	dbtest.Dialects(t, func(t *testing.T, store *models.Store) {
+		w := newFFWorld(t, store, nil)
+		leaseWorld(t, w)
+		w.tenant.Push.DryRun = true
+		w.run(t, tenants.JobPush)
+		if n := w.ff.ConversionUpdates(); n != 0 || len(leaseLedger(t, store, w.tenant.ID)) != 0 {
+			t.Errorf("dry run sent %d conversion updates, ledger %v", n, leaseLedger(t, store, w.tenant.ID))
+		}
+		plan, err := w.runner.Plan(context.Background(), w.tenant)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := plan.ByKind()[models.PushLeaseConversion]; got != 1 {
+			t.Errorf("plan has %d lease conversions, want 1: %+v", got, plan.Changes)
+		}
+
+		w.tenant.Push.DryRun = false
+		w.tenant.Push.MaxChanges, w.tenant.Push.MaxChangesPercent = "10%", 10
+		if _, err := w.runner.Run(context.Background(), w.tenant, tenants.JobPush); !errors.Is(err, syncer.ErrBlastRadius) {
+			t.Errorf("push over max_changes: %v, want the blast-radius guard", err)
+		}
+		if n := w.ff.ConversionUpdates(); n != 0 {
+			t.Errorf("the guarded run sent %d conversion updates", n)
+		}
+	})
+}
