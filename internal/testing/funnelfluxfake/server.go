@@ -191,7 +191,7 @@ func (s *Server) Calls(endpoint string) int {
 	return s.calls[endpoint]
 }
 
-// Validations counts POST /auth/validate calls; Refreshes those that issued a new token.
+// Validations counts POST /auth/validate calls.
 func (s *Server) Validations() int { return s.Calls(EndpointValidate) }
 
 // Refreshes counts the access tokens issued by /auth/validate.
