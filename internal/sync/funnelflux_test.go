@@ -276,6 +276,18 @@ func TestFunnelFluxReauthorisation(t *testing.T) {
 				t.Errorf("%s: %s %v", job, r.Status, r.Error)
 			}
 		}
+		// A push with a lease conversion to send validates the token first: the conversion is left
+		// unsent, and the run says why.
+		leaseWorld(t, w)
+		pushRun, err := w.runner.Run(context.Background(), w.tenant, tenants.JobPush)
+		if !errors.Is(err, funnelflux.ErrReauthRequired) || pushRun == nil || pushRun.Error == nil ||
+			!strings.HasPrefix(*pushRun.Error, "re-authorisation needed") {
+			t.Errorf("push with the refresh token revoked: %v", err)
+		}
+		if n := w.ff.ConversionUpdates(); n != 0 || len(leaseLedger(t, store, w.tenant.ID)) != 0 {
+			t.Errorf("%d conversion updates sent without a valid token", n)
+		}
+
 		// What syncd status reads: the job's latest run and latest failure.
 		statuses, err := store.JobStatuses(context.Background(), w.tenant.ID)
 		if err != nil {

@@ -2,12 +2,14 @@ package sync
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
 
 	"go.uber.org/zap"
 
+	"github.com/syncd-dev/syncd/internal/models"
 	"github.com/syncd-dev/syncd/internal/push"
 	"github.com/syncd-dev/syncd/internal/tenants"
 )
@@ -101,13 +103,25 @@ func (r *Runner) push(ctx context.Context, rc *runContext, t *tenants.Tenant) er
 	}
 	defer func() { rc.retries += rec.Retries() }()
 	env.Assign = rec
-	if t.LeaseConversionOn() {
+	// FunnelFlux's token is validated (and renewed if need be) before its first call, as every
+	// FunnelFlux job does. When it cannot be, the lease conversions are left for a later run and
+	// the other kinds go ahead; the run then fails with "re-authorisation needed".
+	var ffErr error
+	if t.LeaseConversionOn() && plan.ByKind()[models.PushLeaseConversion] > 0 {
 		ffc, err := r.funnelFluxClient(t, rc.log)
 		if err != nil {
 			return err
 		}
 		defer func() { rc.retries += ffc.Retries() }()
-		env.Conversions = ffc
+		if ffErr = ffc.Validate(ctx); ffErr != nil {
+			n := len(plan.Changes)
+			plan.Changes = slices.DeleteFunc(plan.Changes, func(c push.Change) bool { return c.Kind == models.PushLeaseConversion })
+			summary["lease_conversion_unsent"] = n - len(plan.Changes)
+			rc.log.Warn("lease conversions not sent: the FunnelFlux token could not be validated", zap.Error(ffErr))
+			ffErr = fmt.Errorf("lease conversions not sent: validate the FunnelFlux token: %w", ffErr)
+		} else {
+			env.Conversions = ffc
+		}
 	}
 	env.Observe = func(kind, outcome string) {
 		if r.cfg.Pushes != nil {
@@ -117,10 +131,10 @@ func (r *Runner) push(ctx context.Context, rc *runContext, t *tenants.Tenant) er
 	res, err := push.Execute(ctx, env, plan)
 	summary["result"] = res
 	if err != nil {
-		return fmt.Errorf("push: %w", err)
+		return errors.Join(fmt.Errorf("push: %w", err), ffErr)
 	}
 	if n := res.Failures(); n > 0 {
-		return fmt.Errorf("%d of %d pushes failed (see push_ledger and push_attempts)", n, len(plan.Changes))
+		return errors.Join(fmt.Errorf("%d of %d pushes failed (see push_ledger and push_attempts)", n, len(plan.Changes)), ffErr)
 	}
-	return nil
+	return ffErr
 }
