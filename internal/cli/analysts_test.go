@@ -123,6 +123,10 @@ func TestAnalystsSeeOnlyTheirTenants(t *testing.T) {
 		if code, out, errOut := runCLIEnv(t, env, "sync", "--config", config, "--tenant", tenant); code != 0 {
 			t.Fatalf("sync %s: exit %d\n%s%s", tenant, code, out, errOut)
 		}
+		// The FunnelFlux pull after the push confirms its lease conversion.
+		if code, out, errOut := runCLIEnv(t, env, "sync", "--config", config, "--tenant", tenant, "--job", "funnelflux"); code != 0 {
+			t.Fatalf("sync %s funnelflux: exit %d\n%s%s", tenant, code, out, errOut)
+		}
 	}
 	store := dbtest.Open(t, d.URL)
 	now := time.Now().UTC()

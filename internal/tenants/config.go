@@ -51,11 +51,12 @@ func (t *Tenant) Jobs() []Job {
 	if t.Funnel != nil {
 		jobs = append(jobs, JobFunnel)
 	}
-	if t.RentEngine != nil && (t.Funnel != nil || t.FunnelFlux != nil) && t.Push != nil {
-		jobs = append(jobs, JobPush)
-	}
 	if t.FunnelFlux != nil {
 		jobs = append(jobs, JobFunnelFlux)
+	}
+	// The push last: `syncd sync` runs these in order, pulls first.
+	if t.RentEngine != nil && (t.Funnel != nil || t.FunnelFlux != nil) && t.Push != nil {
+		jobs = append(jobs, JobPush)
 	}
 	return jobs
 }

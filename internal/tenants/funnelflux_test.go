@@ -29,7 +29,7 @@ tenants:
 		eq(t, "rate", *ff.RateLimit, RateLimit{Requests: 1, Per: DefaultFunnelFluxRatePer, Burst: 1})
 		eq(t, "tokens", ff.AccessToken.Reveal()+"/"+ff.RefreshToken.Reveal(), "a/r")
 		eq(t, "schedule", f.Schedules.FunnelFlux, "@hourly")
-		if got := f.Jobs(); !slices.Equal(got, []Job{JobRentEngine, JobPush, JobFunnelFlux}) {
+		if got := f.Jobs(); !slices.Equal(got, []Job{JobRentEngine, JobFunnelFlux, JobPush}) {
 			t.Errorf("jobs %v", got)
 		}
 		lc := f.Push.LeaseConversion.Resolved()
