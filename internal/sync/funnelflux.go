@@ -265,10 +265,14 @@ func confirmConversions(ctx context.Context, rc *runContext, t *tenants.Tenant, 
 	if len(pending) == 0 {
 		return nil
 	}
+	loc := t.Location
+	if loc == nil {
+		loc = time.UTC
+	}
 	r := window
 	oldest := window.First
 	for _, p := range pending {
-		if d := p.Since.In(t.Location).Format(funnelflux.DateLayout); d < oldest {
+		if d := p.Since.In(loc).Format(funnelflux.DateLayout); d < oldest {
 			oldest = d
 		}
 	}

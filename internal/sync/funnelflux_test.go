@@ -192,8 +192,6 @@ func TestFunnelFluxMirror(t *testing.T) {
 		}
 
 		// Three days ago, one funnel × source gets a new cost.
-		first, _ := w.window()
-		_ = first
 		day := w.clock().In(w.tenant.Location).AddDate(0, 0, -3).Format(time.DateOnly)
 		var target models.FunnelFluxDailyStat
 		if err := dbtest.DB(store).Where("tenant_id = ? AND date = ? AND entrances > 0", w.tenant.ID, day).
