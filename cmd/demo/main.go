@@ -26,6 +26,7 @@ import (
 	"github.com/syncd-dev/syncd/internal/cli"
 	"github.com/syncd-dev/syncd/internal/models"
 	"github.com/syncd-dev/syncd/internal/testing/funnelfake"
+	"github.com/syncd-dev/syncd/internal/testing/funnelfluxfake"
 	"github.com/syncd-dev/syncd/internal/testing/rentenginefake"
 	"go.uber.org/zap"
 )
@@ -73,6 +74,20 @@ func run() int {
 		}
 	}
 	agents := demoAgents(fu)
+
+	// FunnelFlux Pro: two weeks of ad traffic, and three leads whose lead form wrote their hit id
+	// into the RentEngine notes, now at Lease Signed: their lease conversions go back to FunnelFlux,
+	// and the next report pull confirms them (lease_attribution).
+	const ffAccess, ffRefresh = "demo-funnelflux-access", "demo-funnelflux-refresh"
+	ff := funnelfluxfake.New(funnelfluxfake.Options{AccessToken: ffAccess, RefreshToken: ffRefresh})
+	defer ff.Close()
+	seeded := funnelfluxfake.Seed(ff, funnelfluxfake.SeedOptions{Seed: 42, Zone: "America/Chicago"})
+	for i, hit := range seeded.FreshHits[:min(3, len(seeded.FreshHits))] {
+		p := re.Insert(rentenginefake.Prospects, map[string]any{"name": fmt.Sprintf("Ad Lead %d", i+1),
+			"email": fmt.Sprintf("ad.lead%d@example.com", i+1), "notes": "Lead form; ff_hit=" + hit})
+		re.AddEvent(p, "Lease Signed", time.Now().Add(-time.Hour))
+	}
+	fmt.Printf("fake FunnelFlux at %s: %s\n", ff.BaseURL(), seeded)
 	fmt.Printf("fake Funnel at %s: %d communities, company %d\n", fu.BaseURL(), len(communities), fu.CompanyID())
 
 	dir, err := os.MkdirTemp("", "syncd-demo")
@@ -104,10 +119,19 @@ tenants:
       company_id: %d
       communities: [%s]
       rate_limit: {requests: 500, per: 1s, burst: 20}
+    funnelflux:
+      base_url: %s
+      access_token_env: DEMO_FUNNELFLUX_ACCESS_TOKEN
+      refresh_token_env: DEMO_FUNNELFLUX_REFRESH_TOKEN
+      report_days: 7
+      rate_limit: {requests: 500, per: 1s, burst: 20}
     push:
       max_changes: "100%%"
+      lease_conversion:
+        stages: {"Lease Signed": {payout: 250}}
+        hit_id: {path: notes, pattern: 'ff_hit=([0-9a-z]+)'}
     agents:
-%s`, abs, *serve, re.BaseURL(), fu.BaseURL(), fu.CompanyID(), strings.Join(communities, ", "), agents)
+%s`, abs, *serve, re.BaseURL(), fu.BaseURL(), fu.CompanyID(), strings.Join(communities, ", "), ff.BaseURL(), agents)
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		return 1
@@ -120,6 +144,10 @@ tenants:
 			return apiKey, true
 		case "DEMO_REVOKED_TOKEN":
 			return "revoked-" + token, true
+		case "DEMO_FUNNELFLUX_ACCESS_TOKEN":
+			return ffAccess, true
+		case "DEMO_FUNNELFLUX_REFRESH_TOKEN":
+			return ffRefresh, true
 		}
 		return os.LookupEnv(k)
 	}}
@@ -229,6 +257,7 @@ Query the mirror with SQL, for example:
   go run ./cmd/demo -sql "SELECT kind, state, count(*) FROM push_ledger GROUP BY kind, state"
   go run ./cmd/demo -sql "SELECT matched_on, status, count(*) FROM identity_links GROUP BY 1, 2"
   go run ./cmd/demo -sql "SELECT changed_at, table_name, record_id, operation, fields FROM record_changes WHERE operation <> 'insert' ORDER BY changed_at"
+  go run ./cmd/demo -sql "SELECT traffic_source_name, funnel_name, sum(entrances), sum(leases), sum(cost), sum(cost) / nullif(sum(leases), 0) AS cost_per_lease FROM lease_attribution GROUP BY 1, 2 ORDER BY 1, 2"
 or open %s with any SQLite client (sqlite3, DBeaver, DuckDB).
 `, path)
 	return 0

@@ -100,6 +100,7 @@ func TestForbidden(t *testing.T) {
 		module + "/internal/testing/rentenginefake": true,
 		module + "/internal/testing/dbtest":         true,
 		module + "/internal/testing/faultsuite":     true,
+		module + "/internal/testing/funnelfluxfake": true,
 		module + "/internal/bench":                  true,
 		"testing":                                   true,
 		"testing/synctest":                          true,
@@ -108,6 +109,7 @@ func TestForbidden(t *testing.T) {
 		"go.uber.org/zap/zaptest/observer":          true,
 		module + "/internal/tenants":                false,
 		module + "/internal/clients/upstream":       false,
+		module + "/internal/clients/funnelflux":     false,
 		module + "/internal/benchmarks":             false,
 		"internal/testlog":                          false, // the standard library's, linked by os
 		"internal/synctest":                         false, // the standard library's, linked by sync

@@ -43,9 +43,9 @@ func newAnalystMirror(t *testing.T) *analystMirror {
 		signLeases(t, re)
 	}
 	config := writeFile(t, "config.yaml", fmt.Sprintf("database: {url: %q}\nlog: {level: error}\ntenants:\n%s", d.URL, blocks))
-	env := map[string]string{"FU_KEY": "fu-key"}
+	env := map[string]string{"FU_KEY": "fu-key", "FF_ACCESS": "ff-access", "FF_REFRESH": "ff-refresh"}
 	cfg, err := tenants.Load(config, tenants.LoadOptions{LookupEnv: func(k string) (string, bool) {
-		v, ok := map[string]string{"RE_TOKEN": "tok", "FU_KEY": "fu-key"}[k]
+		v, ok := map[string]string{"RE_TOKEN": "tok", "FU_KEY": "fu-key", "FF_ACCESS": "ff-access", "FF_REFRESH": "ff-refresh"}[k]
 		return v, ok
 	}})
 	dbtest.Must(t, err, "load config")
@@ -270,7 +270,7 @@ func TestREADMEAnalystQueriesSQLite(t *testing.T) {
 	}
 	dsn := dbtest.SQLiteDSN(t)
 	config := writeFile(t, "config.yaml", fmt.Sprintf("database: {url: %q}\nlog: {level: error}\ntenants:\n%s", dsn, seedTenant(t, "acme", 1)))
-	if code, out, errOut := runCLIEnv(t, map[string]string{"FU_KEY": "fu-key"}, "sync", "--config", config, "--tenant", "acme"); code != 0 {
+	if code, out, errOut := runCLIEnv(t, map[string]string{"FU_KEY": "fu-key", "FF_ACCESS": "ff-access", "FF_REFRESH": "ff-refresh"}, "sync", "--config", config, "--tenant", "acme"); code != 0 {
 		t.Fatalf("sync acme: exit %d\n%s%s", code, out, errOut)
 	}
 	db, err := dbtest.DB(dbtest.Open(t, dsn)).DB()

@@ -54,7 +54,9 @@ type Env struct {
 	Scores   ScoreSender
 	Renewals RenewalSender
 	Assign   Assigner
-	Hooks    *Hooks
+	// Conversions sends lease conversions (nil when the tenant has no FunnelFlux).
+	Conversions ConversionSender
+	Hooks       *Hooks
 	// Observe is told each attempt's outcome ("pushed", "failed", "unverified", "unmatched") per
 	// kind. An unverified push is a failure (see models.PushUnverified).
 	Observe func(kind, outcome string)
@@ -177,6 +179,14 @@ func execOne(ctx context.Context, env Env, c Change, now func() time.Time) (stri
 	case c.assign != nil:
 		sent = c.assign
 		response, callErr = env.Assign.AssignToUser(ctx, *c.assign)
+	case c.conversion != nil:
+		if env.Conversions == nil {
+			return "", nil, fmt.Errorf("push %s %s: no FunnelFlux client", c.Kind, c.Target)
+		}
+		sent = c.conversion
+		callErr = env.Conversions.UpdateConversions(ctx, *c.conversion)
+		// The update is only queued upstream; the funnelflux job's report confirms it.
+		response = map[string]bool{"queued": true}
 	case c.renewal != nil:
 		sent = c.renewal.card
 		var id int64

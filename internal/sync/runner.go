@@ -28,6 +28,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/syncd-dev/syncd/internal/clients/funnel"
+	"github.com/syncd-dev/syncd/internal/clients/funnelflux"
 	"github.com/syncd-dev/syncd/internal/clients/upstream"
 	"github.com/syncd-dev/syncd/internal/models"
 	"github.com/syncd-dev/syncd/internal/procid"
@@ -79,6 +80,9 @@ type Config struct {
 type TestConfig struct {
 	// PushHooks stop pushes at chosen points (nil = none).
 	PushHooks *push.Hooks
+	// FunnelFluxPageSize is the FunnelFlux report page length (0 = the client's default), so
+	// that tests page through small reports.
+	FunnelFluxPageSize int
 }
 
 // PushObserver counts push outcomes.
@@ -106,6 +110,8 @@ type Runner struct {
 	retrying map[*pendingOutcome]struct{}
 	// stopped is set by Stop: no retrying starts after it.
 	stopped bool
+	// ffTokens holds each tenant's FunnelFlux token source (see funnelFluxTokens).
+	ffTokens map[string]ffTokenEntry
 }
 
 // NewRunner builds a runner.
@@ -124,7 +130,7 @@ func NewRunner(cfg Config, log *zap.Logger) *Runner {
 	}
 	life, stop := context.WithCancel(context.Background())
 	return &Runner{cfg: cfg, log: log, self: procid.Self(), life: life, stop: stop,
-		pending: map[string]*pendingOutcome{}, retrying: map[*pendingOutcome]struct{}{}}
+		pending: map[string]*pendingOutcome{}, retrying: map[*pendingOutcome]struct{}{}, ffTokens: map[string]ffTokenEntry{}}
 }
 
 // Store returns the runner's store.
@@ -211,6 +217,7 @@ var jobs = map[tenants.Job]func(*Runner, context.Context, *runContext, *tenants.
 	tenants.JobRentEngine: (*Runner).pullRentEngine,
 	tenants.JobFunnel:     (*Runner).pullFunnel,
 	tenants.JobPush:       (*Runner).push,
+	tenants.JobFunnelFlux: (*Runner).pullFunnelFlux,
 }
 
 // jobFunc returns the implementation of a job.
@@ -314,7 +321,12 @@ func (r *Runner) RunWith(ctx context.Context, t *tenants.Tenant, job tenants.Job
 		}()
 		err = fn(ctx, rc, t)
 	}()
-	if errors.Is(err, upstream.ErrCredentialsRejected) {
+	if errors.Is(err, funnelflux.ErrReauthRequired) {
+		// Said first, so that `syncd status` shows it: the refresh token was refused, and only a
+		// person issuing new tokens in FunnelFlux fixes it. The tenant's other jobs go on.
+		err = fmt.Errorf("%w: FunnelFlux refused to renew the access token; generate new tokens under "+
+			"Settings > API Access and update funnelflux.access_token_* and refresh_token_*: %w", funnelflux.ErrReauthRequired, err)
+	} else if errors.Is(err, upstream.ErrCredentialsRejected) {
 		// Said first, in sync_runs and the logs alike: no retry or next run fixes it, an operator does.
 		err = fmt.Errorf("%w: %w", upstream.ErrCredentialsRejected, err)
 	}
@@ -428,7 +440,16 @@ func (r *Runner) ApplyLimits(t *tenants.Tenant) {
 	if f := t.Funnel; f != nil && f.RateLimit != nil {
 		r.cfg.Limiters.Get(t.ID, funnel.API, f.RateLimit.Requests, f.RateLimit.Per, f.RateLimit.Burst)
 	}
+	if ff := t.FunnelFlux; ff != nil && ff.RateLimit != nil {
+		r.cfg.Limiters.Get(t.ID, "funnelflux", ff.RateLimit.Requests, ff.RateLimit.Per, ff.RateLimit.Burst)
+	}
 }
 
-// ForgetTenant drops per-tenant state (rate limiters) of a tenant removed from the config.
-func (r *Runner) ForgetTenant(tenant string) { r.cfg.Limiters.Forget(tenant) }
+// ForgetTenant drops per-tenant state (rate limiters, FunnelFlux tokens) of a tenant removed
+// from the config.
+func (r *Runner) ForgetTenant(tenant string) {
+	r.cfg.Limiters.Forget(tenant)
+	r.mu.Lock()
+	delete(r.ffTokens, tenant)
+	r.mu.Unlock()
+}
