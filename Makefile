@@ -3,7 +3,7 @@ GO ?= go
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/syncd-dev/syncd/internal/cli.Version=$(VERSION)
 
-.PHONY: test demo build bench vet
+.PHONY: test demo build bench vet ui-check
 
 # Needs Postgres (default postgres://postgres@127.0.0.1:5432/test; override with
 # SYNCD_TEST_POSTGRES_URL). Tests that need it fail rather than skip when it is unreachable.
@@ -29,3 +29,13 @@ vet:
 # TestBenchSmoke (internal/bench) within `make test`.
 bench:
 	$(GO) run ./cmd/bench -out docs/BENCHMARKS.md
+
+# Browser check of the status page (README, "Status page"): starts the demo daemon against the
+# fakes, opens / and /tenants/demo in headless Chromium (CHROMIUM, default Debian's
+# /usr/bin/chromium), saves docs/img/status.png and docs/img/tenant.png, and fails on a non-200
+# answer, a template error, a missing tenant or a console error.
+# UI_OUT moves the screenshots elsewhere (CI does, to leave the checkout as it was).
+CHROMIUM ?= /usr/bin/chromium
+UI_OUT ?= docs/img
+ui-check:
+	$(GO) run ./cmd/uicheck -chromium $(CHROMIUM) -out $(UI_OUT)

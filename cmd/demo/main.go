@@ -4,6 +4,8 @@
 //
 //	go run ./cmd/demo                     # sync and print rows per table
 //	go run ./cmd/demo -sql "SELECT …"     # then query the demo mirror
+//	go run ./cmd/demo -serve 127.0.0.1:8080
+//	                                      # then run the daemon with the status page until ^C
 package main
 
 import (
@@ -11,6 +13,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -23,6 +26,7 @@ import (
 	"github.com/syncd-dev/syncd/internal/cli"
 	"github.com/syncd-dev/syncd/internal/models"
 	"github.com/syncd-dev/syncd/internal/testing/funnelfake"
+	"github.com/syncd-dev/syncd/internal/testing/funnelfluxfake"
 	"github.com/syncd-dev/syncd/internal/testing/rentenginefake"
 	"go.uber.org/zap"
 )
@@ -33,6 +37,8 @@ func run() int {
 	dbPath := flag.String("db", "syncd-demo.db", "SQLite file for the demo mirror (replaced on each run)")
 	query := flag.String("sql", "", "only run this SQL query against an existing demo mirror and print the result")
 	verbose := flag.Bool("v", false, "show syncd's logs")
+	serve := flag.String("serve", "", "after the demo, add a tenant with a revoked token, let the mass-delete guard hold a pass, "+
+		"and run the daemon with its status page on this address (host:port) until interrupted")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -68,6 +74,20 @@ func run() int {
 		}
 	}
 	agents := demoAgents(fu)
+
+	// FunnelFlux Pro: two weeks of ad traffic, and three leads whose lead form wrote their hit id
+	// into the RentEngine notes, now at Lease Signed: their lease conversions go back to FunnelFlux,
+	// and the next report pull confirms them (lease_attribution).
+	const ffAccess, ffRefresh = "demo-funnelflux-access", "demo-funnelflux-refresh"
+	ff := funnelfluxfake.New(funnelfluxfake.Options{AccessToken: ffAccess, RefreshToken: ffRefresh})
+	defer ff.Close()
+	seeded := funnelfluxfake.Seed(ff, funnelfluxfake.SeedOptions{Seed: 42, Zone: "America/Chicago"})
+	for i, hit := range seeded.FreshHits[:min(3, len(seeded.FreshHits))] {
+		p := re.Insert(rentenginefake.Prospects, map[string]any{"name": fmt.Sprintf("Ad Lead %d", i+1),
+			"email": fmt.Sprintf("ad.lead%d@example.com", i+1), "notes": "Lead form; ff_hit=" + hit})
+		re.AddEvent(p, "Lease Signed", time.Now().Add(-time.Hour))
+	}
+	fmt.Printf("fake FunnelFlux at %s: %s\n", ff.BaseURL(), seeded)
 	fmt.Printf("fake Funnel at %s: %d communities, company %d\n", fu.BaseURL(), len(communities), fu.CompanyID())
 
 	dir, err := os.MkdirTemp("", "syncd-demo")
@@ -81,6 +101,7 @@ func run() int {
 	cfg := fmt.Sprintf(`# written by the demo; see config.example.yaml for every option
 database:
   url: sqlite:%s
+listen: %q
 log:
   level: warn
   format: console
@@ -98,10 +119,19 @@ tenants:
       company_id: %d
       communities: [%s]
       rate_limit: {requests: 500, per: 1s, burst: 20}
+    funnelflux:
+      base_url: %s
+      access_token_env: DEMO_FUNNELFLUX_ACCESS_TOKEN
+      refresh_token_env: DEMO_FUNNELFLUX_REFRESH_TOKEN
+      report_days: 7
+      rate_limit: {requests: 500, per: 1s, burst: 20}
     push:
       max_changes: "100%%"
+      lease_conversion:
+        stages: {"Lease Signed": {payout: 250}}
+        hit_id: {path: notes, pattern: 'ff_hit=([0-9a-z]+)'}
     agents:
-%s`, abs, re.BaseURL(), fu.BaseURL(), fu.CompanyID(), strings.Join(communities, ", "), agents)
+%s`, abs, *serve, re.BaseURL(), fu.BaseURL(), fu.CompanyID(), strings.Join(communities, ", "), ff.BaseURL(), agents)
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		return 1
@@ -112,6 +142,12 @@ tenants:
 			return token, true
 		case "DEMO_FUNNEL_API_KEY":
 			return apiKey, true
+		case "DEMO_REVOKED_TOKEN":
+			return "revoked-" + token, true
+		case "DEMO_FUNNELFLUX_ACCESS_TOKEN":
+			return ffAccess, true
+		case "DEMO_FUNNELFLUX_REFRESH_TOKEN":
+			return ffRefresh, true
 		}
 		return os.LookupEnv(k)
 	}}
@@ -145,7 +181,50 @@ tenants:
 	if !sync("third sync: nothing changed upstream, nothing is rewritten") {
 		return 1
 	}
-	return summary(ctx, abs)
+	if code := summary(ctx, abs); code != 0 || *serve == "" {
+		return code
+	}
+	return serveDemo(ctx, re, *serve, cfgPath, cfg, env)
+}
+
+// serveDemo gives the status page something besides successes to show, then runs the daemon
+// on the config's listen address until ctx ends: a second tenant whose token RentEngine no
+// longer accepts (its sync fails), and a third pull of the demo tenant after upstream lost
+// most of its units (the mass-delete guard holds that pass).
+func serveDemo(ctx context.Context, re *rentenginefake.Server, addr, cfgPath, cfg string, env cli.Env) int {
+	cfg += `  - id: revoked
+    name: Revoked Token Realty
+    rentengine:
+      base_url: ` + re.BaseURL() + `
+      token_env: DEMO_REVOKED_TOKEN
+`
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		fmt.Fprintln(os.Stderr, "demo:", err)
+		return 1
+	}
+	fmt.Printf("\n== a tenant whose token was revoked\n$ syncd sync --config config.yaml --tenant revoked\n")
+	quiet := env
+	quiet.Stderr = io.Discard
+	if code := cli.Main(ctx, []string{"sync", "--config", cfgPath, "--tenant", "revoked"}, quiet); code == 0 {
+		fmt.Fprintln(os.Stderr, "demo: the revoked tenant's sync succeeded; it should have failed")
+		return 1
+	}
+	units := re.IDs(rentenginefake.Units)
+	for _, id := range units[:len(units)*2/3] {
+		_ = re.Delete(rentenginefake.Units, id)
+	}
+	fmt.Printf("\nupstream: %d of %d units gone at once\n", len(units)*2/3, len(units))
+	fmt.Printf("\n== fourth sync: the mass-delete guard holds the units pass\n$ syncd sync --config config.yaml --tenant demo\n")
+	if code := cli.Main(ctx, []string{"sync", "--config", cfgPath, "--tenant", "demo"}, quiet); code == 0 {
+		fmt.Fprintln(os.Stderr, "demo: the guard did not hold the units pass")
+		return 1
+	}
+	fmt.Printf("\n== status page on http://%s/ (Ctrl-C stops)\n$ syncd run --config config.yaml\n", addr)
+	if code := cli.Main(ctx, []string{"run", "--config", cfgPath}, env); code != 0 {
+		fmt.Fprintf(os.Stderr, "demo: syncd run exited %d\n", code)
+		return code
+	}
+	return 0
 }
 
 func summary(ctx context.Context, path string) int {
@@ -178,6 +257,7 @@ Query the mirror with SQL, for example:
   go run ./cmd/demo -sql "SELECT kind, state, count(*) FROM push_ledger GROUP BY kind, state"
   go run ./cmd/demo -sql "SELECT matched_on, status, count(*) FROM identity_links GROUP BY 1, 2"
   go run ./cmd/demo -sql "SELECT changed_at, table_name, record_id, operation, fields FROM record_changes WHERE operation <> 'insert' ORDER BY changed_at"
+  go run ./cmd/demo -sql "SELECT traffic_source_name, funnel_name, sum(entrances), sum(leases), sum(cost), sum(cost) / nullif(sum(leases), 0) AS cost_per_lease FROM lease_attribution GROUP BY 1, 2 ORDER BY 1, 2"
 or open %s with any SQLite client (sqlite3, DBeaver, DuckDB).
 `, path)
 	return 0

@@ -13,7 +13,16 @@
 //	FAKE_FUNNEL_API_KEY=dev-key FAKE_RENTENGINE_TOKEN=dev-token fakeupstream
 //	funnel base_url=http://127.0.0.1:8082/api/partners/v1 company_id=3187 communities=1001,P1002-...,partner-id:... ...
 //
-// Either fake can start with endpoints switched off or fields served with another JSON type, to
+// The FunnelFlux fake starts too when it has both tokens (-funnelflux-access-token and
+// -funnelflux-refresh-token, or FAKE_FUNNELFLUX_ACCESS_TOKEN and FAKE_FUNNELFLUX_REFRESH_TOKEN). It
+// seeds an account with days of hits, conversions and costs, and writes "ff_hit=<hit id>" into the
+// notes of some RentEngine prospects, where the demo tenant's push.lease_conversion.hit_id looks
+// (path notes, pattern 'ff_hit=([0-9A-Za-z]+)'):
+//
+//	FAKE_FUNNELFLUX_ACCESS_TOKEN=ffat FAKE_FUNNELFLUX_REFRESH_TOKEN=ffrt FAKE_RENTENGINE_TOKEN=dev-token fakeupstream
+//	funnelflux base_url=http://127.0.0.1:8083/v1 funnel_groups=2 funnels=3 traffic_sources=3 hits=... leads=20 ...
+//
+// Any fake can start with endpoints switched off or fields served with another JSON type, to
 // see how syncd copes with an upstream that differs from what it expects (names as in the fakes'
 // Endpoint* constants and resources; see fakeapi.Switchboard):
 //
@@ -28,6 +37,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -41,6 +51,7 @@ import (
 
 	"github.com/syncd-dev/syncd/internal/testing/fakeapi"
 	"github.com/syncd-dev/syncd/internal/testing/funnelfake"
+	"github.com/syncd-dev/syncd/internal/testing/funnelfluxfake"
 	"github.com/syncd-dev/syncd/internal/testing/rentenginefake"
 )
 
@@ -77,6 +88,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		appointments: fs.Int("funnel-appointments", 120, "Funnel booked appointments to generate per community"),
 		shared:       fs.Int("funnel-shared-people", 100, "RentEngine people who are also Funnel clients, so identity links have something to find"),
 		rateLimit:    fs.String("funnel-rate-limit", "", `server-side limit per key as REQUESTS/PERIOD, e.g. "5/s" (default: none)`),
+	}
+	var ffSwitch fakeapi.SwitchRequest
+	fs.Var(disableFlag{&ffSwitch}, "funnelflux-disable", "as -rentengine-disable, for the FunnelFlux fake")
+	fs.Var(fieldTypeFlag{&ffSwitch}, "funnelflux-field-type", "as -rentengine-field-type, for the FunnelFlux fake")
+	ff := funnelFluxFlags{
+		addr:      fs.String("funnelflux-addr", "127.0.0.1:8083", "listen address of the FunnelFlux fake"),
+		access:    fs.String("funnelflux-access-token", "", "first access token the FunnelFlux fake accepts (default $FAKE_FUNNELFLUX_ACCESS_TOKEN; without both tokens the FunnelFlux fake is not started)"),
+		refresh:   fs.String("funnelflux-refresh-token", "", "refresh token the FunnelFlux fake accepts (default $FAKE_FUNNELFLUX_REFRESH_TOKEN)"),
+		days:      fs.Int("funnelflux-days", 14, "days of FunnelFlux history to generate"),
+		hits:      fs.Int("funnelflux-hits-per-day", 40, "FunnelFlux entrances per day, on average"),
+		leads:     fs.Int("funnelflux-leads", 20, `RentEngine prospects whose notes get "ff_hit=<hit id>" of a recent FunnelFlux hit`),
+		lifetime:  fs.Duration("funnelflux-token-lifetime", funnelfluxfake.DefaultTokenLifetime, "FunnelFlux access token lifetime"),
+		delay:     fs.Duration("funnelflux-conversion-delay", 5*time.Second, "how long a FunnelFlux conversion update stays queued"),
+		zone:      fs.String("funnelflux-timezone", "America/Chicago", "time zone of the generated FunnelFlux daily costs"),
+		rateLimit: fs.String("funnelflux-rate-limit", "", `server-side limit per token as REQUESTS/PERIOD, e.g. "2/s" (default: none)`),
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -135,8 +161,94 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		defer f.Close()
 	}
 
+	if *ff.access == "" {
+		*ff.access = getenv("FAKE_FUNNELFLUX_ACCESS_TOKEN")
+	}
+	if *ff.refresh == "" {
+		*ff.refresh = getenv("FAKE_FUNNELFLUX_REFRESH_TOKEN")
+	}
+	if *ff.access != "" || *ff.refresh != "" {
+		f, err := startFunnelFlux(ff, ffSwitch, *seed, re, stdout)
+		if errors.Is(err, errUsage) {
+			fmt.Fprintf(stderr, "fakeupstream: %v\n", err)
+			return 2
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "fakeupstream: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+	}
+
 	<-ctx.Done()
 	return 0
+}
+
+// funnelFluxFlags are the -funnelflux-... flags.
+type funnelFluxFlags struct {
+	addr, access, refresh, zone, rateLimit *string
+	days, hits, leads                      *int
+	lifetime, delay                        *time.Duration
+}
+
+// startFunnelFlux seeds and starts the FunnelFlux fake, gives some RentEngine prospects a hit id
+// in their notes (recent hits, not converted yet: leads whose lease a demo can sign), and prints
+// one line with what a tenant's funnelflux: block needs.
+func startFunnelFlux(o funnelFluxFlags, switches fakeapi.SwitchRequest, seed int64, re *rentenginefake.Server, stdout io.Writer) (*funnelfluxfake.Server, error) {
+	if *o.access == "" || *o.refresh == "" {
+		return nil, fmt.Errorf("%w: the FunnelFlux fake needs both an access and a refresh token", errUsage)
+	}
+	var limit *fakeapi.RateLimit
+	if *o.rateLimit != "" {
+		rl, err := parseRateLimit(*o.rateLimit)
+		if err != nil {
+			return nil, fmt.Errorf("%w: -funnelflux-rate-limit: %w", errUsage, err)
+		}
+		limit = &rl
+	}
+	if _, err := time.LoadLocation(*o.zone); err != nil {
+		return nil, fmt.Errorf("%w: -funnelflux-timezone: %w", errUsage, err)
+	}
+	f := funnelfluxfake.NewUnstarted(funnelfluxfake.Options{AccessToken: *o.access, RefreshToken: *o.refresh,
+		TokenLifetime: *o.lifetime, ConversionDelay: *o.delay, RateLimit: limit, Addr: *o.addr})
+	if err := f.Apply(switches); err != nil {
+		return nil, fmt.Errorf("%w: %w", errUsage, err)
+	}
+	start := time.Now()
+	seeded := funnelfluxfake.Seed(f, funnelfluxfake.SeedOptions{Seed: seed, Days: *o.days, HitsPerDay: *o.hits, Zone: *o.zone})
+	leads := giveHitIDs(re, seeded.FreshHits, *o.leads)
+	if err := f.Start(); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(stdout, "funnelflux base_url=%s %s leads=%d seeded_in=%s admin=%s\n", f.BaseURL(), seeded, leads,
+		time.Since(start).Round(time.Millisecond), f.URL()+fakeapi.AdminPath)
+	return f, nil
+}
+
+// giveHitIDs appends " ff_hit=<hit id>" to the notes of up to n RentEngine prospects, spread over
+// the list, one fresh hit each, and returns how many it changed.
+func giveHitIDs(re *rentenginefake.Server, hits []string, n int) int {
+	var ids []int64
+	for id := range re.All(rentenginefake.Prospects) {
+		ids = append(ids, id)
+	}
+	n = min(n, len(hits), len(ids))
+	for i := range n {
+		id := ids[i*len(ids)/n]
+		raw, _ := re.Raw(rentenginefake.Prospects, id)
+		var rec struct {
+			Notes *string `json:"notes"`
+		}
+		_ = json.Unmarshal(raw, &rec)
+		notes := "Web lead."
+		if rec.Notes != nil && *rec.Notes != "" {
+			notes = *rec.Notes
+		}
+		if err := re.Update(rentenginefake.Prospects, id, map[string]any{"notes": notes + " ff_hit=" + hits[i]}); err != nil {
+			panic(fmt.Sprintf("fakeupstream: give prospect %d a hit id: %v", id, err))
+		}
+	}
+	return n
 }
 
 // funnelFlags are the -funnel-... flags.

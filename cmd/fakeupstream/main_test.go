@@ -247,3 +247,93 @@ func TestRunRejectsBadSwitches(t *testing.T) {
 		})
 	}
 }
+
+func TestRunServesFunnelFluxWhenGivenTokens(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan int)
+	env := func(k string) string {
+		switch k {
+		case "FAKE_RENTENGINE_TOKEN":
+			return "tok"
+		case "FAKE_FUNNELFLUX_ACCESS_TOKEN":
+			return "ffat"
+		case "FAKE_FUNNELFLUX_REFRESH_TOKEN":
+			return "ffrt"
+		}
+		return ""
+	}
+	go func() {
+		done <- run(ctx, []string{"-rentengine-addr", "127.0.0.1:0", "-units", "3", "-prospects", "30",
+			"-funnelflux-addr", "127.0.0.1:0", "-funnelflux-days", "3", "-funnelflux-hits-per-day", "20",
+			"-funnelflux-leads", "5", "-funnelflux-disable", "GET /reporting/attributes"}, env, pw, io.Discard)
+	}()
+	rd := bufio.NewReader(pr)
+	first, err := rd.ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	line, err := rd.ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields := map[string]string{}
+	for _, f := range strings.Fields(line) {
+		if k, v, ok := strings.Cut(f, "="); ok {
+			fields[k] = v
+		}
+	}
+	if !strings.HasPrefix(line, "funnelflux ") || fields["funnels"] != "3" || fields["funnel_groups"] != "2" ||
+		fields["traffic_sources"] != "3" || fields["leads"] != "5" || fields["hits"] == "0" {
+		t.Fatalf("printed %q", line)
+	}
+	get := func(url, token string) (int, []byte) {
+		req, _ := http.NewRequest(http.MethodGet, url, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, body
+	}
+	if status, body := get(fields["base_url"]+"/funnel/list?status=not-deleted", "ffat"); status != 200 || !strings.Contains(string(body), `"idCampaign"`) {
+		t.Errorf("GET /funnel/list: %d %s", status, body)
+	}
+	if status, _ := get(fields["base_url"]+"/reporting/attributes", "ffat"); status != http.StatusNotFound {
+		t.Errorf("disabled attributes answered %d", status)
+	}
+	var reURL string
+	for _, f := range strings.Fields(first) {
+		if v, ok := strings.CutPrefix(f, "base_url="); ok {
+			reURL = v
+		}
+	}
+	_, body := get(reURL+"/prospects?limit=100&page_number=0", "tok")
+	if n := strings.Count(string(body), "ff_hit="); n != 5 {
+		t.Errorf("%d RentEngine prospects carry a hit id, want 5", n)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("exit code %d", code)
+	}
+}
+
+func TestRunFunnelFluxNeedsBothTokens(t *testing.T) {
+	env := func(k string) string {
+		switch k {
+		case "FAKE_RENTENGINE_TOKEN":
+			return "tok"
+		case "FAKE_FUNNELFLUX_ACCESS_TOKEN":
+			return "ffat"
+		}
+		return ""
+	}
+	var stderr strings.Builder
+	code := run(context.Background(), []string{"-rentengine-addr", "127.0.0.1:0", "-units", "1", "-prospects", "1",
+		"-funnelflux-addr", "127.0.0.1:0"}, env, io.Discard, &stderr)
+	if code != 2 || !strings.Contains(stderr.String(), "both an access and a refresh token") {
+		t.Errorf("exit %d, stderr %q", code, stderr.String())
+	}
+}

@@ -27,6 +27,8 @@ var badDeps = map[string]string{
 	"net/http/httptest":           "HTTP test servers and recorders",
 	"go.uber.org/zap/zaptest":     "zap's test loggers",
 	"go.uber.org/zap/zaptest/":    "zap's test loggers (observer)",
+	"k8s.io/":                     "the Kubernetes API types (deploy/ tests decode the manifests with them)",
+	"sigs.k8s.io/yaml":            "the Kubernetes YAML decoder (deploy/ tests)",
 }
 
 // forbidden returns why path may not be linked into syncd, or "" if it may.
@@ -98,6 +100,7 @@ func TestForbidden(t *testing.T) {
 		module + "/internal/testing/rentenginefake": true,
 		module + "/internal/testing/dbtest":         true,
 		module + "/internal/testing/faultsuite":     true,
+		module + "/internal/testing/funnelfluxfake": true,
 		module + "/internal/bench":                  true,
 		"testing":                                   true,
 		"testing/synctest":                          true,
@@ -106,6 +109,7 @@ func TestForbidden(t *testing.T) {
 		"go.uber.org/zap/zaptest/observer":          true,
 		module + "/internal/tenants":                false,
 		module + "/internal/clients/upstream":       false,
+		module + "/internal/clients/funnelflux":     false,
 		module + "/internal/benchmarks":             false,
 		"internal/testlog":                          false, // the standard library's, linked by os
 		"internal/synctest":                         false, // the standard library's, linked by sync

@@ -14,7 +14,7 @@
 //   - sharedkey, replicas, adaptive: tenants sharing one Funnel key that the fake limits per
 //     key: in one process, in three replicas plus a one-off command leasing shares through
 //     Postgres, and with the real limit half the configured one (issue 15).
-//   - scale: 1,000 tenants on one scheduler with a stub runner: idle CPU and start delay.
+//   - scale: 10,000 tenants on one scheduler with a stub runner: start delay, idle CPU and RSS.
 //   - push: requests per changed value, and for an unchanged mirror; customer-score requests that
 //     change a score, and scores Funnel had to pick a client for among several.
 //   - pipeline: Go benchmarks of the pull's hot path (decoding a page, upserting a page), as
@@ -93,7 +93,7 @@ func Full() Config {
 		Replicas: ReplicasConfig{Replicas: 3, Tenants: 30, Requests: 50, Per: time.Second, Duration: time.Minute,
 			OneOffAfter: 20 * time.Second},
 		Adaptive: AdaptiveConfig{Tenants: 5, Requests: 20, RealRequests: 10, Per: time.Second, Duration: 3 * time.Minute},
-		Scale:    ScaleConfig{Tenants: 1000, Every: time.Minute, MaxJitter: 30 * time.Second, Ticks: 2},
+		Scale:    ScaleConfig{Tenants: 10_000, Every: time.Minute, MaxJitter: 30 * time.Second, Ticks: 2},
 		Push:     PushConfig{Units: 300, Prospects: 3000, Communities: 3, RenewalsPerCommunity: 100, Changes: 50},
 	}
 }

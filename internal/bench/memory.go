@@ -231,16 +231,19 @@ tenants:
 }
 
 // vmHWM reads a live process's peak resident set size (VmHWM in /proc/PID/status) in bytes.
-func vmHWM(pid int) (int64, error) {
+func vmHWM(pid int) (int64, error) { return procStatus(pid, "VmHWM") }
+
+// procStatus reads one memory field of /proc/PID/status ("VmHWM", "VmRSS"), in bytes.
+func procStatus(pid int, field string) (int64, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, err
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+		if rest, ok := strings.CutPrefix(line, field+":"); ok {
 			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
 			return kb * 1024, err
 		}
 	}
-	return 0, errors.New("no VmHWM")
+	return 0, fmt.Errorf("no %s in /proc/%d/status", field, pid)
 }

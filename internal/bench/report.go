@@ -63,9 +63,9 @@ func (r *Report) Markdown() []byte {
 	}
 	r.credentialSummary(p)
 	if s := r.Scale; s != nil {
-		p("| 5 | Scale: %s tenants on `@every %s`, stub runner | idle CPU **%.3f%%** of one core (%s of CPU per minute); start delay p99 **%s** (p50 %s, max %s) | — | — |\n",
-			count(s.Config.Tenants), every(s.Config.Every), s.IdleCPU*100, s.IdleCPUPerMinute.Round(time.Microsecond),
-			s.P99.Round(time.Microsecond), s.P50.Round(time.Microsecond), s.Max.Round(time.Microsecond))
+		p("| 5 | Scale: %s tenants on `@every %s`, stub runner | start delay p99 **%s** (p50 %s, max %s); RSS idle **%s** (peak %s); idle CPU **%.3f%%** of one core (%s of CPU per minute) | p99 < %s, RSS < %s | %s |\n",
+			count(s.Config.Tenants), every(s.Config.Every), s.P99.Round(time.Microsecond), s.P50.Round(time.Microsecond), s.Max.Round(time.Microsecond),
+			mib(s.RSS), mib(s.PeakRSS), s.IdleCPU*100, s.IdleCPUPerMinute.Round(time.Microsecond), TargetScaleP99, mib(TargetScaleRSS), met(s.Met(), math.NaN()))
 	}
 	if pu := r.Push; pu != nil {
 		ch, un := pu.Cycle(PushChanged), pu.Cycle(PushUnchanged)
@@ -161,9 +161,9 @@ func (r *Report) Markdown() []byte {
 			"Start delay is what the scheduler reports through `Observer.StartDelay`: how late a run started after its scheduled time plus its planned jitter, over %s runs (%d ticks).\n\n",
 			count(s.Config.Tenants), every(s.Config.Every), s.Config.MaxJitter, s.Config.MaxConcurrent, s.IdleWall.Round(time.Second),
 			s.Config.MaxJitter, count(s.Samples), s.Config.Ticks)
-		p("| Idle CPU | CPU per minute idle | Goroutines idle | Heap in use | p50 delay | p99 delay | Max delay | Skipped | Load |\n|---|---|---|---|---|---|---|---|---|\n")
-		p("| %.4f%% of a core | %s | %d | %s | %s | %s | %s | %d | %s |\n\n", s.IdleCPU*100, s.IdleCPUPerMinute.Round(time.Microsecond),
-			s.Goroutines, mib(int64(s.HeapInUse)), s.P50.Round(time.Microsecond), s.P99.Round(time.Microsecond), s.Max.Round(time.Microsecond), s.Skipped, s.Load)
+		p("| Idle CPU | CPU per minute idle | Goroutines idle | Heap in use | RSS idle | Peak RSS | p50 delay | p99 delay | Max delay | Skipped | Load |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
+		p("| %.4f%% of a core | %s | %d | %s | %s | %s | %s | %s | %s | %d | %s |\n\n", s.IdleCPU*100, s.IdleCPUPerMinute.Round(time.Microsecond),
+			s.Goroutines, mib(int64(s.HeapInUse)), mib(s.RSS), mib(s.PeakRSS), s.P50.Round(time.Microsecond), s.P99.Round(time.Microsecond), s.Max.Round(time.Microsecond), s.Skipped, s.Load)
 	}
 	if pu := r.Push; pu != nil {
 		p("## 6. Push economy\n\n")

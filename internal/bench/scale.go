@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"os"
 	"runtime"
 	"sort"
 	gosync "sync"
@@ -44,8 +45,21 @@ type ScaleResult struct {
 	IdleCPUPerMinute time.Duration
 	Goroutines       int // goroutines while idle
 	HeapInUse        uint64
-	Load             string
+	// RSS is the process's resident set while idle (VmRSS, the largest seen at the start of an
+	// idle window); PeakRSS its high-water mark over the whole scenario (VmHWM). The scenario
+	// runs first, so the process holds little besides the scheduler and its tenants.
+	RSS, PeakRSS int64
+	Load         string
 }
+
+// Goals of the scale scenario (issue 15).
+const (
+	TargetScaleP99 = time.Second
+	TargetScaleRSS = 256 << 20
+)
+
+// Met reports whether the scenario met its goals: p99 start delay and idle RSS.
+func (r *ScaleResult) Met() bool { return r.P99 < TargetScaleP99 && r.RSS < TargetScaleRSS }
 
 // stubRunner stands in for sync.Runner: it returns at once, so the scenario measures the
 // scheduler alone.
@@ -96,7 +110,7 @@ func (h *harness) scale(ctx context.Context) (*ScaleResult, error) {
 	spec := "@every " + every(cfg.Every)
 	for i := range cfg.Tenants {
 		conf.Tenants = append(conf.Tenants, tenants.Tenant{
-			ID: fmt.Sprintf("scale%04d", i), MaxJitter: cfg.MaxJitter, RunTimeout: time.Minute, Location: time.UTC,
+			ID: fmt.Sprintf("scale%05d", i), MaxJitter: cfg.MaxJitter, RunTimeout: time.Minute, Location: time.UTC,
 			RentEngine: &tenants.RentEngine{BaseURL: "http://127.0.0.1:1/unused", Token: tenants.NewSecret("unused")},
 			Schedules:  tenants.Schedules{RentEngine: spec},
 		})
@@ -127,6 +141,9 @@ func (h *harness) scale(ctx context.Context) (*ScaleResult, error) {
 		runtime.ReadMemStats(&ms)
 		res.HeapInUse = ms.HeapInuse
 		res.Goroutines = runtime.NumGoroutine()
+		if rss, err := procStatus(os.Getpid(), "VmRSS"); err == nil {
+			res.RSS = max(res.RSS, rss)
+		}
 		c0, w0 := cpuTime(), time.Now()
 		if err := sleepUntil(ctx, to); err != nil {
 			return err
@@ -179,9 +196,10 @@ func (h *harness) scale(ctx context.Context) (*ScaleResult, error) {
 		res.IdleCPUPerMinute = time.Duration(res.IdleCPU * float64(time.Minute))
 	}
 	res.Load = loadAvg()
-	h.logf("%d runs; start delay p50 %s p99 %s max %s; idle CPU %.4f%% of a core (%s per minute over %s); %d goroutines",
+	res.PeakRSS, _ = procStatus(os.Getpid(), "VmHWM")
+	h.logf("%d runs; start delay p50 %s p99 %s max %s; idle CPU %.4f%% of a core (%s per minute over %s); %d goroutines; RSS idle %.1f MiB, peak %.1f MiB",
 		res.Runs, res.P50, res.P99, res.Max, res.IdleCPU*100, res.IdleCPUPerMinute.Round(time.Microsecond),
-		res.IdleWall.Round(time.Second), res.Goroutines)
+		res.IdleWall.Round(time.Second), res.Goroutines, float64(res.RSS)/(1<<20), float64(res.PeakRSS)/(1<<20))
 	return res, nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/syncd-dev/syncd/internal/models"
 	"github.com/syncd-dev/syncd/internal/testing/dbtest"
 	"github.com/syncd-dev/syncd/internal/testing/funnelfake"
+	"github.com/syncd-dev/syncd/internal/testing/funnelfluxfake"
 	"github.com/syncd-dev/syncd/internal/testing/rentenginefake"
 )
 
@@ -29,6 +30,14 @@ var notGranted = map[string]string{
 // work: identity links, pushes (scores, renewal cards) and a record quarantined in bad_records.
 // It returns the tenant's config block.
 func seedTenant(t *testing.T, id string, seed int64) string {
+	t.Helper()
+	config, _, _ := seedFakes(t, id, seed)
+	return config
+}
+
+// seedFakes is seedTenant that also returns the fakes, for tests that change upstream data
+// between syncs.
+func seedFakes(t *testing.T, id string, seed int64) (string, *rentenginefake.Server, *funnelfake.Server) {
 	t.Helper()
 	re := rentenginefake.New(rentenginefake.Options{Token: "tok"})
 	t.Cleanup(re.Close)
@@ -47,11 +56,18 @@ func seedTenant(t *testing.T, id string, seed int64) string {
 	for _, c := range fu.Communities() {
 		communities = append(communities, strconv.Quote(c.Numeric()))
 	}
+	// FunnelFlux: its assets and daily stats, and one lease conversion confirmed by the report.
+	ff := funnelfluxfake.New(funnelfluxfake.Options{AccessToken: "ff-access", RefreshToken: "ff-refresh"})
+	t.Cleanup(ff.Close)
+	seeded := funnelfluxfake.Seed(ff, funnelfluxfake.SeedOptions{Seed: seed, Days: 3, HitsPerDay: 10})
+	p := re.Insert(rentenginefake.Prospects, map[string]any{"name": "Ad Lead", "notes": "ff_hit=" + seeded.FreshHits[0]})
+	re.AddEvent(p, "Lease Signed", time.Now().Add(-time.Hour))
 	return fmt.Sprintf(`  - id: %s
     rentengine: {base_url: %q, token_env: RE_TOKEN, rate_limit: {requests: 1000, per: 1s}}
     funnel: {base_url: %q, api_key_env: FU_KEY, company_id: %d, communities: [%s], rate_limit: {requests: 1000, per: 1s}}
-    push: {max_changes: "100%%"}
-`, id, re.BaseURL(), fu.BaseURL(), fu.CompanyID(), strings.Join(communities, ", "))
+    funnelflux: {base_url: %q, access_token_env: FF_ACCESS, refresh_token_env: FF_REFRESH, rate_limit: {requests: 1000, per: 1s}}
+    push: {max_changes: "100%%", lease_conversion: {hit_id: {path: notes, pattern: 'ff_hit=([0-9a-z]+)'}}}
+`, id, re.BaseURL(), fu.BaseURL(), fu.CompanyID(), strings.Join(communities, ", "), ff.BaseURL()), re, fu
 }
 
 // pgCode returns the SQLSTATE of a Postgres error, or "".
@@ -112,10 +128,14 @@ func TestAnalystsSeeOnlyTheirTenants(t *testing.T) {
 	d := dbtest.PostgresOwned(t)
 	config := writeFile(t, "config.yaml", fmt.Sprintf("database: {url: %q}\nlog: {level: error}\ntenants:\n%s%s",
 		d.URL, seedTenant(t, "acme", 1), seedTenant(t, "globex", 2)))
-	env := map[string]string{"FU_KEY": "fu-key"}
+	env := map[string]string{"FU_KEY": "fu-key", "FF_ACCESS": "ff-access", "FF_REFRESH": "ff-refresh"}
 	for _, tenant := range []string{"acme", "globex"} {
 		if code, out, errOut := runCLIEnv(t, env, "sync", "--config", config, "--tenant", tenant); code != 0 {
 			t.Fatalf("sync %s: exit %d\n%s%s", tenant, code, out, errOut)
+		}
+		// The FunnelFlux pull after the push confirms its lease conversion.
+		if code, out, errOut := runCLIEnv(t, env, "sync", "--config", config, "--tenant", tenant, "--job", "funnelflux"); code != 0 {
+			t.Fatalf("sync %s funnelflux: exit %d\n%s%s", tenant, code, out, errOut)
 		}
 	}
 	store := dbtest.Open(t, d.URL)

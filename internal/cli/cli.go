@@ -45,7 +45,7 @@ Usage:
 
 Commands:
   run          run the daemon: scheduled pulls and pushes for every tenant, HTTP endpoints
-  sync         run one job for one tenant now (--tenant ID [--job rentengine|funnel|push] [--allow-deletes])
+  sync         run one job for one tenant now (--tenant ID [--job rentengine|funnel|funnelflux|push] [--allow-deletes])
   push         plan or run the push job for one tenant (--tenant ID [--plan])
   status       show each tenant's jobs: last run, outcome, rows, last success, last error
   validate     check a config file and list every problem
@@ -225,9 +225,11 @@ func cmdSync(ctx context.Context, env Env, args []string) int {
 	var c common
 	c.register(fs, env)
 	tenant := fs.String("tenant", "", "tenant id (required)")
-	job := fs.String("job", "", "job to run: rentengine, funnel or push (default: every pull job the tenant has, then push)")
+	job := fs.String("job", "", "job to run: rentengine, funnel, funnelflux or push (default: every pull job the tenant has, then push)")
 	allowDeletes := fs.Bool("allow-deletes", false, "lift the mass-delete guard for this one run, after checking upstream that "+
 		"the deletions a held run reported are real (needs --job)")
+	force := fs.Bool("force", false, "run the push regardless of the job order: do not wait for the tenant's pulls in progress "+
+		"elsewhere, and push even before every upstream has had a complete pull")
 	allowPartial := fs.Bool("allow-partial", false, "exit 0 after a partial run (a resource unavailable upstream, "+
 		"everything else synced); it is still recorded as partial")
 	if fs.Parse(args) != nil {
@@ -243,7 +245,7 @@ func cmdSync(ctx context.Context, env Env, args []string) int {
 		return 2
 	}
 	if *job != "" && !tenants.Job(strings.TrimSpace(*job)).Known() {
-		fmt.Fprintf(env.Stderr, "syncd sync: unknown job %q (want rentengine, funnel or push)\n", *job)
+		fmt.Fprintf(env.Stderr, "syncd sync: unknown job %q (want rentengine, funnel, funnelflux or push)\n", *job)
 		return 2
 	}
 	cfg, err := c.loadConfig(env)
@@ -297,7 +299,10 @@ func cmdSync(ctx context.Context, env Env, args []string) int {
 	defer closeLock()
 	status := 0
 	for _, j := range jobs {
-		run, err := lockedRun(ctx, lock, runner, t, j, syncer.RunOptions{AllowDeletes: *allowDeletes})
+		if j == tenants.JobPush && *force && !announceForce(ctx, env, "syncd sync", runner, t) {
+			return 1
+		}
+		run, err := lockedRun(ctx, lock, runner, t, j, syncer.RunOptions{AllowDeletes: *allowDeletes, WaitForPulls: true, Force: *force})
 		if run != nil {
 			fmt.Fprintln(env.Stdout, runSummary(t.ID, run))
 		}
@@ -307,6 +312,7 @@ func cmdSync(ctx context.Context, env Env, args []string) int {
 			fmt.Fprintf(env.Stderr, "syncd sync: %v (allowed by --allow-partial)\n", err)
 		default:
 			fmt.Fprintf(env.Stderr, "syncd sync: %v\n", err)
+			printSkipHint(env, "syncd sync", err)
 			status = 1
 		}
 		if ctx.Err() != nil {

@@ -22,6 +22,8 @@ func cmdPush(ctx context.Context, env Env, args []string) int {
 	tenant := fs.String("tenant", "", "tenant id (required)")
 	plan := fs.Bool("plan", false, "print the changes a push would make, without calling any API")
 	asJSON := fs.Bool("json", false, "with --plan: print the plan as JSON")
+	force := fs.Bool("force", false, "push regardless of the job order: do not wait for the tenant's pulls in progress, "+
+		"and push even if this is the tenant's first push and not every upstream has had a complete pull")
 	if fs.Parse(args) != nil {
 		return 2
 	}
@@ -70,12 +72,16 @@ func cmdPush(ctx context.Context, env Env, args []string) int {
 			return 1
 		}
 		defer closeLock()
-		run, err := lockedRun(ctx, lock, runner, t, tenants.JobPush, syncer.RunOptions{})
+		if *force && !announceForce(ctx, env, "syncd push", runner, t) {
+			return 1
+		}
+		run, err := lockedRun(ctx, lock, runner, t, tenants.JobPush, syncer.RunOptions{WaitForPulls: true, Force: *force})
 		if run != nil {
 			fmt.Fprintln(env.Stdout, runSummary(t.ID, run))
 		}
 		if err != nil {
 			fmt.Fprintln(env.Stderr, "syncd push:", err)
+			printSkipHint(env, "syncd push", err)
 			return 1
 		}
 		return 0
@@ -131,9 +137,42 @@ func cmdPush(ctx context.Context, env Env, args []string) int {
 	return 0
 }
 
+// announceForce prints what --force overrides for the tenant's push right now (false: it
+// could not be checked).
+func announceForce(ctx context.Context, env Env, cmd string, runner *syncer.Runner, t *tenants.Tenant) bool {
+	blocks, err := runner.PushOrderBlocks(ctx, t)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "%s: %v\n", cmd, err)
+		return false
+	}
+	if len(blocks) == 0 {
+		fmt.Fprintf(env.Stderr, "%s: --force: the job order holds nothing back right now (no pull in progress, not a first push before complete pulls)\n", cmd)
+		return true
+	}
+	fmt.Fprintf(env.Stderr, "%s: --force overrides the job order; pushing despite:\n", cmd)
+	for _, b := range blocks {
+		fmt.Fprintf(env.Stderr, "  - %s\n", b)
+	}
+	return true
+}
+
+// printSkipHint follows a push skipped by the job order with how to override it.
+func printSkipHint(env Env, cmd string, err error) {
+	switch reason, ok := syncer.IsSkip(err); {
+	case !ok:
+	case reason == models.SkipFirstPulls:
+		fmt.Fprintf(env.Stderr, "%s: run the pulls first (syncd sync --tenant ID), or push anyway with --force\n", cmd)
+	default:
+		fmt.Fprintf(env.Stderr, "%s: try again when the pulls have finished, or push anyway with --force\n", cmd)
+	}
+}
+
 // runSummary is the one line `syncd sync` and `syncd push` print per run.
 func runSummary(tenant string, run *models.SyncRun) string {
 	head := fmt.Sprintf("%s %s: %s in %s", tenant, run.Job, run.Status, runDuration(run))
+	if run.Status == models.RunSkipped {
+		return fmt.Sprintf("%s %s: skipped (%s)", tenant, run.Job, run.SkipReason())
+	}
 	if run.Job != string(tenants.JobPush) {
 		line := fmt.Sprintf("%s — pages %d, fetched %d, inserted %d, updated %d, unchanged %d, deleted %d, bad %d",
 			head, run.Pages, run.Fetched, run.Inserted, run.Updated, run.Unchanged, run.Deleted, run.BadRecords)

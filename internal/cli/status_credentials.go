@@ -9,14 +9,15 @@ import (
 	"text/tabwriter"
 
 	"github.com/syncd-dev/syncd/internal/models"
+	"github.com/syncd-dev/syncd/internal/statusview"
 	syncer "github.com/syncd-dev/syncd/internal/sync"
 	"github.com/syncd-dev/syncd/internal/tenants"
 )
 
 // credentialStatus is one upstream credential's rate budget in `syncd status`: what the config
 // sets and what the processes using it allow themselves now, from their leases in rate_leases
-// (the daemon is another process, so this is the only way status learns it). In --json it is
-// the "rate" of each pull job that uses the credential; the array of jobs is otherwise unchanged.
+// (the daemon is another process, so this is the only way status learns it). The table prints
+// it below the jobs; --json prints the jobs alone, unchanged.
 type credentialStatus struct {
 	API string `json:"api"`
 	// Credential is the config's name for it, or the sorted ids of the tenants that use it.
@@ -47,7 +48,7 @@ func credentialStatuses(ctx context.Context, cfg *tenants.Config, store *models.
 		if only != "" && t.ID != only {
 			continue
 		}
-		for _, job := range []tenants.Job{tenants.JobRentEngine, tenants.JobFunnel} {
+		for _, job := range []tenants.Job{tenants.JobRentEngine, tenants.JobFunnel, tenants.JobFunnelFlux} {
 			spec, ok := syncer.RateSpec(t, job)
 			if !ok {
 				continue
@@ -91,24 +92,6 @@ func compareStrings(a, b string) int {
 	return 0
 }
 
-// rateOf returns the status of the credential a tenant's job uses, or nil (push, or no limit).
-func rateOf(cfg *tenants.Config, creds []credentialStatus, tenant, job string) *credentialStatus {
-	t := cfg.Tenant(tenant)
-	if t == nil {
-		return nil
-	}
-	spec, ok := syncer.RateSpec(t, tenants.Job(job))
-	if !ok {
-		return nil
-	}
-	for i := range creds {
-		if creds[i].key == spec.Key {
-			return &creds[i]
-		}
-	}
-	return nil
-}
-
 // writeCredentialTable prints the credentials after the jobs.
 func writeCredentialTable(w io.Writer, creds []credentialStatus) error {
 	if len(creds) == 0 {
@@ -122,7 +105,7 @@ func writeCredentialTable(w io.Writer, creds []credentialStatus) error {
 		if c.EffectivePerSecond != nil {
 			eff = strconv.FormatFloat(*c.EffectivePerSecond, 'f', 2, 64)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%d\n", c.API, oneLine(c.Credential, 40), len(c.Tenants),
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%d\n", c.API, statusview.OneLine(c.Credential, 40), len(c.Tenants),
 			strconv.FormatFloat(c.ConfiguredPerSecond, 'f', 2, 64), eff, c.Processes)
 	}
 	return tw.Flush()

@@ -8,7 +8,8 @@ import (
 )
 
 func TestValidate(t *testing.T) {
-	exampleEnv := map[string]string{"ACME_RENTENGINE_TOKEN": "a", "ACME_FUNNEL_API_KEY": "b", "BRIGHTSIDE_RENTENGINE_TOKEN": "c", "PARTNER_FUNNEL_API_KEY": "d"}
+	exampleEnv := map[string]string{"ACME_RENTENGINE_TOKEN": "a", "ACME_FUNNEL_API_KEY": "b", "BRIGHTSIDE_RENTENGINE_TOKEN": "c",
+		"ACME_FUNNELFLUX_ACCESS_TOKEN": "d", "ACME_FUNNELFLUX_REFRESH_TOKEN": "e", "PARTNER_FUNNEL_API_KEY": "f"}
 	cases := []struct {
 		name     string
 		file     string
@@ -18,7 +19,8 @@ func TestValidate(t *testing.T) {
 	}{
 		{"the example passes", "../../config.example.yaml", exampleEnv, 0, []string{"OK (4 tenants"}},
 		{"the example without its secrets names each variable", "../../config.example.yaml", nil, 1,
-			[]string{"4 problem(s)", `tenant "acme": rentengine.token_env`, `tenant "acme": funnel.api_key_env`,
+			[]string{"6 problem(s)", `tenant "acme": rentengine.token_env`, `tenant "acme": funnel.api_key_env`,
+				`tenant "acme": funnelflux.access_token_env`, `tenant "acme": funnelflux.refresh_token_env`,
 				`tenant "brightside": rentengine.token_env`, "credentials[0].secret_env: environment variable PARTNER_FUNNEL_API_KEY"}},
 		{"every problem at once", "../tenants/testdata/multiple_problems.yaml", nil, 1, []string{"problem(s):"}},
 		{"unknown key names tenant and path", "../tenants/testdata/unknown_key.yaml", nil, 1, []string{"tenant", "rentengine."}},

@@ -67,6 +67,8 @@ type TestConfig struct {
 	// Retention overrides the history retention job's timing (zero fields: its defaults, the
 	// first run 10 minutes after start, then daily).
 	Retention RetentionTiming
+	// OrderPoll is how often a push waiting for its tick's pulls checks them (0 = 1s).
+	OrderPoll time.Duration
 }
 
 // RetentionTiming is the timing of the history retention job (see retention.Config).
@@ -203,8 +205,12 @@ func open(ctx context.Context, opts Options) (_ *Daemon, err error) {
 	if d.locker != nil {
 		// Only Postgres can have several replicas; SQLite mode is one process (the file lock).
 		scfg.Locker = d.locker
-		scfg.Claimer = NewClaimer(d.store, host)
 	}
+	// Claims on both databases: besides keeping a tick to one replica, they record when each
+	// tick's run ended, which the job order within a tenant waits on (a push waits for the same
+	// tick's pulls).
+	claimer := NewClaimer(d.store, host)
+	scfg.Claimer, scfg.Order, scfg.OrderPoll = claimer, claimer, opts.Test.OrderPoll
 	d.sched = scheduler.New(scfg, d.runner, d.log)
 	rcfg := retention.Config{
 		Store: d.store, Keep: cfg.History.Keep.Duration(), Observer: d.metrics,
@@ -220,6 +226,10 @@ func open(ctx context.Context, opts Options) (_ *Daemon, err error) {
 	d.config = newCoordinator(opts.ConfigPath, opts.load, d.log, d.metrics.Reload)
 	d.config.subscribe("restart-only settings", restartOnly(d.log))
 	d.config.subscribe("scheduler", d.sched.Apply)
+	d.config.subscribe("job intervals", func(*tenants.Config) error {
+		d.metrics.SetJobIntervals(d.sched.Intervals())
+		return nil
+	})
 	d.config.subscribe("limits", limits(d.runner))
 	d.config.subscribe("metrics", tenantMetrics(d.metrics))
 	d.config.subscribe("webhooks", d.webhookTenants.apply)
@@ -230,7 +240,46 @@ func open(ctx context.Context, opts Options) (_ *Daemon, err error) {
 	if err := d.config.start(cfg); err != nil {
 		return nil, err
 	}
+	d.metrics.SetReadiness(func() bool { return d.ready(context.Background()) == "" })
+	d.refreshJobState(ctx)
 	return d, nil
+}
+
+// jobStateRefresh is how often the gauges of each job's latest runs are read again from
+// sync_runs. Every replica reads them, so each reports the runs of the others too and they agree
+// within this time: the alert rules take max by (tenant, job) of gauges that a replica that did
+// not run the job lately would otherwise leave stale.
+const jobStateRefresh = 30 * time.Second
+
+// streakLimit caps the failures counted in a row: an alert needs a few, not the whole history.
+const streakLimit = 10
+
+// refreshJobState sets, for every scheduled job, syncd_job_consecutive_failures and, from its
+// latest finished run that is not abandoned, syncd_held_deletes, syncd_resource_available and
+// syncd_credentials_rejected. On a database error it logs and keeps the values it had.
+func (d *Daemon) refreshJobState(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	streaks := map[[2]string]int{}
+	for k := range d.sched.Intervals() {
+		runs, err := d.store.LatestFinishedRuns(ctx, k[0], k[1], streakLimit)
+		if err != nil {
+			d.log.Warn("could not read the latest runs from sync_runs; the job gauges keep their values",
+				zap.String("tenant", k[0]), zap.String("job", k[1]), zap.Error(err))
+			return
+		}
+		streaks[k] = models.FailureStreak(runs)
+		for i := range runs {
+			if runs[i].Status == models.RunAbandoned {
+				continue
+			}
+			d.metrics.SetHeldDeletes(k[0], k[1], runs[i].HeldDeletes())
+			d.metrics.SetResourceAvailability(&runs[i])
+			d.metrics.SetCredentialsRejected(&runs[i])
+			break
+		}
+	}
+	d.metrics.SetFailureStreaks(streaks)
 }
 
 // openStore opens the mirror, takes the lock that keeps SQLite mode to one process or opens the
@@ -297,11 +346,12 @@ func (d *Daemon) newMetrics(ctx context.Context) *metrics.Metrics {
 		}
 	}
 	if statuses, err := d.store.JobStatuses(ctx, ""); err != nil {
-		d.log.Warn("could not read the latest runs from sync_runs; the held-deletes and resource-available gauges start empty", zap.Error(err))
+		d.log.Warn("could not read the latest runs from sync_runs; the held-deletes, resource-available and credentials-rejected gauges start empty", zap.Error(err))
 	} else {
 		for _, st := range statuses {
 			m.SetHeldDeletes(st.TenantID, st.Job, st.Last.HeldDeletes())
 			m.SetResourceAvailability(&st.Last)
+			m.SetCredentialsRejected(&st.Last)
 		}
 	}
 	return m
@@ -343,6 +393,8 @@ func (d *Daemon) loop(ctx context.Context) {
 		defer t.Stop()
 		tick = t.C
 	}
+	jobState := time.NewTicker(jobStateRefresh)
+	defer jobState.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -353,6 +405,8 @@ func (d *Daemon) loop(ctx context.Context) {
 			if d.config.fileChanged() {
 				d.config.reload("file changed")
 			}
+		case <-jobState.C:
+			d.refreshJobState(ctx)
 		}
 	}
 }
@@ -415,6 +469,8 @@ var (
 	_ scheduler.Observer = (*metrics.Metrics)(nil)
 	_ scheduler.Runner   = (*syncer.Runner)(nil)
 	_ scheduler.Claimer  = (*Claimer)(nil)
+	_ scheduler.Order    = (*Claimer)(nil)
+	_ scheduler.Skipper  = (*syncer.Runner)(nil)
 	_ retention.Locker   = (*Locker)(nil)
 	_ retention.Observer = (*metrics.Metrics)(nil)
 	_ retention.Pruner   = (*models.Store)(nil)

@@ -9,11 +9,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.uber.org/zap"
 
+	"github.com/syncd-dev/syncd/internal/statuspage"
 	"github.com/syncd-dev/syncd/internal/webhook"
 )
 
-// Handler serves /metrics, /healthz (the process is alive) and /readyz (the database is reachable
-// and its schema is current; 503 with the reason otherwise).
+// Handler serves /metrics, /healthz (the process is alive), /readyz (the database is reachable
+// and its schema is current; 503 with the reason otherwise), the webhooks, and the status page
+// (/ and /tenants/{id}). Only the status page is behind status_page.auth: probes, scrapers and
+// webhook senders keep working when it is set.
 func (d *Daemon) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(d.metrics.Registry, promhttp.HandlerOpts{}))
@@ -23,6 +26,7 @@ func (d *Daemon) Handler() http.Handler {
 		Observe:     d.metrics.Webhook,
 		Quarantined: func(tenant, table string) { d.metrics.Quarantined(tenant, table, 1) },
 	}, d.log))
+	statuspage.New(statuspage.Config{Store: d.store, Config: d.Config}, d.log.Named("statuspage")).Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "ok")
 	})

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -222,5 +223,56 @@ func TestHTTPServerCutsSlowAndIdleConnections(t *testing.T) {
 			}
 			t.Logf("closed by the server after %s (%v)", time.Since(start).Round(time.Millisecond), err)
 		})
+	}
+}
+
+// TestStatusPageRoutes: the daemon serves the status page on its listen address, behind
+// status_page.auth when set, while probes and the scrape endpoint stay open (the pages themselves
+// are tested in internal/statuspage).
+func TestStatusPageRoutes(t *testing.T) {
+	dsn := dbtest.SQLiteDSN(t)
+	path := configPath(t)
+	writeConfig(t, path, configData{DSN: dsn, BaseURL: "http://127.0.0.1:1/api", Listen: "127.0.0.1:0",
+		Tenants: []testTenant{{ID: "acme", Schedule: "@every 1h"}}})
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// WH_KEY doubles as the page's bearer token.
+	if err := os.WriteFile(path, append([]byte("status_page: {auth: {bearer_token_env: WH_KEY}}\n"), data...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d := startDaemon(t, daemon.Options{ConfigPath: path, WatchInterval: -1})
+	base := "http://" + d.Addr().String()
+	for _, tc := range []struct {
+		path, token string
+		want        int
+		wantBody    string
+	}{
+		{"/", "", http.StatusUnauthorized, "unauthorized"},
+		{"/tenants/acme", "wrong", http.StatusUnauthorized, "unauthorized"},
+		{"/", webhookKey, http.StatusOK, "Tenants and jobs"},
+		{"/tenants/acme", webhookKey, http.StatusOK, "Tenant acme"},
+		{"/tenants/nobody", webhookKey, http.StatusNotFound, "No tenant"},
+		{"/healthz", "", http.StatusOK, "ok"},
+		{"/readyz", "", http.StatusOK, "ready"},
+		{"/metrics", "", http.StatusOK, "syncd_tenants"},
+	} {
+		req, _ := http.NewRequest(http.MethodGet, base+tc.path, nil)
+		if tc.token != "" {
+			req.Header.Set("Authorization", "Bearer "+tc.token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.want || !strings.Contains(string(body), tc.wantBody) {
+			t.Errorf("GET %s (token %q): %d, want %d with %q", tc.path, tc.token, resp.StatusCode, tc.want, tc.wantBody)
+		}
+		if strings.Contains(string(body), webhookKey) {
+			t.Errorf("GET %s shows the token", tc.path)
+		}
 	}
 }

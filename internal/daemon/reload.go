@@ -135,14 +135,19 @@ func restartOnly(log *zap.Logger) subscriber {
 
 // limits keeps the runner's rate budgets in step with the config: every credential's is adjusted
 // in place, so runs waiting on it keep waiting on the same bucket, and those of credentials no
-// tenant uses any more are dropped. The budgets are the runner's only per-credential state; runs
-// get their tenant config from the scheduler.
+// tenant uses any more are dropped; a removed tenant's other state (FunnelFlux tokens) is
+// dropped too. Runs get their tenant config from the scheduler.
 func limits(r *syncer.Runner) subscriber {
+	var had *tenants.Config
 	return func(cfg *tenants.Config) error {
 		for i := range cfg.Tenants {
 			r.ApplyLimits(&cfg.Tenants[i])
 		}
 		r.RetainLimits(cfg)
+		for _, id := range removed(had, cfg) {
+			r.ForgetTenant(id)
+		}
+		had = cfg
 		return nil
 	}
 }

@@ -4,7 +4,12 @@
 package metrics
 
 import (
+	"regexp"
+	"slices"
 	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -44,6 +49,22 @@ type Metrics struct {
 	retentionRows   prometheus.Counter
 	retentionTook   prometheus.Histogram
 	retentionLastOK prometheus.Gauge
+
+	interval     *prometheus.GaugeVec
+	failStreak   *prometheus.GaugeVec
+	credRejected *prometheus.GaugeVec
+	pushFailures *prometheus.CounterVec
+	ready        prometheus.GaugeFunc
+	// readyCheck answers syncd_ready at scrape time (nil: not serving yet, 0).
+	readyCheck atomic.Pointer[func() bool]
+
+	// mu guards the label sets of the gauges replaced as a whole.
+	mu        sync.Mutex
+	intervals map[[2]string]bool
+	streaks   map[[2]string]bool
+
+	// collectors are syncd's own, registered by New (MetricNames describes them).
+	collectors []prometheus.Collector
 }
 
 // New registers syncd's metrics, plus Go runtime and process collectors, on a fresh registry.
@@ -94,7 +115,7 @@ func New() *Metrics {
 			Help: "Requests per second this process allows itself on an upstream credential: the configured rate, times the adaptive factor (lowered by 429s), times this process's share of the budget (1/n of n processes using it). Sum over replicas for the credential's total. credential is the config's name for it, or the sorted ids of the tenants that use it.",
 		}, []string{"api", "credential"}),
 		skipped: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "syncd_skipped_runs_total", Help: "Ticks not run, by reason: overrun (still running here), other_replica (running on another replica), tick_taken (another replica already ran this tick), lock_error, claim_error.",
+			Name: "syncd_skipped_runs_total", Help: "Ticks not run, by reason: overrun (still running here), other_replica (running on another replica), tick_taken (another replica already ran this tick), lock_error, claim_error; for push: pulls_unfinished (the same tick's pulls of its tenant did not finish within its run timeout), waiting_for_first_pulls (a first push before every upstream had a complete pull).",
 		}, []string{"tenant", "job", "reason"}),
 		startDelay: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "syncd_run_start_delay_seconds", Help: "How late runs started against schedule plus planned jitter.",
@@ -129,11 +150,106 @@ func New() *Metrics {
 			Name: "syncd_history_retention_last_success_timestamp_seconds", Help: "Unix time of the end of the last successful history retention run of this process.",
 		}),
 	}
-	r.MustRegister(m.runs, m.runDuration, m.rows, m.lastSuccess, m.heldDeletes, m.available, m.badRecords, m.quarantined, m.requests, m.requestTime,
+	m.interval = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "syncd_job_interval_seconds", Help: "Longest time between two scheduled ticks of a tenant's job, from its schedule and time zone (an @every interval; for a cron expression the longest gap over the coming year, so a business-hours schedule reports its night). Absent for jobs that are not scheduled. Alert on last success older than a multiple of it.",
+	}, []string{"tenant", "job"})
+	m.failStreak = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "syncd_job_consecutive_failures", Help: "Runs of a tenant's scheduled job that failed (or were abandoned) in a row, newest first, as sync_runs records them across every replica (counted up to 10); 0 after a run that did not fail. Refreshed every 30s.",
+	}, []string{"tenant", "job"})
+	m.credRejected = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "syncd_credentials_rejected", Help: "Whether the latest run of a tenant's job stopped because an upstream answered 401 or 403 to its credential (1) or not (0). No retry fixes it: replace the credential. Refreshed from sync_runs every 30s, so every replica agrees.",
+	}, []string{"tenant", "job"})
+	m.pushFailures = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "syncd_push_failures_total", Help: "Failed pushes (outcome failed or unverified) by tenant, kind and reason: the upstream error kind (auth, rate_limited, invalid, not_found, transient, permanent, decode, unverified, unknown).",
+	}, []string{"tenant", "kind", "reason"})
+	m.ready = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "syncd_ready", Help: "Whether the daemon is ready (1) or not (0), by the check /readyz makes at scrape time: not shutting down, database reachable, schema current.",
+	}, func() float64 {
+		if f := m.readyCheck.Load(); f != nil && (*f)() {
+			return 1
+		}
+		return 0
+	})
+	m.collectors = []prometheus.Collector{m.runs, m.runDuration, m.rows, m.lastSuccess, m.heldDeletes, m.available, m.badRecords, m.quarantined, m.requests, m.requestTime,
 		m.retries, m.rateWait, m.rateEff, m.skipped, m.startDelay, m.pushes, m.pushSkipped, m.reloads, m.webhooks, m.tenantsGauge,
 		m.retentionRuns, m.retentionRows, m.retentionTook, m.retentionLastOK,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		m.interval, m.failStreak, m.credRejected, m.pushFailures, m.ready,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})}
+	r.MustRegister(m.collectors...)
 	return m
+}
+
+var fqName = regexp.MustCompile(`fqName: "([^"]+)"`)
+
+// MetricNames lists the names of every metric New registers, sorted (histograms by their base
+// name, without _bucket, _sum and _count). Unlike a Gather it includes vectors with no series
+// yet; the deploy tests check the alert rules and the dashboard against it.
+func (m *Metrics) MetricNames() []string {
+	ch := make(chan *prometheus.Desc)
+	go func() {
+		for _, c := range m.collectors {
+			c.Describe(ch)
+		}
+		close(ch)
+	}()
+	var names []string
+	for d := range ch {
+		if sub := fqName.FindStringSubmatch(d.String()); sub != nil {
+			names = append(names, sub[1])
+		}
+	}
+	slices.Sort(names)
+	return slices.Compact(names)
+}
+
+// SetReadiness makes syncd_ready answer with ready() at each scrape (the daemon passes the check
+// /readyz makes).
+func (m *Metrics) SetReadiness(ready func() bool) { m.readyCheck.Store(&ready) }
+
+// SetJobIntervals replaces syncd_job_interval_seconds with intervals ({tenant, job} → time
+// between ticks): series of jobs no longer scheduled disappear.
+func (m *Metrics) SetJobIntervals(intervals map[[2]string]time.Duration) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for k := range m.intervals {
+		if _, ok := intervals[k]; !ok {
+			m.interval.DeleteLabelValues(k[0], k[1])
+		}
+	}
+	m.intervals = map[[2]string]bool{}
+	for k, d := range intervals {
+		m.interval.WithLabelValues(k[0], k[1]).Set(d.Seconds())
+		m.intervals[k] = true
+	}
+}
+
+// SetFailureStreaks replaces syncd_job_consecutive_failures with streaks ({tenant, job} → failed
+// runs in a row): series of jobs left out disappear.
+func (m *Metrics) SetFailureStreaks(streaks map[[2]string]int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for k := range m.streaks {
+		if _, ok := streaks[k]; !ok {
+			m.failStreak.DeleteLabelValues(k[0], k[1])
+		}
+	}
+	m.streaks = map[[2]string]bool{}
+	for k, n := range streaks {
+		m.failStreak.WithLabelValues(k[0], k[1]).Set(float64(n))
+		m.streaks[k] = true
+	}
+}
+
+// SetCredentialsRejected sets syncd_credentials_rejected from a job's latest run. The runner
+// records a run stopped by a 401 or 403 with an error that starts with "credentials rejected:"
+// (upstream.ErrCredentialsRejected, said first); the daemon seeds it from sync_runs at start.
+func (m *Metrics) SetCredentialsRejected(run *models.SyncRun) {
+	v := 0.0
+	if run.Status == models.RunFailed && run.Error != nil &&
+		strings.HasPrefix(*run.Error, upstream.ErrCredentialsRejected.Error()+":") {
+		v = 1
+	}
+	m.credRejected.WithLabelValues(run.TenantID, run.Job).Set(v)
 }
 
 // HistoryPruned implements retention.Observer.
@@ -173,6 +289,7 @@ func (m *Metrics) RunFinished(run *models.SyncRun, took time.Duration) {
 	}
 	m.SetHeldDeletes(run.TenantID, run.Job, run.HeldDeletes())
 	m.SetResourceAvailability(run)
+	m.SetCredentialsRejected(run)
 }
 
 // SetResourceAvailability sets syncd_resource_available for each resource a pull run pulled or
@@ -217,6 +334,20 @@ func (m *Metrics) ForgetTenant(tenant string) {
 	m.heldDeletes.DeletePartialMatch(prometheus.Labels{"tenant": tenant})
 	m.available.DeletePartialMatch(prometheus.Labels{"tenant": tenant})
 	m.pushSkipped.DeletePartialMatch(prometheus.Labels{"tenant": tenant})
+	m.credRejected.DeletePartialMatch(prometheus.Labels{"tenant": tenant})
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, g := range []struct {
+		vec  *prometheus.GaugeVec
+		keys map[[2]string]bool
+	}{{m.interval, m.intervals}, {m.failStreak, m.streaks}} {
+		g.vec.DeletePartialMatch(prometheus.Labels{"tenant": tenant})
+		for k := range g.keys {
+			if k[0] == tenant {
+				delete(g.keys, k)
+			}
+		}
+	}
 }
 
 // ObserveRequest implements upstream.Observer.
@@ -251,6 +382,12 @@ func (m *Metrics) StartDelay(_, _ string, d time.Duration) { m.startDelay.Observ
 // Push counts one push outcome.
 func (m *Metrics) Push(tenant, kind, outcome string) {
 	m.pushes.WithLabelValues(tenant, kind, outcome).Inc()
+}
+
+// PushFailed counts one failed push by the upstream error kind (upstream.Kind's name); it
+// implements sync.PushFailureObserver.
+func (m *Metrics) PushFailed(tenant, kind, reason string) {
+	m.pushFailures.WithLabelValues(tenant, kind, reason).Inc()
 }
 
 // PushSkipped replaces a tenant's skip gauges with its latest push run's counts (kind → reason →

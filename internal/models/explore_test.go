@@ -56,7 +56,7 @@ func TestExploreTheMirror(t *testing.T) {
 			t.Errorf("record_changes: %+v, want 4 rows without tombstones", c)
 		}
 		// Postgres also has analyst_grants (per-tenant analyst access needs roles).
-		want := map[string]int{models.Postgres: 16, models.SQLite: 15}[s.Dialect()]
+		want := map[string]int{models.Postgres: 21, models.SQLite: 20}[s.Dialect()]
 		if len(counts) != want {
 			t.Errorf("%d tables %v, want the %d of the schema", len(counts), names, want)
 		}

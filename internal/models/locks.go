@@ -82,3 +82,22 @@ func (l *SessionLock) Release(ctx context.Context) error {
 	l.conn.Close()
 	return err
 }
+
+// AdvisoryLockHeld reports whether some session of this database holds the session advisory
+// lock key (taken with pg_try_advisory_lock(bigint), as LockPool.TryLock does). Always false on
+// SQLite, which has no such locks.
+func (s *Store) AdvisoryLockHeld(ctx context.Context, key int64) (bool, error) {
+	if s.dialect != Postgres {
+		return false, nil
+	}
+	// A bigint key is stored as classid (its high 32 bits) and objid (its low 32 bits), objsubid 1.
+	var held bool
+	err := s.db.WithContext(ctx).Raw(`SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_locks
+		WHERE locktype = 'advisory' AND granted AND objsubid = 1 AND classid = ?::bigint::oid AND objid = ?::bigint::oid
+		AND database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database()))`,
+		int64(uint32(uint64(key)>>32)), int64(uint32(uint64(key)))).Scan(&held).Error
+	if err != nil {
+		return false, fmt.Errorf("check advisory lock %d: %w", key, err)
+	}
+	return held, nil
+}

@@ -180,6 +180,21 @@ const (
 	RunPartial = "partial"
 	// RunAbandoned marks a run whose process died; set by the next run of the same job.
 	RunAbandoned = "abandoned"
+	// RunSkipped marks a push that did not run because of the job order within its tenant
+	// (README "Job order"): details.skip_reason is SkipPullsUnfinished or SkipFirstPulls, and
+	// error says it in words. Neither a success nor a failure.
+	RunSkipped = "skipped"
+)
+
+// Skip reasons of a push (sync_runs.details.skip_reason, schedule_claims.skip_reason, and the
+// reason label of syncd_scheduler_skipped_total).
+const (
+	// SkipPullsUnfinished: the tenant's pulls of the push's tick (or, from a shell, the pulls in
+	// progress) did not finish within the push's run timeout.
+	SkipPullsUnfinished = "pulls_unfinished"
+	// SkipFirstPulls: the tenant has never pushed successfully and not every upstream it pulls
+	// has had a complete pull yet (succeeded or partial).
+	SkipFirstPulls = "waiting_for_first_pulls"
 )
 
 // SyncRun records one run of one job for one tenant.
@@ -210,6 +225,18 @@ type SyncRun struct {
 }
 
 func (SyncRun) TableName() string { return "sync_runs" }
+
+// SkipReason is the job-order reason of a skipped run (details.skip_reason; "" for any other).
+func (r *SyncRun) SkipReason() string {
+	if r.Status != RunSkipped || len(r.Details) == 0 {
+		return ""
+	}
+	var d struct {
+		SkipReason string `json:"skip_reason"`
+	}
+	_ = json.Unmarshal(r.Details, &d)
+	return d.SkipReason
+}
 
 // Unavailable is what a run recorded of one resource it could not list (details.unavailable).
 type Unavailable struct {

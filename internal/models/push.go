@@ -14,6 +14,7 @@ const (
 	PushCustomerScore = "customer_score"
 	PushAssignment    = "assignment"
 	PushRenewalStatus = "renewal_status"
+	// PushLeaseConversion is declared in funnelflux.go.
 )
 
 // Push ledger states.
@@ -54,10 +55,13 @@ type PushLedger struct {
 	LastStatus *int
 	LastError  *string
 	// IntentAt is when the latest attempt was written, before its call.
-	IntentAt  *time.Time
-	PushedAt  *time.Time
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	IntentAt *time.Time
+	PushedAt *time.Time
+	// ConfirmedAt is set on a lease_conversion row once a FunnelFlux report pull shows the
+	// conversion applied: FunnelFlux queues the update, so PushPushed only means queued.
+	ConfirmedAt *time.Time
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
 func (PushLedger) TableName() string { return "push_ledger" }

@@ -106,7 +106,32 @@ func (s *Store) LastSuccess(ctx context.Context, tenant, job string) (*time.Time
 	err := s.db.WithContext(ctx).Where("tenant_id = ? AND job = ? AND status = ?", tenant, job, RunSucceeded).
 		Order("finished_at DESC").Limit(1).Find(&run).Error
 	if err != nil {
-		return nil, fmt.Errorf("read last %s pull: %w", job, err)
+		return nil, fmt.Errorf("read the last %s run: %w", job, err)
+	}
+	return run.FinishedAt, nil
+}
+
+// RunningRuns returns the runs of a tenant's jobs that sync_runs says are running (a run whose
+// process died stays so until the next run of its job marks it abandoned: callers that wait on
+// them check liveness themselves and bound the wait).
+func (s *Store) RunningRuns(ctx context.Context, tenant string, jobs []string) ([]SyncRun, error) {
+	var runs []SyncRun
+	err := s.db.WithContext(ctx).Where("tenant_id = ? AND job IN ? AND status = ?", tenant, jobs, RunRunning).
+		Order("id").Find(&runs).Error
+	if err != nil {
+		return nil, fmt.Errorf("read running runs of %s: %w", tenant, err)
+	}
+	return runs, nil
+}
+
+// LastCompleted returns when the tenant's job last finished with one of statuses (nil: never, as
+// far as sync_runs knows).
+func (s *Store) LastCompleted(ctx context.Context, tenant, job string, statuses ...string) (*time.Time, error) {
+	var run SyncRun
+	err := s.db.WithContext(ctx).Where("tenant_id = ? AND job = ? AND status IN ?", tenant, job, statuses).
+		Order("finished_at DESC").Limit(1).Find(&run).Error
+	if err != nil {
+		return nil, fmt.Errorf("read the last completed %s run: %w", job, err)
 	}
 	return run.FinishedAt, nil
 }

@@ -615,13 +615,19 @@ func TestCurrentViews(t *testing.T) {
 					&models.FunnelRenewal{System: s, ID: id, CommunityID: "1", OfferRent: ptr(1500.0), LeaseEnd: ptr(models.Date("2026-12-31"))},
 					&models.FunnelAppointment{System: s, ID: id, CommunityID: "1", AppointmentDate: ptr(models.Date("2026-04-02")),
 						AppointmentTime: ptr("14:30")},
+					&models.FunnelFluxFunnelGroup{System: s, ID: fmt.Sprint(id), Name: ptr("G")},
+					&models.FunnelFluxFunnel{System: s, ID: fmt.Sprint(id), Name: ptr("F"), FunnelGroupID: ptr("1")},
+					&models.FunnelFluxTrafficSource{System: s, ID: fmt.Sprint(id), Name: ptr("T"), CategoryID: ptr("c")},
+					&models.FunnelFluxDailyStat{System: s, ID: models.StatsID("2026-04-02", fmt.Sprint(id), "1"),
+						Date: "2026-04-02", FunnelID: fmt.Sprint(id), TrafficSourceID: "1", Timezone: "UTC",
+						Entrances: 10, Conversions: 1, Revenue: 12.5, Cost: 3.25, Profit: 9.25},
 				)
 			}
 		}
 		rels := catalog(t, store)
 		tables := mirrorTables(rels)
-		if len(tables) != 7 {
-			t.Errorf("mirrored tables (with deleted_at) %v: expected the 7 of RentEngine and Funnel", tables)
+		if len(tables) != 11 {
+			t.Errorf("mirrored tables (with deleted_at) %v: expected the 11 of RentEngine, Funnel and FunnelFlux", tables)
 		}
 		var views []string
 		for _, r := range rels {

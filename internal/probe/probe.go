@@ -11,9 +11,11 @@
 // and unique. Writes are never sent: the probe checks what can be checked without them (see
 // writes.go).
 //
-// Invariants: the probe sends only GETs, through the same upstream layer and client code as a
-// pull (redirect rules, body limits, credential scrubbing, the tenant's rate limit); it keeps no
-// record value in its report, only names, kinds and counts (the agents missing from the agents
+// Invariants: the probe sends only reads: GETs, and for FunnelFlux two POSTs that read (the
+// token check every funnelflux job makes first, and the drilldown report, created by POST; see
+// funnelflux.go). It sends them through the same upstream layer and client code as a pull
+// (redirect rules, body limits, credential scrubbing, the tenant's rate limit); it keeps no record
+// value in its report, only names, kinds and counts (the agents missing from the agents
 // table excepted, which the operator has to add); and what --save writes is masked and holds no
 // request header (see mask.go, save.go).
 //
@@ -174,6 +176,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		cfg.Log = zap.NewNop()
 	}
 	p := &prober{cfg: cfg, t: t, seen: newSightings(), limiters: upstream.NewLimiters()}
+	if t.LeaseConversionOn() {
+		src := t.Push.LeaseConversion.HitID
+		p.seen.hitSource = &src
+	}
 	if cfg.SaveDir != "" {
 		s, err := newSaver(cfg.SaveDir)
 		if err != nil {
@@ -191,6 +197,13 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	if t.Funnel != nil {
 		calls, err := p.funnel(ctx)
+		if err != nil {
+			return nil, err
+		}
+		rep.Calls = append(rep.Calls, calls...)
+	}
+	if t.FunnelFlux != nil {
+		calls, err := p.funnelFlux(ctx)
 		if err != nil {
 			return nil, err
 		}

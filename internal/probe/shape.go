@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"sort"
@@ -60,7 +61,12 @@ type fieldSpec struct {
 // buildSpec reflects over a flex.Shape's record type.
 func buildSpec(sh flex.Shape) (*spec, error) {
 	used := map[string]bool{}
-	s, err := specOf(reflect.TypeOf(sh.Record), "", sh.Nested, used)
+	kinds := flexKinds
+	if sh.StringIDs {
+		kinds = maps.Clone(flexKinds)
+		kinds[reflect.TypeFor[flex.ID]()] = kindString
+	}
+	s, err := specOf(reflect.TypeOf(sh.Record), "", sh.Nested, used, kinds)
 	if err != nil {
 		return nil, err
 	}
@@ -75,8 +81,8 @@ func buildSpec(sh flex.Shape) (*spec, error) {
 	return s, nil
 }
 
-func specOf(t reflect.Type, path string, nested map[string]any, used map[string]bool) (*spec, error) {
-	if k, ok := flexKinds[t]; ok {
+func specOf(t reflect.Type, path string, nested map[string]any, used map[string]bool, kinds map[reflect.Type]string) (*spec, error) {
+	if k, ok := kinds[t]; ok {
 		return &spec{expect: k}, nil
 	}
 	if t == rawMessage {
@@ -85,7 +91,7 @@ func specOf(t reflect.Type, path string, nested map[string]any, used map[string]
 			return &spec{}, nil
 		}
 		used[path] = true
-		return specOf(reflect.TypeOf(n), path, nested, used)
+		return specOf(reflect.TypeOf(n), path, nested, used, kinds)
 	}
 	switch t.Kind() {
 	case reflect.String:
@@ -97,7 +103,7 @@ func specOf(t reflect.Type, path string, nested map[string]any, used map[string]
 		reflect.Float32, reflect.Float64:
 		return &spec{expect: kindNumber}, nil
 	case reflect.Slice:
-		elem, err := specOf(t.Elem(), path+"[]", nested, used)
+		elem, err := specOf(t.Elem(), path+"[]", nested, used, kinds)
 		if err != nil {
 			return nil, err
 		}
@@ -116,7 +122,7 @@ func specOf(t reflect.Type, path string, nested map[string]any, used map[string]
 			if name == "" {
 				name = f.Name
 			}
-			sub, err := specOf(f.Type, joinPath(path, name), nested, used)
+			sub, err := specOf(f.Type, joinPath(path, name), nested, used, kinds)
 			if err != nil {
 				return nil, err
 			}
@@ -273,11 +279,13 @@ func (a *analyzer) record(raw json.RawMessage) string {
 		return ""
 	}
 	a.walk(obj, a.root, nil, "")
-	for k, v := range obj {
-		if strings.EqualFold(k, a.shape.ID) {
-			var id flex.ID
-			if json.Unmarshal(v, &id) == nil && id.Valid() {
-				return id.Text
+	for _, key := range append([]string{a.shape.ID}, a.shape.IDAliases...) {
+		for k, v := range obj {
+			if strings.EqualFold(k, key) {
+				var id flex.ID
+				if json.Unmarshal(v, &id) == nil && id.Valid() {
+					return id.Text
+				}
 			}
 		}
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/syncd-dev/syncd/internal/clients/flex"
 	"github.com/syncd-dev/syncd/internal/clients/funnel"
+	"github.com/syncd-dev/syncd/internal/clients/funnelflux"
 	"github.com/syncd-dev/syncd/internal/clients/rentengine"
 )
 
@@ -17,6 +18,9 @@ func TestEveryShapeHasASpec(t *testing.T) {
 	shapes := map[string]flex.Shape{"funnel community": funnel.CommunityShape()}
 	for _, r := range rentengine.Resources {
 		shapes["rentengine "+string(r)] = r.Shape()
+	}
+	for _, a := range funnelflux.Assets {
+		shapes["funnelflux "+string(a)] = a.Shape()
 	}
 	for _, r := range funnel.Resources {
 		shapes["funnel "+string(r)] = r.Shape()

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/syncd-dev/syncd/internal/clients/funnel"
+	"github.com/syncd-dev/syncd/internal/clients/funnelflux"
 	"github.com/syncd-dev/syncd/internal/clients/rentengine"
 	"github.com/syncd-dev/syncd/internal/push"
 	"github.com/syncd-dev/syncd/internal/tenants"
@@ -69,6 +70,12 @@ type sightings struct {
 	// reProspects and reContactable are the RentEngine prospects seen, and those with an e-mail
 	// or a phone (what a score is matched by), by id.
 	reProspects, reContactable map[int64]bool
+	// hitSource is where lease conversions read a prospect's hit id (nil when they are off), and
+	// reWithHit counts the RentEngine prospects seen that carry one.
+	hitSource *tenants.HitIDSource
+	reWithHit int
+	// funnelFluxAuth is true when FunnelFlux accepted (or renewed) the tokens.
+	funnelFluxAuth bool
 }
 
 func newSightings() *sightings {
@@ -86,6 +93,9 @@ func (s *sightings) rentEngineProspect(raw json.RawMessage) {
 	p, err := rentengine.DecodeProspect(raw)
 	if err != nil {
 		return
+	}
+	if !s.reProspects[p.ID.Int] && s.hitSource != nil && push.HitID(raw, *s.hitSource) != "" {
+		s.reWithHit++
 	}
 	s.reProspects[p.ID.Int] = true
 	if strings.TrimSpace(p.Email.V) != "" || strings.TrimSpace(p.Phone.V) != "" {
@@ -125,7 +135,18 @@ func (p *prober) writes() []*WriteCheck {
 	}
 	cfg := p.t.Push
 	var out []*WriteCheck
+	if p.t.Funnel != nil {
+		out = append(out, p.funnelWrites(cfg)...)
+	}
+	if p.t.FunnelFlux != nil && p.t.RentEngine != nil {
+		out = append(out, p.leaseConversionCheck(cfg))
+	}
+	return out
+}
 
+// funnelWrites checks the writes that go to Funnel.
+func (p *prober) funnelWrites(cfg *tenants.Push) []*WriteCheck {
+	var out []*WriteCheck
 	scores := &WriteCheck{Kind: "customer_scores", API: funnel.API, Call: funnel.OpCustomerScore, Verdict: OK}
 	if cs := cfg.CustomerScores; cs != nil && !tenants.KindEnabled(cs.Enabled) {
 		scores.Verdict, scores.Detail = Off, "disabled in push:"
@@ -212,4 +233,31 @@ func (p *prober) checkTemplates(w *WriteCheck) {
 	if len(untemplated) > 0 {
 		w.Detail += "; statuses seen with no template (their cards are not pushed): " + strings.Join(untemplated, ", ")
 	}
+}
+
+// leaseConversionCheck checks lease conversions without sending one: FunnelFlux accepted the
+// tokens (a conversion update uses them), and the RentEngine prospects read carry a hit id where
+// push.lease_conversion.hit_id says. A prospect without one is skipped by design, so none found
+// among those read is a warning: then no conversion would be sent until leads carry it.
+func (p *prober) leaseConversionCheck(cfg *tenants.Push) *WriteCheck {
+	w := &WriteCheck{Kind: "lease_conversion", API: ffAPI, Call: funnelflux.OpConversions, Verdict: OK}
+	if !p.t.LeaseConversionOn() {
+		w.Verdict, w.Detail = Off, "not enabled in push:"
+		return w
+	}
+	if !p.seen.funnelFluxAuth {
+		w.fail("FunnelFlux refused the tokens, so conversion updates cannot be sent")
+	}
+	src := cfg.LeaseConversion.HitID
+	where := "path " + strconv.Quote(src.Path)
+	if src.Pattern != "" {
+		where += ", pattern " + strconv.Quote(src.Pattern)
+	}
+	seen := len(p.seen.reProspects)
+	w.Detail = fmt.Sprintf("%d of %d RentEngine prospects read carry a hit id (%s)", p.seen.reWithHit, seen, where)
+	if seen > 0 && p.seen.reWithHit == 0 {
+		w.warn("no prospect read carries a hit id where push.lease_conversion.hit_id looks: every lease conversion would be skipped (" +
+			where + ")")
+	}
+	return w
 }

@@ -17,11 +17,23 @@ import (
 	"github.com/syncd-dev/syncd/internal/testing/dbtest"
 )
 
-// pushCounter records push outcomes as the metrics package would.
+// pushCounter records push outcomes and failure reasons as the metrics package would.
 type pushCounter struct {
 	mu       sync.Mutex
 	outcomes map[string]int
+	reasons  map[string]int
 }
+
+func (p *pushCounter) PushFailed(_, _, reason string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.reasons == nil {
+		p.reasons = map[string]int{}
+	}
+	p.reasons[reason]++
+}
+
+var _ syncer.PushFailureObserver = (*pushCounter)(nil)
 
 func (p *pushCounter) Push(_, _, outcome string) {
 	p.mu.Lock()
@@ -96,6 +108,9 @@ func TestPushStopsWhenCredentialsAreRejected(t *testing.T) {
 		}
 		if pushes.outcomes[models.PushFailed] != 1 || len(pushes.outcomes) != 1 {
 			t.Errorf("push outcomes observed %v, want failed=1 only", pushes.outcomes)
+		}
+		if pushes.reasons["auth"] != 1 || len(pushes.reasons) != 1 {
+			t.Errorf("push failure reasons observed %v, want auth=1 only", pushes.reasons)
 		}
 	})
 }

@@ -23,7 +23,8 @@ import (
 //   - customer scores need RentEngine prospects: skipped while they are unavailable; a person
 //     whose status comes from leasing events (a prospect record without one) is skipped while
 //     leasing events are;
-//   - renewal cards need Funnel renewals: skipped while they are unavailable.
+//   - renewal cards need Funnel renewals: skipped while they are unavailable;
+//   - lease conversions need RentEngine prospects (the hit id) and leasing events (the stage).
 //
 // A resource the tenant's webhooks keep current (RentEngine's, with rentengine.webhook) is as
 // good as pulled, and blocks nothing. Skipped kinds are named in Plan.Blocked and their targets
@@ -44,6 +45,10 @@ var dependsOn = map[string][]need{
 	},
 	models.PushCustomerScore: {{tenants.JobRentEngine, string(rentengine.Prospects)}},
 	models.PushRenewalStatus: {{tenants.JobFunnel, string(funnel.Renewals)}},
+	models.PushLeaseConversion: {
+		{tenants.JobRentEngine, string(rentengine.Prospects)},
+		{tenants.JobRentEngine, string(rentengine.LeasingEvents)},
+	},
 }
 
 // availability is what the latest pulls knew of each resource: the resources they found

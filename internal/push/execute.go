@@ -54,10 +54,15 @@ type Env struct {
 	Scores   ScoreSender
 	Renewals RenewalSender
 	Assign   Assigner
-	Hooks    *Hooks
+	// Conversions sends lease conversions (nil when the tenant has no FunnelFlux).
+	Conversions ConversionSender
+	Hooks       *Hooks
 	// Observe is told each attempt's outcome ("pushed", "failed", "unverified", "unmatched") per
 	// kind. An unverified push is a failure (see models.PushUnverified).
 	Observe func(kind, outcome string)
+	// Failed is told the reason of each failed or unverified attempt per kind: the upstream
+	// error kind's name (upstream.Kind: auth, rate_limited, invalid, ..., unverified).
+	Failed func(kind, reason string)
 }
 
 // Result counts outcomes per kind.
@@ -125,11 +130,20 @@ func Execute(ctx context.Context, env Env, plan *Plan) (Result, error) {
 		if env.Observe != nil {
 			env.Observe(c.Kind, outcome)
 		}
+		if env.Failed != nil && (outcome == models.PushFailed || outcome == models.PushUnverified) {
+			env.Failed(c.Kind, FailureReason(callErr))
+		}
 		if outcome == models.PushFailed && errors.Is(callErr, upstream.ErrCredentialsRejected) {
 			return res, fmt.Errorf("stopped after %d of %d pushes, the rest not sent: %w", i+1, len(plan.Changes), callErr)
 		}
 	}
 	return res, nil
+}
+
+// FailureReason names why a push failed, for metrics: the upstream error kind of the call's
+// error (upstream.Kind's name), "unknown" when it carries none.
+func FailureReason(callErr error) string {
+	return upstream.KindOf(callErr).String()
 }
 
 // execOne pushes one change and records its outcome. It returns the attempt's outcome (pushed,
@@ -165,6 +179,14 @@ func execOne(ctx context.Context, env Env, c Change, now func() time.Time) (stri
 	case c.assign != nil:
 		sent = c.assign
 		response, callErr = env.Assign.AssignToUser(ctx, *c.assign)
+	case c.conversion != nil:
+		if env.Conversions == nil {
+			return "", nil, fmt.Errorf("push %s %s: no FunnelFlux client", c.Kind, c.Target)
+		}
+		sent = c.conversion
+		callErr = env.Conversions.UpdateConversions(ctx, *c.conversion)
+		// The update is only queued upstream; the funnelflux job's report confirms it.
+		response = map[string]bool{"queued": true}
 	case c.renewal != nil:
 		sent = c.renewal.card
 		var id int64

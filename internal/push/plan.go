@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/syncd-dev/syncd/internal/clients/funnel"
+	"github.com/syncd-dev/syncd/internal/clients/funnelflux"
 	"github.com/syncd-dev/syncd/internal/clients/rentengine"
 	"github.com/syncd-dev/syncd/internal/models"
 	"github.com/syncd-dev/syncd/internal/tenants"
@@ -41,6 +42,8 @@ type Change struct {
 	score   *funnel.CustomerScore
 	assign  *rentengine.Assignment
 	renewal *renewalCall
+	// conversion is a lease conversion update (one hit).
+	conversion *funnelflux.ConversionUpdate
 	// covers are the other targets a bulk assignment settles with the same call.
 	covers []string
 }
@@ -69,6 +72,9 @@ type Plan struct {
 	// found unavailable upstream, with the reason (see dependencies.go). Its targets are counted
 	// in Skipped under the same reason.
 	Blocked map[string]string
+	// Overdue lists the lease conversions sent longer than unconfirmed_after ago that no
+	// FunnelFlux report has confirmed (targets; counted in Skips as unconfirmed).
+	Overdue []string
 	// confirmed are in-flight assignments the mirror now shows landed.
 	confirmed []ledgerKey
 	// moves rewrite ledger rows of an earlier target scheme; Execute persists them first.
@@ -107,6 +113,11 @@ func hashOf(v any) (json.RawMessage, string) {
 
 // Compute builds the tenant's plan from the mirror and the ledger. It calls no API.
 func Compute(ctx context.Context, store *models.Store, t *tenants.Tenant) (*Plan, error) {
+	return ComputeAt(ctx, store, t, time.Now().UTC())
+}
+
+// ComputeAt is Compute at a given time (which lease conversions are overdue depends on it).
+func ComputeAt(ctx context.Context, store *models.Store, t *tenants.Tenant, now time.Time) (*Plan, error) {
 	p := newPlan()
 	cfg := t.Push
 	if cfg == nil {
@@ -120,14 +131,21 @@ func Compute(ctx context.Context, store *models.Store, t *tenants.Tenant) (*Plan
 	if err != nil {
 		return nil, err
 	}
+	// The Funnel kinds are off for a tenant that pushes to FunnelFlux only (a funnelflux: block
+	// and no funnel: block); a tenant built by hand without either plans them as before.
+	funnelOn := t.Funnel != nil || t.FunnelFlux == nil
 	kinds := []struct {
 		kind    string
 		enabled bool
 		plan    func(context.Context, *models.Store, *tenants.Tenant, map[ledgerKey]models.PushLedger, availability, *Plan) error
 	}{
-		{models.PushCustomerScore, cfg.CustomerScores == nil || tenants.KindEnabled(cfg.CustomerScores.Enabled), planScores},
-		{models.PushAssignment, cfg.Assignments == nil || tenants.KindEnabled(cfg.Assignments.Enabled), planAssignments},
-		{models.PushRenewalStatus, cfg.RenewalStatus == nil || tenants.KindEnabled(cfg.RenewalStatus.Enabled), planRenewals},
+		{models.PushCustomerScore, funnelOn && (cfg.CustomerScores == nil || tenants.KindEnabled(cfg.CustomerScores.Enabled)), planScores},
+		{models.PushAssignment, funnelOn && (cfg.Assignments == nil || tenants.KindEnabled(cfg.Assignments.Enabled)), planAssignments},
+		{models.PushRenewalStatus, funnelOn && (cfg.RenewalStatus == nil || tenants.KindEnabled(cfg.RenewalStatus.Enabled)), planRenewals},
+		{models.PushLeaseConversion, t.LeaseConversionOn(), func(ctx context.Context, store *models.Store, t *tenants.Tenant,
+			ledger map[ledgerKey]models.PushLedger, av availability, p *Plan) error {
+			return planLeaseConversions(ctx, store, t, ledger, av, p, now)
+		}},
 	}
 	for _, k := range kinds {
 		if !k.enabled {

@@ -81,6 +81,9 @@ func TestPushAnsweredWithHTMLIsFailed(t *testing.T) {
 				if pushes.outcomes[models.PushUnverified] != call.targets {
 					t.Errorf("outcomes observed %v, want unverified=%d", pushes.outcomes, call.targets)
 				}
+				if pushes.reasons["unverified"] != call.targets || len(pushes.reasons) != 1 {
+					t.Errorf("failure reasons observed %v, want unverified=%d", pushes.reasons, call.targets)
+				}
 				rows := ledgerRows(t, store, f.tenant.ID, call.kind)
 				if len(rows) != call.targets {
 					t.Fatalf("%d ledger rows, want %d", len(rows), call.targets)

@@ -11,8 +11,8 @@ import (
 	"github.com/syncd-dev/syncd/internal/tenants"
 )
 
-// RateSpec is the rate budget of the tenant's credential for a pull job's upstream (JobRentEngine
-// or JobFunnel): keyed by the credential (API, base URL, fingerprint of the secret), so tenants
+// RateSpec is the rate budget of the tenant's credential for a pull job's upstream (JobRentEngine,
+// JobFunnel or JobFunnelFlux): keyed by the credential (API, base URL, fingerprint of the secret), so tenants
 // that share a key share its budget, and labelled with the credential's name or the tenants that
 // use it. ok is false when the tenant has no such block or no limit.
 func RateSpec(t *tenants.Tenant, job tenants.Job) (spec upstream.BucketSpec, ok bool) {
@@ -29,6 +29,13 @@ func RateSpec(t *tenants.Tenant, job tenants.Job) (spec upstream.BucketSpec, ok 
 			return spec, false
 		}
 		key, label, rl = t.Funnel.Key(), t.Funnel.CredentialLabel, t.Funnel.RateLimit
+	case tenants.JobFunnelFlux:
+		if t.FunnelFlux == nil {
+			return spec, false
+		}
+		// The tokens rotate (refresh), so they cannot key the budget: a FunnelFlux account is
+		// one tenant's, and its budget stays the tenant's.
+		key, label, rl = "funnelflux "+t.FunnelFlux.BaseURL+" tenant:"+t.ID, t.ID, t.FunnelFlux.RateLimit
 	default:
 		return spec, false
 	}
@@ -45,7 +52,7 @@ func RateSpec(t *tenants.Tenant, job tenants.Job) (spec upstream.BucketSpec, ok 
 // ApplyLimits sets the rate budgets of the tenant's credentials to its config now, so a reload
 // changes the rate for runs already waiting on them, not only for the next run.
 func (r *Runner) ApplyLimits(t *tenants.Tenant) {
-	for _, job := range []tenants.Job{tenants.JobRentEngine, tenants.JobFunnel} {
+	for _, job := range limitedJobs {
 		if spec, ok := RateSpec(t, job); ok {
 			r.cfg.Limiters.Apply(spec)
 		}
@@ -56,7 +63,7 @@ func (r *Runner) ApplyLimits(t *tenants.Tenant) {
 func (r *Runner) RetainLimits(cfg *tenants.Config) {
 	var keys []string
 	for i := range cfg.Tenants {
-		for _, job := range []tenants.Job{tenants.JobRentEngine, tenants.JobFunnel} {
+		for _, job := range limitedJobs {
 			if spec, ok := RateSpec(&cfg.Tenants[i], job); ok {
 				keys = append(keys, spec.Key)
 			}
@@ -102,3 +109,6 @@ func (l leaseStore) ReleaseRateLeases(ctx context.Context, holder string, keys [
 func (r *Runner) ShareRateBudgets(log *zap.Logger) (stop func()) {
 	return r.cfg.Limiters.Coordinate(LeaseStore(r.cfg.Store), r.self.String(), log)
 }
+
+// limitedJobs are the jobs whose upstream has a rate budget.
+var limitedJobs = []tenants.Job{tenants.JobRentEngine, tenants.JobFunnel, tenants.JobFunnelFlux}

@@ -2,12 +2,14 @@ package sync
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
 
 	"go.uber.org/zap"
 
+	"github.com/syncd-dev/syncd/internal/models"
 	"github.com/syncd-dev/syncd/internal/push"
 	"github.com/syncd-dev/syncd/internal/tenants"
 )
@@ -17,6 +19,12 @@ import (
 // PushObserver that also implements it (the metrics package's does) is told.
 type PushSkipObserver interface {
 	PushSkipped(tenant string, skips map[string]map[string]int)
+}
+
+// PushFailureObserver is told the reason of every failed or unverified push (push.Env.Failed). A
+// PushObserver that also implements it (the metrics package's does) is told.
+type PushFailureObserver interface {
+	PushFailed(tenant, kind, reason string)
 }
 
 // ErrBlastRadius is returned when a push run would change more than push.max_changes allows.
@@ -33,7 +41,7 @@ func (r *Runner) push(ctx context.Context, rc *runContext, t *tenants.Tenant) er
 	if t.Push == nil {
 		return fmt.Errorf("tenant %s has no push: block", t.ID)
 	}
-	plan, err := push.Compute(ctx, rc.store, t)
+	plan, err := push.ComputeAt(ctx, rc.store, t, rc.now())
 	if err != nil {
 		return fmt.Errorf("plan pushes: %w", err)
 	}
@@ -53,6 +61,11 @@ func (r *Runner) push(ctx context.Context, rc *runContext, t *tenants.Tenant) er
 	}
 	if o, ok := r.cfg.Pushes.(PushSkipObserver); ok {
 		o.PushSkipped(t.ID, plan.Skips)
+	}
+	if len(plan.Overdue) > 0 {
+		summary["unconfirmed"] = plan.Overdue
+		rc.log.Warn("lease conversions sent and still not confirmed by a FunnelFlux report after unconfirmed_after days; "+
+			"not re-sent: check them in FunnelFlux", zap.Strings("targets", plan.Overdue))
 	}
 	if len(plan.Unmapped) > 0 {
 		summary["unmapped_agents"] = plan.Unmapped
@@ -81,30 +94,58 @@ func (r *Runner) push(ctx context.Context, rc *runContext, t *tenants.Tenant) er
 	if len(plan.Changes) == 0 && plan.Targets == 0 {
 		return nil
 	}
-	fc, err := r.funnelClient(t, rc.log)
-	if err != nil {
-		return err
+	env := push.Env{Store: rc.store, Tenant: t.ID, RunID: rc.runID, Log: rc.log, Now: rc.now, Hooks: r.cfg.Test.PushHooks}
+	if t.Funnel != nil {
+		fc, err := r.funnelClient(t, rc.log)
+		if err != nil {
+			return err
+		}
+		defer func() { rc.retries += fc.Retries() }()
+		env.Scores, env.Renewals = fc, fc
 	}
 	rec, err := r.rentEngineClient(t, rc.log)
 	if err != nil {
 		return err
 	}
-	defer func() { rc.retries += fc.Retries() + rec.Retries() }()
-	res, err := push.Execute(ctx, push.Env{
-		Store: rc.store, Tenant: t.ID, RunID: rc.runID, Log: rc.log, Now: rc.now,
-		Scores: fc, Renewals: fc, Assign: rec, Hooks: r.cfg.Test.PushHooks,
-		Observe: func(kind, outcome string) {
-			if r.cfg.Pushes != nil {
-				r.cfg.Pushes.Push(t.ID, kind, outcome)
-			}
-		},
-	}, plan)
+	defer func() { rc.retries += rec.Retries() }()
+	env.Assign = rec
+	// FunnelFlux's token is validated (and renewed if need be) before its first call, as every
+	// FunnelFlux job does. When it cannot be, the lease conversions are left for a later run and
+	// the other kinds go ahead; the run then fails with "re-authorisation needed".
+	var ffErr error
+	if t.LeaseConversionOn() && plan.ByKind()[models.PushLeaseConversion] > 0 {
+		ffc, err := r.funnelFluxClient(t, rc.log)
+		if err != nil {
+			return err
+		}
+		defer func() { rc.retries += ffc.Retries() }()
+		if ffErr = ffc.Validate(ctx); ffErr != nil {
+			n := len(plan.Changes)
+			plan.Changes = slices.DeleteFunc(plan.Changes, func(c push.Change) bool { return c.Kind == models.PushLeaseConversion })
+			summary["lease_conversion_unsent"] = n - len(plan.Changes)
+			rc.log.Warn("lease conversions not sent: the FunnelFlux token could not be validated", zap.Error(ffErr))
+			ffErr = fmt.Errorf("lease conversions not sent: validate the FunnelFlux token: %w", ffErr)
+		} else {
+			env.Conversions = ffc
+		}
+	}
+	env.Observe = func(kind, outcome string) {
+		if r.cfg.Pushes != nil {
+			r.cfg.Pushes.Push(t.ID, kind, outcome)
+		}
+	}
+	env.Failed = func(kind, reason string) {
+		if o, ok := r.cfg.Pushes.(PushFailureObserver); ok {
+			o.PushFailed(t.ID, kind, reason)
+		}
+	}
+	res, err := push.Execute(ctx, env, plan)
 	summary["result"] = res
 	if err != nil {
-		return fmt.Errorf("push: %w", err)
+		return errors.Join(fmt.Errorf("push: %w", err), ffErr)
 	}
 	if n := res.Failures(); n > 0 {
-		return fmt.Errorf("%d of %d pushes failed (see push_ledger and push_attempts)", n, len(plan.Changes))
+		return errors.Join(fmt.Errorf("%d of %d pushes failed (see push_ledger and push_attempts)", n, len(plan.Changes)), ffErr)
 	}
-	return nil
+	return ffErr
 }

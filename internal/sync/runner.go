@@ -27,6 +27,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/syncd-dev/syncd/internal/clients/funnelflux"
 	"github.com/syncd-dev/syncd/internal/clients/upstream"
 	"github.com/syncd-dev/syncd/internal/models"
 	"github.com/syncd-dev/syncd/internal/procid"
@@ -65,6 +66,9 @@ type Config struct {
 	OutcomeRetry OutcomeRetry
 	// Quarantine is told of every record quarantined in bad_records (nil = none).
 	Quarantine QuarantineObserver
+	// OrderPoll is how often a push from a shell checks whether its tenant's pulls in progress
+	// have finished (RunOptions.WaitForPulls; 0 = 1s).
+	OrderPoll time.Duration
 
 	// Test holds what only tests set; production leaves it zero.
 	Test TestConfig
@@ -75,6 +79,9 @@ type Config struct {
 type TestConfig struct {
 	// PushHooks stop pushes at chosen points (nil = none).
 	PushHooks *push.Hooks
+	// FunnelFluxPageSize is the FunnelFlux report page length (0 = the client's default), so
+	// that tests page through small reports.
+	FunnelFluxPageSize int
 }
 
 // PushObserver counts push outcomes.
@@ -102,6 +109,8 @@ type Runner struct {
 	retrying map[*pendingOutcome]struct{}
 	// stopped is set by Stop: no retrying starts after it.
 	stopped bool
+	// ffTokens holds each tenant's FunnelFlux token source (see funnelFluxTokens).
+	ffTokens map[string]ffTokenEntry
 }
 
 // NewRunner builds a runner.
@@ -120,7 +129,7 @@ func NewRunner(cfg Config, log *zap.Logger) *Runner {
 	}
 	life, stop := context.WithCancel(context.Background())
 	return &Runner{cfg: cfg, log: log, self: procid.Self(), life: life, stop: stop,
-		pending: map[string]*pendingOutcome{}, retrying: map[*pendingOutcome]struct{}{}}
+		pending: map[string]*pendingOutcome{}, retrying: map[*pendingOutcome]struct{}{}, ffTokens: map[string]ffTokenEntry{}}
 }
 
 // Store returns the runner's store.
@@ -207,6 +216,7 @@ var jobs = map[tenants.Job]func(*Runner, context.Context, *runContext, *tenants.
 	tenants.JobRentEngine: (*Runner).pullRentEngine,
 	tenants.JobFunnel:     (*Runner).pullFunnel,
 	tenants.JobPush:       (*Runner).push,
+	tenants.JobFunnelFlux: (*Runner).pullFunnelFlux,
 }
 
 // jobFunc returns the implementation of a job.
@@ -223,6 +233,13 @@ type RunOptions struct {
 	// AllowDeletes lifts the mass-delete guard for this run: an operator has checked that the
 	// deletions a held run reported are real (syncd sync --allow-deletes).
 	AllowDeletes bool
+	// WaitForPulls makes a push wait, within its run timeout, until none of its tenant's pulls
+	// is in progress (a push from a shell; a scheduled push waits for its tick's pulls in the
+	// scheduler instead). See order.go.
+	WaitForPulls bool
+	// Force runs a push regardless of the job order: neither the first-push rule nor the wait
+	// for pulls applies (syncd push --force).
+	Force bool
 }
 
 // HeldError is the outcome of a run whose mass-delete guard held at least one resource: the
@@ -259,9 +276,23 @@ func (r *Runner) RunWith(ctx context.Context, t *tenants.Tenant, job tenants.Job
 	if err != nil {
 		return nil, err
 	}
+	timeout := cmp.Or(t.RunTimeout, 30*time.Minute)
+	if job == tenants.JobPush && !opts.Force {
+		// The job order (order.go): waiting for pulls takes at most one run timeout, and the
+		// push that then runs has a whole one of its own.
+		wctx, cancel := context.WithTimeout(ctx, timeout)
+		err := r.pushOrder(ctx, wctx, t, opts, r.log.With(zap.String("tenant", t.ID), zap.String("job", string(job))))
+		cancel()
+		if skip := (*SkipError)(nil); errors.As(err, &skip) {
+			return r.recordSkip(ctx, t, job, skip)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("tenant %s job %s: %w", t.ID, job, err)
+		}
+	}
 	runID := newRunID()
 	log := r.log.With(zap.String("tenant", t.ID), zap.String("job", string(job)), zap.String("run_id", runID))
-	if timeout := cmp.Or(t.RunTimeout, 30*time.Minute); timeout > 0 {
+	if timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
@@ -289,7 +320,12 @@ func (r *Runner) RunWith(ctx context.Context, t *tenants.Tenant, job tenants.Job
 		}()
 		err = fn(ctx, rc, t)
 	}()
-	if errors.Is(err, upstream.ErrCredentialsRejected) {
+	if errors.Is(err, funnelflux.ErrReauthRequired) {
+		// Said first, so that `syncd status` shows it: the refresh token was refused, and only a
+		// person issuing new tokens in FunnelFlux fixes it. The tenant's other jobs go on.
+		err = fmt.Errorf("%w: FunnelFlux refused to renew the access token; generate new tokens under "+
+			"Settings > API Access and update funnelflux.access_token_* and refresh_token_*: %w", funnelflux.ErrReauthRequired, err)
+	} else if errors.Is(err, upstream.ErrCredentialsRejected) {
 		// Said first, in sync_runs and the logs alike: no retry or next run fixes it, an operator does.
 		err = fmt.Errorf("%w: %w", upstream.ErrCredentialsRejected, err)
 	}
@@ -392,4 +428,12 @@ func newRunID() string {
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// ForgetTenant drops per-tenant state (FunnelFlux tokens) of a tenant removed from the config.
+// Rate budgets are per credential: RetainLimits drops those no tenant uses.
+func (r *Runner) ForgetTenant(tenant string) {
+	r.mu.Lock()
+	delete(r.ffTokens, tenant)
+	r.mu.Unlock()
 }

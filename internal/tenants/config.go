@@ -31,16 +31,18 @@ const (
 	JobRentEngine Job = "rentengine" // pull units, prospects, leasing events
 	JobFunnel     Job = "funnel"     // pull communities, prospects, renewals, appointments
 	JobPush       Job = "push"       // compute and push diffs back to the upstreams
+	JobFunnelFlux Job = "funnelflux" // pull funnels, funnel groups, traffic sources, daily stats
 )
 
 // AllJobs lists every job, in the order schedules, status and validation go through them.
-var AllJobs = []Job{JobRentEngine, JobFunnel, JobPush}
+var AllJobs = []Job{JobRentEngine, JobFunnel, JobPush, JobFunnelFlux}
 
 // Known reports whether j is one of AllJobs.
 func (j Job) Known() bool { return slices.Contains(AllJobs, j) }
 
 // Jobs lists the jobs the tenant can run, given its config: a pull per upstream block, and the
-// push when it has both upstreams and a push: block.
+// push when it has a push: block, RentEngine and something to push to (Funnel, or FunnelFlux for
+// lease conversions).
 func (t *Tenant) Jobs() []Job {
 	var jobs []Job
 	if t.RentEngine != nil {
@@ -49,7 +51,11 @@ func (t *Tenant) Jobs() []Job {
 	if t.Funnel != nil {
 		jobs = append(jobs, JobFunnel)
 	}
-	if t.RentEngine != nil && t.Funnel != nil && t.Push != nil {
+	if t.FunnelFlux != nil {
+		jobs = append(jobs, JobFunnelFlux)
+	}
+	// The push last: `syncd sync` runs these in order, pulls first.
+	if t.RentEngine != nil && (t.Funnel != nil || t.FunnelFlux != nil) && t.Push != nil {
 		jobs = append(jobs, JobPush)
 	}
 	return jobs
@@ -61,9 +67,12 @@ func (t *Tenant) Jobs() []Job {
 type Config struct {
 	// Database is the mirror store.
 	Database Database `yaml:"database"`
-	// Listen is the HTTP address for /metrics, /healthz and /readyz ("" disables the server).
+	// Listen is the HTTP address for /metrics, /healthz, /readyz and the status page ("" disables
+	// the server).
 	Listen string `yaml:"listen"`
-	Log    Log    `yaml:"log"`
+	// StatusPage configures the status page served on Listen.
+	StatusPage StatusPage `yaml:"status_page"`
+	Log        Log        `yaml:"log"`
 	// Limits are process-wide.
 	Limits Limits `yaml:"limits"`
 	// Defaults apply to every tenant that does not set the value itself.
@@ -211,12 +220,15 @@ type Defaults struct {
 	MinDeleteGuard    int     `yaml:"min_delete_guard"`
 	MaxPages          int     `yaml:"max_pages"`
 	// Schedules per job; a job left out falls back to the built-in schedule (rentengine
-	// "@every 15m", funnel "@every 30m", push none), one written as "" has no default.
+	// "@every 15m", funnel "@every 30m", push none, funnelflux "@hourly"), one written as ""
+	// has no default.
 	Schedules Schedules `yaml:"schedules"`
 	// RentEngine defaults to DefaultRentEngineBaseURL and 20 requests per 5s, burst 1.
 	RentEngine UpstreamDefaults `yaml:"rentengine"`
 	// Funnel defaults to DefaultFunnelBaseURL and 5 requests per 1s, burst 1.
 	Funnel UpstreamDefaults `yaml:"funnel"`
+	// FunnelFlux defaults to DefaultFunnelFluxBaseURL and 1 request per 1s, burst 1.
+	FunnelFlux UpstreamDefaults `yaml:"funnelflux"`
 }
 
 // UpstreamDefaults are per-API defaults. After Parse both fields are set.
@@ -258,6 +270,9 @@ type Tenant struct {
 	// RentEngine and Funnel are nil when the tenant does not use that upstream; at least one is set.
 	RentEngine *RentEngine `yaml:"rentengine"`
 	Funnel     *Funnel     `yaml:"funnel"`
+	// FunnelFlux is nil when the tenant does not use FunnelFlux Pro (ad-funnel reporting, lease
+	// conversions back). It is optional and never enough on its own.
+	FunnelFlux *FunnelFlux `yaml:"funnelflux"`
 	// Push configures the push job; without it the tenant never pushes.
 	Push *Push `yaml:"push"`
 	// Agents maps a Funnel agent's e-mail (any case) to the RentEngine user UUID that
@@ -282,6 +297,7 @@ type Schedules struct {
 	RentEngine string `yaml:"rentengine"`
 	Funnel     string `yaml:"funnel"`
 	Push       string `yaml:"push"`
+	FunnelFlux string `yaml:"funnelflux"`
 }
 
 // Get returns the schedule of a job.
@@ -293,6 +309,8 @@ func (s Schedules) Get(job Job) string {
 		return s.Funnel
 	case JobPush:
 		return s.Push
+	case JobFunnelFlux:
+		return s.FunnelFlux
 	}
 	return ""
 }
@@ -380,4 +398,29 @@ type Funnel struct {
 
 	// APIKey is the resolved key (zero for a disabled tenant: its secrets are not read).
 	APIKey Secret `yaml:"-"`
+}
+
+// FunnelFlux is a tenant's FunnelFlux Pro API access. The access token expires after 72 hours
+// and is refreshed with the refresh token, in memory only: neither is ever written to the
+// database. A refresh that fails needs a person to issue new tokens in FunnelFlux (Settings > API
+// Access) and put them where the *_env or *_file keys point.
+type FunnelFlux struct {
+	// BaseURL defaults to Defaults.FunnelFlux.BaseURL; after Parse it has no trailing slash.
+	BaseURL string `yaml:"base_url"`
+	// Exactly one of AccessTokenEnv and AccessTokenFile names the access token, and exactly one
+	// of RefreshTokenEnv and RefreshTokenFile the refresh token.
+	AccessTokenEnv   string `yaml:"access_token_env"`
+	AccessTokenFile  string `yaml:"access_token_file"`
+	RefreshTokenEnv  string `yaml:"refresh_token_env"`
+	RefreshTokenFile string `yaml:"refresh_token_file"`
+	// ReportDays is how many days, today included (in the tenant's timezone), each pull re-reads
+	// the daily report for: costs and late conversions change past days (1 to
+	// FunnelFluxMaxReportDays; default DefaultFunnelFluxReportDays, 7). After Parse it is set.
+	ReportDays int `yaml:"report_days"`
+	// RateLimit is never nil after Parse.
+	RateLimit *RateLimit `yaml:"rate_limit"`
+
+	// AccessToken and RefreshToken are the resolved tokens (zero for a disabled tenant).
+	AccessToken  Secret `yaml:"-"`
+	RefreshToken Secret `yaml:"-"`
 }

@@ -52,6 +52,10 @@ const (
 	DefaultRentEngineSchedule = "@every 15m"
 	DefaultFunnelSchedule     = "@every 30m"
 	DefaultPushSchedule       = ""
+	// DefaultFunnelFluxSchedule is hourly: FunnelFlux names "unnecessary minute-by-minute
+	// updates" and heavy reporting workloads as abusive automation that can get API access
+	// limited, and its daily figures do not change faster than that matters.
+	DefaultFunnelFluxSchedule = "@hourly"
 
 	// The upstream defaults are recorded in internal/contract, shared with the clients, the one
 	// place to change when the real contracts are confirmed.
@@ -67,6 +71,13 @@ const (
 	DefaultFunnelRateRequests = contract.FunnelDefaultRateRequests
 	DefaultFunnelRatePer      = contract.FunnelDefaultRatePer
 	DefaultFunnelRateBurst    = contract.FunnelDefaultRateBurst
+	// FunnelFlux publishes no limit and warns against abusive automation.
+	DefaultFunnelFluxBaseURL      = contract.FunnelFluxDefaultBaseURL
+	DefaultFunnelFluxRateRequests = contract.FunnelFluxDefaultRateRequests
+	DefaultFunnelFluxRatePer      = contract.FunnelFluxDefaultRatePer
+	DefaultFunnelFluxRateBurst    = contract.FunnelFluxDefaultRateBurst
+	DefaultFunnelFluxReportDays   = contract.FunnelFluxDefaultReportDays
+
 	// DefaultFunnelAuth is Basic because Funnel documents it for both of its APIs.
 	DefaultFunnelAuth = FunnelAuthBasic
 )

@@ -8,7 +8,8 @@ import (
 // The example must stay valid: it is the documentation users copy from.
 func TestExampleConfig(t *testing.T) {
 	const path = "../../config.example.yaml"
-	vars := []string{"ACME_RENTENGINE_TOKEN", "ACME_FUNNEL_API_KEY", "BRIGHTSIDE_RENTENGINE_TOKEN", "PARTNER_FUNNEL_API_KEY"}
+	vars := []string{"ACME_RENTENGINE_TOKEN", "ACME_FUNNEL_API_KEY", "ACME_FUNNELFLUX_ACCESS_TOKEN",
+		"ACME_FUNNELFLUX_REFRESH_TOKEN", "BRIGHTSIDE_RENTENGINE_TOKEN", "PARTNER_FUNNEL_API_KEY"}
 
 	t.Run("valid with its variables", func(t *testing.T) {
 		env := map[string]string{}
@@ -26,6 +27,14 @@ func TestExampleConfig(t *testing.T) {
 		eq(t, "acme token", acme.RentEngine.Token.Reveal(), "value-of-ACME_RENTENGINE_TOKEN")
 		eq(t, "acme key", acme.Funnel.APIKey.Reveal(), "value-of-ACME_FUNNEL_API_KEY")
 		eq(t, "acme run timeout", acme.RunTimeout, 45*time.Minute)
+		if ff := acme.FunnelFlux; ff == nil || ff.RefreshToken.Reveal() != "value-of-ACME_FUNNELFLUX_REFRESH_TOKEN" || ff.ReportDays != 7 {
+			t.Fatalf("acme funnelflux = %+v", acme.FunnelFlux)
+		}
+		lc := acme.Push.LeaseConversion.Resolved()
+		if !acme.LeaseConversionOn() || lc.HitID.Regexp == nil || lc.PostbackCalls != "onlyOnce" || lc.UnconfirmedAfter != 3 {
+			t.Fatalf("acme lease conversion = %+v", lc)
+		}
+		eq(t, "acme funnelflux schedule", acme.Schedules.FunnelFlux, "20 * * * *")
 		b := cfg.Tenant("brightside")
 		if b == nil || b.Funnel != nil {
 			t.Fatalf("brightside = %+v", b)
@@ -52,6 +61,8 @@ func TestExampleConfig(t *testing.T) {
 		checkProblems(t, err, []want{
 			{"acme", "rentengine.token_env", "ACME_RENTENGINE_TOKEN is unset or empty", 0},
 			{"acme", "funnel.api_key_env", "ACME_FUNNEL_API_KEY is unset or empty", 0},
+			{"acme", "funnelflux.access_token_env", "ACME_FUNNELFLUX_ACCESS_TOKEN is unset or empty", 0},
+			{"acme", "funnelflux.refresh_token_env", "ACME_FUNNELFLUX_REFRESH_TOKEN is unset or empty", 0},
 			{"brightside", "rentengine.token_env", "BRIGHTSIDE_RENTENGINE_TOKEN is unset or empty", 0},
 			{"", "credentials[0].secret_env", "PARTNER_FUNNEL_API_KEY is unset or empty", 0},
 		})

@@ -22,6 +22,8 @@ type Push struct {
 	CustomerScores *CustomerScores `yaml:"customer_scores"`
 	Assignments    *Assignments    `yaml:"assignments"`
 	RenewalStatus  *RenewalStatus  `yaml:"renewal_status"`
+	// LeaseConversion is on only when written (see LeaseConversion).
+	LeaseConversion *LeaseConversion `yaml:"lease_conversion"`
 
 	// MaxChangesCount and MaxChangesPercent are MaxChanges parsed (both 0 = no limit).
 	MaxChangesCount   int     `yaml:"-"`
@@ -146,8 +148,12 @@ func (s scope) push(t *Tenant) {
 			}
 		}
 	}
-	if t.RentEngine == nil || t.Funnel == nil {
-		s.problem("push", "pushing needs both a rentengine: and a funnel: block")
+	s.leaseConversion(t)
+	switch {
+	case t.RentEngine == nil || (t.Funnel == nil && t.FunnelFlux == nil):
+		s.problem("push", "pushing needs both a rentengine: and a funnel: block (or a funnelflux: block, for lease conversions)")
+	case t.Funnel == nil && p.LeaseConversion == nil:
+		s.problem("push", "without a funnel: block the only push is push.lease_conversion; configure it")
 	}
 	for email, user := range t.Agents {
 		if !strings.Contains(email, "@") {

@@ -15,6 +15,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/syncd-dev/syncd/internal/contract"
+
 	// Embedded zone data: the production image is distroless-style and may carry no zoneinfo,
 	// and a tenant's timezone must load the same everywhere.
 	_ "time/tzdata"
@@ -64,9 +66,10 @@ func (p *parser) resolve(c *Config) {
 	global := scope{p: p, tenant: -1}
 	global.database(&c.Database)
 	global.listen(c.Listen)
+	global.statusPage(&c.StatusPage, c.Listen)
 	global.log(&c.Log)
 	global.limits(&c.Limits)
-	defLoc, reRate, fuRate := global.defaults(&c.Defaults)
+	defLoc, reRate, fuRate, ffRate := global.defaults(&c.Defaults)
 	global.history(&c.History)
 	creds := global.credentials(c.Credentials, &c.Defaults, reRate, fuRate)
 
@@ -75,7 +78,7 @@ func (p *parser) resolve(c *Config) {
 		if p.broken[i] {
 			continue
 		}
-		scope{p: p, tenant: i}.tenantConfig(&c.Tenants[i], &c.Defaults, defLoc, reRate, fuRate, firstByID, creds)
+		scope{p: p, tenant: i}.tenantConfig(&c.Tenants[i], &c.Defaults, defLoc, reRate, fuRate, ffRate, firstByID, creds)
 	}
 	p.sharedKeys(c)
 }
@@ -155,7 +158,7 @@ func (s scope) history(h *History) {
 
 // defaults fills the defaults: block from the built-in constants and returns what tenants
 // inherit: the default location and the per-API rate limits before burst resolution.
-func (s scope) defaults(d *Defaults) (loc *time.Location, reRate, fuRate RateLimit) {
+func (s scope) defaults(d *Defaults) (loc *time.Location, reRate, fuRate, ffRate RateLimit) {
 	d.Timezone = cmp.Or(d.Timezone, DefaultTimezone)
 	loc, err := loadLocation(d.Timezone)
 	if err != nil {
@@ -171,7 +174,8 @@ func (s scope) defaults(d *Defaults) (loc *time.Location, reRate, fuRate RateLim
 		d.MaxDeleteFraction, d.MinDeleteGuard, d.MaxPages,
 		DefaultMaxDeleteFraction, DefaultMinDeleteGuard, DefaultMaxPages)
 
-	builtin := Schedules{RentEngine: DefaultRentEngineSchedule, Funnel: DefaultFunnelSchedule, Push: DefaultPushSchedule}
+	builtin := Schedules{RentEngine: DefaultRentEngineSchedule, Funnel: DefaultFunnelSchedule, Push: DefaultPushSchedule,
+		FunnelFlux: DefaultFunnelFluxSchedule}
 	for _, job := range AllJobs {
 		field := "defaults.schedules." + string(job)
 		if !s.has(field) {
@@ -199,10 +203,16 @@ func (s scope) defaults(d *Defaults) (loc *time.Location, reRate, fuRate RateLim
 		Requests: DefaultFunnelRateRequests, Per: DefaultFunnelRatePer, Burst: DefaultFunnelRateBurst,
 	}, d.Funnel.RateLimit, "defaults.funnel.rate_limit")
 	d.Funnel.RateLimit = finalRate(fuRate)
-	return loc, reRate, fuRate
+
+	d.FunnelFlux.BaseURL = s.baseURL("defaults.funnelflux.base_url", d.FunnelFlux.BaseURL, DefaultFunnelFluxBaseURL)
+	ffRate = s.mergeRate(RateLimit{
+		Requests: DefaultFunnelFluxRateRequests, Per: DefaultFunnelFluxRatePer, Burst: DefaultFunnelFluxRateBurst,
+	}, d.FunnelFlux.RateLimit, "defaults.funnelflux.rate_limit")
+	d.FunnelFlux.RateLimit = finalRate(ffRate)
+	return loc, reRate, fuRate, ffRate
 }
 
-func (s scope) tenantConfig(t *Tenant, d *Defaults, defLoc *time.Location, reRate, fuRate RateLimit, firstByID map[string]int,
+func (s scope) tenantConfig(t *Tenant, d *Defaults, defLoc *time.Location, reRate, fuRate, ffRate RateLimit, firstByID map[string]int,
 	creds map[string]*Credential) {
 	switch {
 	case t.ID == "":
@@ -240,7 +250,7 @@ func (s scope) tenantConfig(t *Tenant, d *Defaults, defLoc *time.Location, reRat
 		t.MaxDeleteFraction, t.MinDeleteGuard, t.MaxPages,
 		d.MaxDeleteFraction, d.MinDeleteGuard, d.MaxPages)
 
-	if t.RentEngine == nil && t.Funnel == nil {
+	if t.RentEngine == nil && t.Funnel == nil && t.FunnelFlux == nil {
 		s.problem("", "no upstream configured: add a rentengine: or funnel: block")
 	}
 	if re := t.RentEngine; re != nil {
@@ -269,6 +279,12 @@ func (s scope) tenantConfig(t *Tenant, d *Defaults, defLoc *time.Location, reRat
 	}
 	if f := t.Funnel; f != nil {
 		s.funnel(f, d, fuRate, t.IsEnabled(), creds)
+	}
+	if ff := t.FunnelFlux; ff != nil {
+		s.funnelFlux(ff, d, ffRate, t.IsEnabled())
+		if t.RentEngine == nil && t.Funnel == nil {
+			s.problem("funnelflux", "FunnelFlux is an addition to RentEngine or Funnel; add a rentengine: or funnel: block")
+		}
 	}
 	s.push(t)
 	s.schedules(t, d)
@@ -335,6 +351,26 @@ func (s scope) funnel(f *Funnel, d *Defaults, fuRate RateLimit, enabled bool, cr
 	}
 }
 
+// funnelFlux checks a tenant's funnelflux: block and resolves its tokens.
+func (s scope) funnelFlux(ff *FunnelFlux, d *Defaults, ffRate RateLimit, enabled bool) {
+	ff.BaseURL = s.baseURL("funnelflux.base_url", ff.BaseURL, d.FunnelFlux.BaseURL)
+	ff.RateLimit = finalRate(s.mergeRate(ffRate, ff.RateLimit, "funnelflux.rate_limit"))
+	switch {
+	case !s.has("funnelflux.report_days"):
+		ff.ReportDays = DefaultFunnelFluxReportDays
+	case ff.ReportDays < 1 || ff.ReportDays > contract.FunnelFluxMaxReportDays:
+		s.problem("funnelflux.report_days", "%d is out of range: 1 to %d days, today included (default %d)",
+			ff.ReportDays, contract.FunnelFluxMaxReportDays, DefaultFunnelFluxReportDays)
+		ff.ReportDays = DefaultFunnelFluxReportDays
+	}
+	if v, ok := s.secret(enabled, "funnelflux", "access token", "access_token_env", ff.AccessTokenEnv, "access_token_file", ff.AccessTokenFile); ok {
+		ff.AccessToken = NewSecret(v)
+	}
+	if v, ok := s.secret(enabled, "funnelflux", "refresh token", "refresh_token_env", ff.RefreshTokenEnv, "refresh_token_file", ff.RefreshTokenFile); ok {
+		ff.RefreshToken = NewSecret(v)
+	}
+}
+
 // schedules picks each job's schedule: the tenant's own, else defaults.schedules, else the
 // built-in one. A job runs only when its upstream block exists, so inherited schedules are
 // dropped silently while an explicit one for a missing block is an error. A schedule written as
@@ -351,7 +387,7 @@ func (s scope) schedules(t *Tenant, d *Defaults) {
 		if !slices.Contains(configured, job) {
 			if explicit && spec != "" {
 				if job == JobPush {
-					s.problem(field, "set, but pushing needs a rentengine:, a funnel: and a push: block")
+					s.problem(field, "set, but pushing needs a rentengine: block, a funnel: or funnelflux: block and a push: block")
 				} else {
 					s.problem(field, "set, but the tenant has no %s: block", job)
 				}
@@ -377,6 +413,8 @@ func (sc *Schedules) set(job Job, spec string) {
 		sc.Funnel = spec
 	case JobPush:
 		sc.Push = spec
+	case JobFunnelFlux:
+		sc.FunnelFlux = spec
 	}
 }
 

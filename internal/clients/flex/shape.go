@@ -16,6 +16,12 @@ type Shape struct {
 	Nested map[string]any
 	// ID is the JSON key of the record's id.
 	ID string
+	// IDAliases are other keys the id may be under, in order, when ID is absent (FunnelFlux's
+	// legacy idCampaign for a funnel group).
+	IDAliases []string
+	// StringIDs says ids arrive as JSON strings (FunnelFlux Pro): a flex.ID field is expected to
+	// be a string rather than a number.
+	StringIDs bool
 	// Decode is the mapper's decoder; an error means it cannot read the record.
 	Decode func(json.RawMessage) error
 }

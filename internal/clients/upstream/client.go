@@ -97,6 +97,10 @@ type Config struct {
 	// Secrets are the raw credentials Authorize uses (a token, an API key). Error text is scrubbed
 	// of each in every form it may be echoed back in, besides what Authorize's headers show.
 	Secrets []string
+	// MoreSecrets, when set, returns credentials that change while the client lives (an access
+	// token that is refreshed, see funnelflux.TokenSource). It is called each time an error is
+	// sealed, and error text is scrubbed of what it returns as of Secrets.
+	MoreSecrets func() []string
 	// ParseError extracts the upstream's error code and message from a non-2xx body.
 	ParseError func(body []byte) (code, message string)
 	// MaxBodyBytes bounds a 2xx body (0 = 64 MiB). A larger one fails the call unretried with

@@ -408,3 +408,36 @@ func TestErrorBodyIsAShortExcerpt(t *testing.T) {
 func lowerEscapes(s string) string {
 	return regexp.MustCompile(`%[0-9A-F]{2}`).ReplaceAllStringFunc(s, strings.ToLower)
 }
+
+// TestMoreSecretsAreScrubbedAsTheyChange: a credential that changes while the client lives (a
+// renewed access token) is scrubbed from errors made after it changed, in its encoded forms too.
+func TestMoreSecretsAreScrubbedAsTheyChange(t *testing.T) {
+	var mu sync.Mutex
+	current := "tok-FIRST-1a2b"
+	get := func() string { mu.Lock(); defer mu.Unlock(); return current }
+	srv := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusUnauthorized)
+		fmt.Fprintf(w, `{"error":"refused %s","q":"%s"}`, r.Header.Get("Authorization"), url.QueryEscape(get()))
+	})
+	c, err := upstream.New(upstream.Config{API: "test", BaseURL: srv.URL, Retry: fast,
+		Authorize:   func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+get()) },
+		MoreSecrets: func() []string { return []string{get()} }}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	current = "tok-RENEWED/9z+8y"
+	mu.Unlock()
+	err = c.Do(context.Background(), upstream.Request{Method: http.MethodGet, Path: "/"}, nil)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, form := range []string{"tok-RENEWED/9z+8y", url.QueryEscape("tok-RENEWED/9z+8y")} {
+		if strings.Contains(err.Error(), form) {
+			t.Errorf("error leaks %q: %v", form, err)
+		}
+	}
+	if !strings.Contains(err.Error(), upstream.Redacted) {
+		t.Errorf("nothing redacted: %v", err)
+	}
+}

@@ -176,15 +176,35 @@ func lowerHex(s string) string {
 // client. Other errors (a cancelled context, a request that could not be built) carry no
 // upstream text but are scrubbed all the same.
 func (c *Client) seal(err error) error {
+	if err == nil {
+		return nil
+	}
+	scrubs := []scrubber{c.scrub}
+	if c.cfg.MoreSecrets != nil {
+		// Built per error, which are rare, so that a credential learned a moment ago is covered.
+		scrubs = append(scrubs, newScrubber(c.cfg.MoreSecrets(), nil))
+	}
+	text := func(v string) string {
+		for _, s := range scrubs {
+			v = s.text(v)
+		}
+		return v
+	}
+	scrubErr := func(err error) error {
+		for _, s := range scrubs {
+			err = s.error(err)
+		}
+		return err
+	}
 	var e *Error
 	if !errors.As(err, &e) || e == nil {
-		return c.scrub.error(err)
+		return scrubErr(err)
 	}
-	e.Code = excerpt([]byte(c.scrub.text(e.Code)))
-	e.Message = excerpt([]byte(c.scrub.text(e.Message)))
-	e.Body = excerpt([]byte(c.scrub.text(e.Body)))
-	e.Location = c.scrub.text(e.Location)
-	e.ContentType = excerpt([]byte(c.scrub.text(e.ContentType)))
-	e.Err = c.scrub.error(e.Err)
+	e.Code = excerpt([]byte(text(e.Code)))
+	e.Message = excerpt([]byte(text(e.Message)))
+	e.Body = excerpt([]byte(text(e.Body)))
+	e.Location = text(e.Location)
+	e.ContentType = excerpt([]byte(text(e.ContentType)))
+	e.Err = scrubErr(e.Err)
 	return err
 }
