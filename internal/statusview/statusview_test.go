@@ -17,7 +17,7 @@ tenants:
   - id: beta
     rentengine: {token_env: SHARED_TOKEN}
   - id: gamma
-    rentengine: {token_env: SHARED_TOKEN, rate_limit: {requests: 5}}
+    rentengine: {token_env: GAMMA_TOKEN, rate_limit: {requests: 5}}
   - id: parked
     enabled: false
     rentengine: {token_env: PARKED_TOKEN}
@@ -25,7 +25,8 @@ tenants:
 
 func load(t *testing.T) *tenants.Config {
 	t.Helper()
-	env := map[string]string{"SHARED_TOKEN": "shared-tok-1", "DB_PASSWORD": "db-pass-2"}
+	// gamma has a token of its own: one token given two rate limits is a config error.
+	env := map[string]string{"SHARED_TOKEN": "shared-tok-1", "GAMMA_TOKEN": "gamma-tok-4", "DB_PASSWORD": "db-pass-2"}
 	cfg, err := tenants.Parse([]byte(config), tenants.LoadOptions{
 		LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
 		ReadFile: func(p string) ([]byte, error) {
@@ -50,7 +51,7 @@ func TestCredentials(t *testing.T) {
 	want := []string{
 		"funnel acme [file /run/secrets/funnel] 5 per 1s (burst 1) eff=<nil>",
 		"rentengine acme, beta [env SHARED_TOKEN] 20 per 5s (burst 1) eff=<nil>",
-		"rentengine gamma [env SHARED_TOKEN] 5 per 5s (burst 1) eff=<nil>",
+		"rentengine gamma [env GAMMA_TOKEN] 5 per 5s (burst 1) eff=<nil>",
 		"rentengine parked [env PARKED_TOKEN] 20 per 5s (burst 1) eff=<nil>",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {

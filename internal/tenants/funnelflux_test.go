@@ -26,7 +26,7 @@ tenants:
 		ff := f.FunnelFlux
 		eq(t, "base url", ff.BaseURL, DefaultFunnelFluxBaseURL)
 		eq(t, "report days", ff.ReportDays, 7)
-		eq(t, "rate", *ff.RateLimit, RateLimit{Requests: 1, Per: DefaultFunnelFluxRatePer, Burst: 1})
+		eq(t, "rate", *ff.RateLimit, RateLimit{Requests: 1, Per: DefaultFunnelFluxRatePer, Burst: 1, MinFraction: DefaultMinFraction})
 		eq(t, "tokens", ff.AccessToken.Reveal()+"/"+ff.RefreshToken.Reveal(), "a/r")
 		eq(t, "schedule", f.Schedules.FunnelFlux, "@hourly")
 		if got := f.Jobs(); !slices.Equal(got, []Job{JobRentEngine, JobFunnelFlux, JobPush}) {
