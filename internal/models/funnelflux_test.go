@@ -9,9 +9,10 @@ import (
 )
 
 // TestLeaseAttribution: one row per tenant, day, traffic source and funnel with stats or leases;
-// leases count distinct prospects; cost per lease is cost over leases, NULL without a lease;
-// tombstoned stats and other tenants stay out; a lease whose funnel and source are unknown gets a
-// row of its own.
+// a lease lands on the stats row of its (entrance) day, funnel and traffic source, and only
+// there: cost per lease is that row's cost over its leases (distinct prospects), NULL without a
+// lease; tombstoned stats and other tenants stay out; a lease whose report row gave no funnel or
+// source gets a row of its own.
 func TestLeaseAttribution(t *testing.T) {
 	dbtest.Dialects(t, func(t *testing.T, store *models.Store) {
 		stat := func(tenant, date, funnel, source string, entrances int64, cost float64, deleted bool) *models.FunnelFluxDailyStat {
@@ -29,7 +30,8 @@ func TestLeaseAttribution(t *testing.T) {
 			stat("acme", "2026-11-18", "F1", "T2", 10, 50, false),
 			stat("acme", "2026-11-17", "F1", "T1", 99, 999, true), // tombstoned: left out
 			stat("globex", "2026-11-18", "F1", "T1", 5, 5, false),
-			// Two leases of distinct prospects on F1×T1, and one prospect converted at two stages.
+			// Two leases of distinct prospects on 11-18 F1×T1 (none on F1×T2 the same day), and one
+			// prospect converted at two stages.
 			conv("a", 1, "Lease Signed", "2026-11-18", ptr("F1"), ptr("T1")),
 			conv("b", 2, "Lease Signed", "2026-11-18", ptr("F1"), ptr("T1")),
 			conv("c", 2, "Moved In", "2026-11-18", ptr("F1"), ptr("T1")),

@@ -238,11 +238,14 @@ func (s statsPuller) pull(ctx context.Context, rc *runContext) (Counts, error) {
 
 // conversionPuller reads the conversion report and confirms the lease conversions it shows:
 // each pushed (or attempted) lease_conversion whose transaction the report lists is recorded in
-// funnelflux_lease_conversions and its ledger row marked confirmed. The report covers the pull's
-// window, reaching back to the oldest unconfirmed attempt (at most maxConfirmDays), since a
-// conversion counts on the day FunnelFlux applies it. With nothing pending it calls nothing.
-// As a puller, it is degraded like any resource: a report endpoint that does not exist makes the
-// run partial, a failure fails the run without undoing the rest.
+// funnelflux_lease_conversions, with the report's funnel, traffic source and day, and its ledger
+// row marked confirmed. The report is attributed to entrances, like the daily report, so the day
+// is the hit's entrance day and a lease lands on the daily stats row (day × funnel × traffic
+// source) whose cost bought it. Since a lease is signed days or weeks after the ad click, the
+// report covers the last maxConfirmDays days (not only the pull's window): a conversion whose hit
+// entered earlier is never seen, and is reported as unconfirmed by the push job. With nothing
+// pending it calls nothing. As a puller, it is degraded like any resource: a report endpoint that
+// does not exist makes the run partial, a failure fails the run without undoing the rest.
 type conversionPuller struct {
 	c      funnelFluxAPI
 	t      *tenants.Tenant
@@ -265,19 +268,10 @@ func confirmConversions(ctx context.Context, rc *runContext, t *tenants.Tenant, 
 	if len(pending) == 0 {
 		return nil
 	}
-	loc := t.Location
-	if loc == nil {
-		loc = time.UTC
-	}
+	// The hits' entrance days are not known before the report: it reaches back as far as a
+	// conversion is looked for, up to today (the window's last day).
 	r := window
-	oldest := window.First
-	for _, p := range pending {
-		if d := p.Since.In(loc).Format(funnelflux.DateLayout); d < oldest {
-			oldest = d
-		}
-	}
-	limit := reportWindow(rc.now(), t.Location, maxConfirmDays).First
-	r.First = max(oldest, limit)
+	r.First = reportWindow(rc.now(), t.Location, maxConfirmDays).First
 	byTx := map[string]push.PendingConversion{}
 	for _, p := range pending {
 		byTx[p.Transaction] = p
@@ -293,7 +287,8 @@ func confirmConversions(ctx context.Context, rc *runContext, t *tenants.Tenant, 
 				continue
 			}
 			found = append(found, models.FunnelFluxLeaseConversion{TransactionID: row.Transaction, ProspectID: p.ProspectID,
-				Stage: p.Stage, HitID: row.HitID, Date: models.Date(row.Date), Revenue: row.Revenue})
+				Stage: p.Stage, HitID: row.HitID, Date: models.Date(row.Date), FunnelID: nonEmpty(row.FunnelID),
+				TrafficSourceID: nonEmpty(row.TrafficSourceID), Revenue: row.Revenue})
 			targets[row.Transaction] = p.Target
 		}
 		return nil
@@ -313,5 +308,14 @@ func confirmConversions(ctx context.Context, rc *runContext, t *tenants.Tenant, 
 	return nil
 }
 
-// maxConfirmDays bounds how far back the conversion report reaches for unconfirmed conversions.
+// maxConfirmDays is how far back (in entrance days, today included) the conversion report reaches
+// for unconfirmed conversions: a lease whose hit entered earlier is not confirmed.
 const maxConfirmDays = 90
+
+// nonEmpty is s, or nil when the report left the grouping cell empty.
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}

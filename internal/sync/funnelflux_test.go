@@ -275,9 +275,10 @@ func TestFunnelFluxReauthorisation(t *testing.T) {
 			}
 		}
 		// A push with a lease conversion to send validates the token first: the conversion is left
-		// unsent, and the run says why.
-		leaseWorld(t, w)
-		pushRun, err := w.runner.Run(context.Background(), w.tenant, tenants.JobPush)
+		// unsent, and the run says why. (Forced: FunnelFlux has never been pulled, so an ordinary
+		// first push would wait for it, order.go, and call nothing.)
+		leaseProspects(t, w)
+		pushRun, err := w.runner.RunWith(context.Background(), w.tenant, tenants.JobPush, syncer.RunOptions{Force: true})
 		if !errors.Is(err, funnelflux.ErrReauthRequired) || pushRun == nil || pushRun.Error == nil ||
 			!strings.HasPrefix(*pushRun.Error, "re-authorisation needed") {
 			t.Errorf("push with the refresh token revoked: %v", err)
@@ -308,11 +309,23 @@ func TestFunnelFluxReauthorisation(t *testing.T) {
 	})
 }
 
-// leaseWorld adds RentEngine prospects to a FunnelFlux world: one at Lease Signed with a hit id
-// in its notes, one at Lease Signed without, one with a hit id that has not leased.
+// leaseWorld adds RentEngine prospects to a FunnelFlux world (see leaseProspects) and pulls
+// RentEngine and FunnelFlux, so that the tenant's first push finds every upstream pulled
+// (order.go) and the hit's day of stats is mirrored.
 func leaseWorld(t *testing.T, w *ffWorld) (leased, noHit int64, hit string) {
 	t.Helper()
-	hit = w.seeded.FreshHits[0]
+	leased, noHit, hit = leaseProspects(t, w)
+	w.run(t, tenants.JobFunnelFlux)
+	return leased, noHit, hit
+}
+
+// leaseProspects adds three RentEngine prospects and pulls RentEngine: one at Lease Signed whose
+// notes hold the hit id of an unconverted FunnelFlux hit that entered three days before (inside
+// the report window, so that its day's stats row is mirrored), one at Lease Signed without a hit
+// id, and one with a hit id that has not leased.
+func leaseProspects(t *testing.T, w *ffWorld) (leased, noHit int64, hit string) {
+	t.Helper()
+	hit = unconvertedHitOn(t, w, 3).ID
 	at := ffNow.Add(-2 * time.Hour)
 	leased = w.re.Insert(rentenginefake.Prospects, map[string]any{"name": "Lee Signer", "email": "lee@example.com",
 		"notes": "Lead form. ff_hit=" + hit + " utm_source=google"})
@@ -324,6 +337,22 @@ func leaseWorld(t *testing.T, w *ffWorld) (leased, noHit int64, hit string) {
 	w.re.AddEvent(fresh, "Showing Scheduled", at)
 	w.run(t, tenants.JobRentEngine)
 	return leased, noHit, hit
+}
+
+// unconvertedHitOn returns a seeded hit without a conversion that entered daysAgo days before
+// the world's start (in the tenant's timezone).
+func unconvertedHitOn(t *testing.T, w *ffWorld, daysAgo int) funnelfluxfake.Hit {
+	t.Helper()
+	loc := w.tenant.Location
+	day := ffNow.In(loc).AddDate(0, 0, -daysAgo).Format(time.DateOnly)
+	for _, id := range w.seeded.Hits {
+		h, ok := w.ff.Hit(id)
+		if ok && h.At.In(loc).Format(time.DateOnly) == day && !slices.Contains(w.seeded.ConvertedHits, id) {
+			return h
+		}
+	}
+	t.Fatalf("no unconverted hit on %s", day)
+	return funnelfluxfake.Hit{}
 }
 
 func pushSkips(t *testing.T, run *models.SyncRun) (map[string]int, []string) {
@@ -400,19 +429,21 @@ func TestLeaseConversionCrashAfterCall(t *testing.T) {
 		if len(rows) != 1 || rows[0].ConfirmedAt == nil || rows[0].State != models.PushPushed {
 			t.Fatalf("ledger after the report pull: %+v, want confirmed and pushed", rows)
 		}
+		// The lease is attributed to its hit: the hit's entrance day (three days before the
+		// conversion was sent), funnel and traffic source.
+		h, _ := w.ff.Hit(hit)
+		entranceDay := h.At.In(w.tenant.Location).Format(time.DateOnly)
 		var convs []models.FunnelFluxLeaseConversion
 		dbtest.DB(store).Where("tenant_id = ?", w.tenant.ID).Find(&convs)
 		if len(convs) != 1 || convs[0].TransactionID != tx || convs[0].ProspectID != leased || convs[0].HitID != hit ||
-			convs[0].Stage != "Lease Signed" {
-			t.Errorf("funnelflux_lease_conversions: %+v", convs)
+			convs[0].Stage != "Lease Signed" || string(convs[0].Date) != entranceDay ||
+			convs[0].FunnelID == nil || *convs[0].FunnelID != h.FunnelID ||
+			convs[0].TrafficSourceID == nil || *convs[0].TrafficSourceID != h.TrafficSourceID {
+			t.Errorf("funnelflux_lease_conversions: %+v; want on %s, funnel %s, traffic source %s", convs, entranceDay,
+				h.FunnelID, h.TrafficSourceID)
 		}
-		var leases int64
-		if err := dbtest.DB(store).Raw("SELECT coalesce(sum(leases), 0) FROM lease_attribution WHERE tenant_id = ?", w.tenant.ID).
-			Scan(&leases).Error; err != nil || leases != 1 {
-			t.Errorf("lease_attribution leases %d (%v), want 1", leases, err)
-		}
-
-		assertReadmeCostPerLease(t, w)
+		assertLeaseOnHitRow(t, w, h)
+		assertReadmeCostPerLease(t, w, h)
 
 		w.run(t, tenants.JobPush)
 		if n := w.ff.ConversionUpdates(); n != 1 {
@@ -421,9 +452,49 @@ func TestLeaseConversionCrashAfterCall(t *testing.T) {
 	})
 }
 
-// assertReadmeCostPerLease runs README's cost-per-lease query: one lease in total, and the
-// traffic cost of the window equal to the daily stats'.
-func assertReadmeCostPerLease(t *testing.T, w *ffWorld) {
+// assertLeaseOnHitRow: lease_attribution has exactly one lease, on the row of the hit's entrance
+// day, funnel and traffic source, which is that day's mirrored stats row: its entrances and cost,
+// and cost_per_lease = cost / 1. No row lacks a funnel or traffic source.
+func assertLeaseOnHitRow(t *testing.T, w *ffWorld, h funnelfluxfake.Hit) {
+	t.Helper()
+	type row struct {
+		Date                      models.Date
+		FunnelID, TrafficSourceID *string
+		Entrances, Leases         int64
+		Cost                      float64
+		CostPerLease              *float64
+	}
+	var rows []row
+	if err := dbtest.DB(w.store).Raw(`SELECT date, funnel_id, traffic_source_id, entrances, leases, cost, cost_per_lease
+		FROM lease_attribution WHERE tenant_id = ? AND (leases > 0 OR funnel_id IS NULL OR traffic_source_id IS NULL)`,
+		w.tenant.ID).Scan(&rows).Error; err != nil {
+		t.Fatal(err)
+	}
+	day := h.At.In(w.tenant.Location).Format(time.DateOnly)
+	var stat models.FunnelFluxDailyStat
+	if err := dbtest.DB(w.store).Where("tenant_id = ? AND deleted_at IS NULL AND id = ?", w.tenant.ID,
+		models.StatsID(models.Date(day), h.FunnelID, h.TrafficSourceID)).Take(&stat).Error; err != nil {
+		t.Fatalf("the hit's stats row %s/%s/%s: %v", day, h.FunnelID, h.TrafficSourceID, err)
+	}
+	if stat.Cost <= 0 || stat.Entrances < 1 {
+		t.Fatalf("the hit's stats row has no traffic: %+v", stat)
+	}
+	if len(rows) != 1 {
+		t.Fatalf("lease_attribution rows with a lease or without a funnel/source: %+v, want the hit's row only", rows)
+	}
+	r := rows[0]
+	if string(r.Date) != day || r.FunnelID == nil || *r.FunnelID != h.FunnelID || r.TrafficSourceID == nil ||
+		*r.TrafficSourceID != h.TrafficSourceID || r.Leases != 1 || r.Entrances != stat.Entrances ||
+		math.Abs(r.Cost-stat.Cost) > 1e-9 || r.CostPerLease == nil || math.Abs(*r.CostPerLease-stat.Cost/1) > 1e-9 {
+		t.Errorf("lease_attribution lease row %+v (cost per lease %v); want %s %s %s, 1 lease, entrances %d, cost %.2f = cost per lease",
+			r, r.CostPerLease, day, h.FunnelID, h.TrafficSourceID, stat.Entrances, stat.Cost)
+	}
+}
+
+// assertReadmeCostPerLease runs README's cost-per-lease query: one lease in total, on the row of
+// the hit's traffic source and funnel, whose cost per lease is that source and funnel's cost over
+// the window (one lease); the traffic cost of the window equal to the daily stats'.
+func assertReadmeCostPerLease(t *testing.T, w *ffWorld, h funnelfluxfake.Hit) {
 	t.Helper()
 	b, err := os.ReadFile("../../README.md")
 	if err != nil {
@@ -448,23 +519,50 @@ func assertReadmeCostPerLease(t *testing.T, w *ffWorld) {
 	since := w.clock().AddDate(0, 0, -30).Format(time.DateOnly)
 	query = strings.NewReplacer("'acme'", "'"+w.tenant.ID+"'", "CURRENT_DATE - 30", "'"+since+"'").Replace(query)
 	var rows []struct {
-		Leases int64
-		Cost   float64
+		TrafficSourceName, FunnelName *string
+		Leases                        int64
+		Cost                          float64
+		CostPerLease                  *float64
 	}
 	if err := dbtest.DB(w.store).Raw(query).Scan(&rows).Error; err != nil {
 		t.Fatalf("README query: %v\n%s", err, query)
 	}
+	var names struct{ Source, Funnel string }
+	dbtest.DB(w.store).Raw(`SELECT ts.name AS source, f.name AS funnel FROM funnelflux_traffic_sources ts, funnelflux_funnels f
+		WHERE ts.tenant_id = ? AND f.tenant_id = ts.tenant_id AND ts.id = ? AND f.id = ?`, w.tenant.ID, h.TrafficSourceID, h.FunnelID).
+		Scan(&names)
+	var sourceCost float64
+	dbtest.DB(w.store).Raw(`SELECT coalesce(sum(cost), 0) FROM funnelflux_daily_stats WHERE tenant_id = ? AND deleted_at IS NULL
+		AND funnel_id = ? AND traffic_source_id = ?`, w.tenant.ID, h.FunnelID, h.TrafficSourceID).Scan(&sourceCost)
 	var leases int64
 	var cost, want float64
+	leaseRows := 0
 	for _, r := range rows {
 		leases += r.Leases
 		cost += r.Cost
+		if r.Leases == 0 {
+			continue
+		}
+		leaseRows++
+		if r.TrafficSourceName == nil || *r.TrafficSourceName != names.Source || r.FunnelName == nil || *r.FunnelName != names.Funnel ||
+			r.Leases != 1 || r.CostPerLease == nil || math.Abs(*r.CostPerLease-sourceCost) > 0.005 || math.Abs(r.Cost-sourceCost) > 0.005 {
+			t.Errorf("README cost per lease row %+v (%v %v %v); want %s / %s, 1 lease at %.2f", r, deref(r.TrafficSourceName),
+				deref(r.FunnelName), r.CostPerLease, names.Source, names.Funnel, sourceCost)
+		}
 	}
 	dbtest.DB(w.store).Raw("SELECT coalesce(sum(cost), 0) FROM funnelflux_daily_stats WHERE tenant_id = ? AND deleted_at IS NULL",
 		w.tenant.ID).Scan(&want)
-	if leases != 1 || len(rows) < 2 || math.Abs(cost-want) > 0.005 {
-		t.Errorf("README cost per lease: %d rows, %d leases, cost %.2f; want 1 lease and cost %.2f", len(rows), leases, cost, want)
+	if names.Source == "" || names.Funnel == "" || leases != 1 || leaseRows != 1 || len(rows) < 2 || math.Abs(cost-want) > 0.005 {
+		t.Errorf("README cost per lease: %d rows, %d leases on %d rows, cost %.2f; want 1 lease on %q / %q and cost %.2f",
+			len(rows), leases, leaseRows, cost, names.Source, names.Funnel, want)
 	}
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return "NULL"
+	}
+	return *p
 }
 
 // TestLeaseConversionUnconfirmed: a conversion FunnelFlux has not applied unconfirmed_after days

@@ -436,10 +436,32 @@ func TestRateLimitHonoursRetryAfter(t *testing.T) {
 	}
 }
 
+// unconvertedHitOn returns a seeded hit without a conversion that entered daysAgo days before
+// now (in the report zone), with its record.
+func unconvertedHitOn(t *testing.T, b *bundle, daysAgo int) funnelfluxfake.Hit {
+	t.Helper()
+	loc, _ := time.LoadLocation(zone)
+	day := now.In(loc).AddDate(0, 0, -daysAgo).Format(funnelflux.DateLayout)
+	for _, id := range b.seeded.Hits {
+		h, _ := b.fake.Hit(id)
+		if h.At.In(loc).Format(funnelflux.DateLayout) == day && !slices.Contains(b.seeded.ConvertedHits, id) {
+			return h
+		}
+	}
+	t.Fatalf("no unconverted hit on %s", day)
+	return funnelfluxfake.Hit{}
+}
+
+// TestConversionQueuedThenVisibleAfterDelay: a conversion update is seen in the conversion report
+// once applied, on its hit's entrance day with the hit's funnel and traffic source (the report is
+// entrance-attributed, like the daily report), not on the day it was sent.
 func TestConversionQueuedThenVisibleAfterDelay(t *testing.T) {
 	b := setup(t, func(o *funnelfluxfake.Options) { o.ConversionDelay = 10 * time.Minute }, nil)
 	ctx := context.Background()
-	hit := b.seeded.FreshHits[0]
+	h := unconvertedHitOn(t, b, 3)
+	hit := h.ID
+	loc, _ := time.LoadLocation(zone)
+	entranceDay := h.At.In(loc).Format(funnelflux.DateLayout)
 	payout := 1800.0
 	err := b.client.UpdateConversions(ctx, funnelflux.ConversionUpdate{PostbackCalls: funnelflux.PostbackOnlyOnce,
 		Hits: []funnelflux.ConvertedHit{{HitID: hit, Transaction: "lease-p42-lease-signed", Payout: &payout}}})
@@ -448,7 +470,7 @@ func TestConversionQueuedThenVisibleAfterDelay(t *testing.T) {
 	}
 	find := func() []funnelflux.ConversionStat {
 		var got []funnelflux.ConversionStat
-		err := b.client.Conversions(ctx, lastDays(1), func(rows []funnelflux.ConversionStat) error {
+		err := b.client.Conversions(ctx, lastDays(5), func(rows []funnelflux.ConversionStat) error {
 			for _, r := range rows {
 				if r.HitID == hit {
 					got = append(got, r)
@@ -466,8 +488,21 @@ func TestConversionQueuedThenVisibleAfterDelay(t *testing.T) {
 	}
 	b.clock.Add(10 * time.Minute)
 	got := find()
-	if len(got) != 1 || got[0].Transaction != "lease-p42-lease-signed" || got[0].Revenue != 1800 || got[0].Conversions != 1 {
-		t.Fatalf("after the delay: %+v", got)
+	if len(got) != 1 || got[0].Transaction != "lease-p42-lease-signed" || got[0].Revenue != 1800 || got[0].Conversions != 1 ||
+		got[0].Date != entranceDay || got[0].FunnelID != h.FunnelID || got[0].TrafficSourceID != h.TrafficSourceID {
+		t.Fatalf("after the delay: %+v; want on %s, funnel %s, traffic source %s", got, entranceDay, h.FunnelID, h.TrafficSourceID)
+	}
+	// Sent today, it is not in today's report: it counts on its entrance day.
+	err = b.client.Conversions(ctx, lastDays(1), func(rows []funnelflux.ConversionStat) error {
+		for _, r := range rows {
+			if r.HitID == hit {
+				t.Errorf("in today's report: %+v", r)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	// Sending it again is the same conversion, not a second one.
 	if err := b.client.UpdateConversions(ctx, funnelflux.ConversionUpdate{PostbackCalls: funnelflux.PostbackOnlyOnce,

@@ -199,7 +199,11 @@ const (
 )
 
 // Grouping names sent as groupBy [A: the v2 dimension names; I: Pro's "List available
-// attributes" gives the real ones, which syncd probe shows].
+// attributes" gives the real ones, which syncd probe shows]. The daily report groups by Date ×
+// Funnel × Traffic Source; the conversion report by the same three × Hit ID × Conversion TxID,
+// both attributed to entrances [A: timeAttribution entrance counts a conversion at its hit's
+// entrance time], so that a confirmed lease has the funnel, traffic source and day of the daily
+// row whose cost bought it.
 const (
 	GroupDate          = "Date"
 	GroupFunnel        = "Funnel"

@@ -63,15 +63,21 @@ type DailyStat struct {
 	Raw json.RawMessage
 }
 
-// ConversionStat is one row of the conversion report: the conversions applied on one day
-// (attributed to the conversion's own time, not the entrance's) for one hit and transaction.
+// ConversionStat is one row of the conversion report: the conversions of one hit and
+// transaction, with the funnel and traffic source of the hit's visit, counted on the day the
+// hit entered the funnel (entrance-attributed, as DailyStat is), so that a lease lands on the
+// same day × funnel × traffic source row as the traffic cost that bought it.
 type ConversionStat struct {
-	Date        string
-	HitID       string
-	Transaction string
-	Conversions int64
-	Revenue     float64
-	Raw         json.RawMessage
+	// Date is the hit's entrance day in the report's zone, "2006-01-02" (not the day the
+	// conversion was applied).
+	Date            string
+	FunnelID        string
+	TrafficSourceID string
+	HitID           string
+	Transaction     string
+	Conversions     int64
+	Revenue         float64
+	Raw             json.RawMessage
 }
 
 // DailyStats pulls the drilldown report grouped by date × funnel × traffic source over r,
@@ -93,15 +99,18 @@ func (c *Client) DailyStats(ctx context.Context, r ReportRange, fn func([]DailyS
 	return nil
 }
 
-// Conversions pulls the drilldown report grouped by date × hit id × conversion transaction over
-// r, converted hits only, attributed to the conversion time, so that a conversion sent today
-// shows today however old its hit is. It is how a queued conversion update is seen applied.
+// Conversions pulls the drilldown report grouped by date × funnel × traffic source × hit id ×
+// conversion transaction over r, converted hits only, attributed to the entrance time: a
+// conversion shows on its hit's entrance day, so r must reach back to the entrances of the hits
+// looked for (a conversion sent today for a hit that entered before r is not in it). It is how a
+// queued conversion update is seen applied, and where it is attributed.
 func (c *Client) Conversions(ctx context.Context, r ReportRange, fn func([]ConversionStat) error) error {
 	err := c.report(ctx, r, conversionQuery, func(rows []reportRow) error {
 		out := make([]ConversionStat, 0, len(rows))
 		for _, row := range rows {
-			out = append(out, ConversionStat{Date: row.date, HitID: row.keys[1], Transaction: row.keys[2],
-				Conversions: int64(row.metrics[0]), Revenue: row.metrics[1], Raw: row.raw})
+			out = append(out, ConversionStat{Date: row.date, FunnelID: row.keys[1], TrafficSourceID: row.keys[2],
+				HitID: row.keys[3], Transaction: row.keys[4], Conversions: int64(row.metrics[0]), Revenue: row.metrics[1],
+				Raw: row.raw})
 		}
 		return fn(out)
 	})
@@ -125,10 +134,12 @@ var dailyQuery = reportQuery{groupings: []string{GroupDate, GroupFunnel, GroupTr
 	attribution: AttributeEntrance,
 	metrics:     []string{MetricEntrances, MetricConversions, MetricRevenue, MetricCost, MetricProfit}}
 
-// conversionQuery is Conversions' report: by date × hit × transaction, converted hits only,
-// attributed to the conversion time.
-var conversionQuery = reportQuery{groupings: []string{GroupDate, GroupHitID, GroupConversionTx},
-	attribution: AttributeEvent, onlyConverted: true, metrics: []string{MetricConversions, MetricRevenue}}
+// conversionQuery is Conversions' report: by date × funnel × traffic source × hit ×
+// transaction, converted hits only, attributed to entrances like dailyQuery, so that its date,
+// funnel and traffic source are those of a dailyQuery row.
+var conversionQuery = reportQuery{
+	groupings:   []string{GroupDate, GroupFunnel, GroupTrafficSource, GroupHitID, GroupConversionTx},
+	attribution: AttributeEntrance, onlyConverted: true, metrics: []string{MetricConversions, MetricRevenue}}
 
 // reportRow is one decoded row: its grouping cells' raw values in groupings order (keys[0] is
 // the date as sent, date the normalised day) and its metrics in metrics order.

@@ -291,7 +291,6 @@ func TestConversionsQueuedThenApplied(t *testing.T) {
 	if convs[1].HitID != "h2" || convs[1].Payout != 1500 || !convs[1].At.Equal(t0.Add(time.Minute)) || convs[2].Payout != 0 {
 		t.Errorf("conversions %+v", convs)
 	}
-	// Event attribution shows the conversion on the day it was applied.
 	// Event attribution by hit × transaction shows each conversion on the day it was applied,
 	// whatever its entrance's day: h2's lease on 11-20 12:01 Chicago.
 	st, _, body := do(t, s, "POST", "/reporting/drilldown", access, `{"timeStart":"2026-11-20T00:00:00-06:00",`+
@@ -306,11 +305,39 @@ func TestConversionsQueuedThenApplied(t *testing.T) {
 		got[1]["Conv."] != 1.0 || got[1]["Entrances"] != 0.0 || got[1]["Date"] != "2026-11-20" {
 		t.Errorf("conversion rows %v", got)
 	}
+	// Entrance attribution by date × funnel × traffic source × hit × transaction (the client's
+	// conversion report) shows a conversion on its hit's entrance day, with the hit's funnel and
+	// traffic source: h4 entered on 11-21 in F2 from TS1 and converted on 11-23.
+	s.AddConversion("h4", "lease-4", 900, t0.Add(72*time.Hour))
+	st, _, body = do(t, s, "POST", "/reporting/drilldown", access, `{"timeStart":"2026-11-20T00:00:00-06:00",`+
+		`"timeEnd":"2026-11-24T00:00:00-06:00","timeZone":"America/Chicago","groupings":[{"groupBy":"Date"},`+
+		`{"groupBy":"Funnel"},{"groupBy":"Traffic Source"},{"groupBy":"Hit ID"},{"groupBy":"Conversion TxID"}],`+
+		`"options":{"timeAttribution":"entrance","onlyConvertedHits":true}}`)
+	rep = nil
+	if err := json.Unmarshal(body, &rep); st != 200 || err != nil {
+		t.Fatalf("%d %s", st, body)
+	}
+	got = cells(rep)
+	var h4 []map[string]any
+	for _, r := range got {
+		if r["Hit ID"] == "h4" {
+			h4 = append(h4, r)
+		}
+	}
+	if len(h4) != 1 || h4[0]["Date"] != "2026-11-21" || h4[0]["Funnel"] != "F2" || h4[0]["Traffic Source"] != "TS1" ||
+		h4[0]["Conversion TxID"] != "lease-4" || h4[0]["Conv."] != 1.0 || h4[0]["Revenue"] != "900.00" {
+		t.Errorf("entrance-attributed conversion rows %v", got)
+	}
+	for _, r := range got {
+		if r["Hit ID"] == "h2" && (r["Date"] != "2026-11-20" || r["Funnel"] != "F1" || r["Traffic Source"] != "TS1") {
+			t.Errorf("h2's row %v", r)
+		}
+	}
 	// Payout -1 removes it.
 	put(`{"hits":[{"idHit":"h2","transaction":"lease-1","payout":-1}]}`)
 	clk.Add(time.Minute)
-	if n := len(s.Conversions()); n != 2 {
-		t.Errorf("after un-converting: %d conversions", n)
+	if n := len(s.Conversions()); n != 3 {
+		t.Errorf("after un-converting: %d conversions (h4's lease left)", n)
 	}
 }
 

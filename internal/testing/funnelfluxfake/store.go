@@ -228,6 +228,18 @@ func (s *Server) HitIDs() []string {
 	return slices.Clone(s.hitOrder)
 }
 
+// Hit returns the hit with this id (its funnel, traffic source and entrance time), and whether
+// there is one.
+func (s *Server) Hit(id string) (Hit, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	h, ok := s.hits[id]
+	if !ok {
+		return Hit{}, false
+	}
+	return *h, true
+}
+
 // AddConversion applies a conversion at once, as a real-time postback would (at = its time).
 func (s *Server) AddConversion(hitID, tx string, payout float64, at time.Time) {
 	s.mu.Lock()

@@ -106,7 +106,9 @@ CREATE VIEW funnelflux_daily_stats_current WITH (security_invoker = true) AS
     SELECT * FROM funnelflux_daily_stats WHERE deleted_at IS NULL;
 
 -- Cost per lease per day, traffic source and funnel: the day's live stats row and its confirmed
--- lease conversions (distinct prospects), also for a day with leases but no stats row.
+-- lease conversions (distinct prospects), also for a day with leases but no stats row. A lease
+-- counts on its hit's entrance day, funnel and traffic source (the conversion report is
+-- entrance-attributed, as the daily report is), so it lands on the row whose cost bought it.
 CREATE VIEW lease_attribution WITH (security_invoker = true) AS
     WITH l AS (
         SELECT tenant_id, date, funnel_id, traffic_source_id, count(DISTINCT prospect_id) AS leases
@@ -188,15 +190,15 @@ COMMENT ON COLUMN funnelflux_daily_stats.synced_at IS 'When syncd last wrote the
 COMMENT ON COLUMN funnelflux_daily_stats.deleted_at IS 'Tombstone: when syncd found the record deleted upstream (UTC): a complete pull no longer returned it. Cleared when the record comes back. Source: syncd. NULL: the record is live.';
 COMMENT ON COLUMN funnelflux_daily_stats.deleted_version IS 'Set only on rows tombstoned by a webhook DELETE; FunnelFlux has no webhook syncd receives, so always NULL here (the column keeps the mirror tables alike). Source: syncd. NULL: always, see above.';
 
-COMMENT ON TABLE funnelflux_lease_conversions IS 'Lease conversions syncd sent to FunnelFlux (push kind lease_conversion) that a report pull has shown applied: one row per tenant and transaction id, with the day, funnel and traffic source FunnelFlux attributed it to. Written by the funnelflux job, never by a push (the update is asynchronous upstream). Per day and source: lease_attribution.';
+COMMENT ON TABLE funnelflux_lease_conversions IS 'Lease conversions syncd sent to FunnelFlux (push kind lease_conversion) that a report pull has shown applied: one row per tenant and transaction id, with the funnel and traffic source of the converted hit and the hit''s entrance day (the row of funnelflux_daily_stats whose cost bought the lease). Written by the funnelflux job, never by a push (the update is asynchronous upstream). Per day and source: lease_attribution.';
 COMMENT ON COLUMN funnelflux_lease_conversions.tenant_id IS 'The tenant (a property-management company): its id in the syncd config. Source: syncd config.';
 COMMENT ON COLUMN funnelflux_lease_conversions.transaction_id IS 'The conversion''s transaction id, derived by syncd from the prospect and stage (syncd-lease-<prospect id>-<stage>); push_ledger target prospect:<id>/<stage>. Source: the report''s Conversion TxID grouping.';
 COMMENT ON COLUMN funnelflux_lease_conversions.prospect_id IS 'The RentEngine prospect (rentengine_prospects.id) whose stage was converted. Source: syncd, from the transaction id.';
 COMMENT ON COLUMN funnelflux_lease_conversions.stage IS 'The RentEngine stage converted (Lease Signed, ...). Source: syncd, from the push ledger.';
 COMMENT ON COLUMN funnelflux_lease_conversions.hit_id IS 'The FunnelFlux hit the conversion was sent for, read from the prospect''s RentEngine record (push.lease_conversion.hit_id). Source: the report''s Hit ID grouping.';
-COMMENT ON COLUMN funnelflux_lease_conversions.date IS 'The day FunnelFlux counts the conversion on (its conversion time), in the tenant''s timezone. Source: the report''s Date grouping.';
-COMMENT ON COLUMN funnelflux_lease_conversions.funnel_id IS 'The funnel the converted hit belongs to (funnelflux_funnels.id). Source: the conversion report''s Funnel grouping. NULL: the conversion report does not group by funnel (the client reads date, hit and transaction only); lease_attribution then shows the lease on a row of its own with no funnel.';
-COMMENT ON COLUMN funnelflux_lease_conversions.traffic_source_id IS 'The traffic source of the converted visit (funnelflux_traffic_sources.id). Source: the conversion report''s Traffic Source grouping. NULL: as for funnel_id.';
+COMMENT ON COLUMN funnelflux_lease_conversions.date IS 'The day the converted hit entered the funnel, in the tenant''s timezone: the conversion report is attributed to entrances, like funnelflux_daily_stats, so this is the day of the stats row whose cost bought the lease, not the day the lease was signed, sent or applied. Source: the conversion report''s Date grouping (timeAttribution entrance).';
+COMMENT ON COLUMN funnelflux_lease_conversions.funnel_id IS 'The funnel the converted hit belongs to (funnelflux_funnels.id). Source: the conversion report''s Funnel grouping (raw asset id). NULL: the report row left the grouping empty; lease_attribution then shows the lease on a row of its own with no funnel.';
+COMMENT ON COLUMN funnelflux_lease_conversions.traffic_source_id IS 'The traffic source of the converted hit''s visit (funnelflux_traffic_sources.id). Source: the conversion report''s Traffic Source grouping (raw asset id). NULL: the report row left the grouping empty; lease_attribution then shows the lease on a row of its own with no traffic source.';
 COMMENT ON COLUMN funnelflux_lease_conversions.revenue IS 'Revenue FunnelFlux recorded for the conversion. Unit: the FunnelFlux account''s currency. Source: the report''s Revenue metric.';
 COMMENT ON COLUMN funnelflux_lease_conversions.confirmed_at IS 'When a report pull first showed the conversion (UTC). Source: syncd.';
 COMMENT ON COLUMN funnelflux_lease_conversions.synced_at IS 'When syncd last wrote the row (UTC). Source: syncd.';
@@ -262,17 +264,17 @@ COMMENT ON COLUMN funnelflux_daily_stats_current.synced_at IS 'When syncd last w
 COMMENT ON COLUMN funnelflux_daily_stats_current.deleted_at IS 'Tombstone: when syncd found the record deleted upstream (UTC): a complete pull no longer returned it. Cleared when the record comes back. Source: syncd. NULL: the record is live.';
 COMMENT ON COLUMN funnelflux_daily_stats_current.deleted_version IS 'Set only on rows tombstoned by a webhook DELETE; FunnelFlux has no webhook syncd receives, so always NULL here (the column keeps the mirror tables alike). Source: syncd. NULL: always, see above.';
 
-COMMENT ON VIEW lease_attribution IS 'What each signed lease cost: one row per tenant, day, traffic source and funnel with FunnelFlux traffic or a confirmed lease conversion, with entrances, leases, cost and cost per lease. Leases are those syncd sent (push kind lease_conversion) and a report pull confirmed; days are in the tenant''s timezone. README: "FunnelFlux".';
+COMMENT ON VIEW lease_attribution IS 'What each signed lease cost: one row per tenant, day, traffic source and funnel with FunnelFlux traffic or a confirmed lease conversion, with entrances, leases, cost and cost per lease. Leases are those syncd sent (push kind lease_conversion) and a report pull confirmed. Days are in the tenant''s timezone, and a lease counts on its hit''s entrance day with the hit''s funnel and traffic source (as the daily report counts conversions), so it is on the same row as the traffic cost that bought it, not on the day it was signed. README: "FunnelFlux".';
 COMMENT ON COLUMN lease_attribution.tenant_id IS 'The tenant. Source: funnelflux_daily_stats.tenant_id or funnelflux_lease_conversions.tenant_id.';
-COMMENT ON COLUMN lease_attribution.date IS 'The day, in the tenant''s timezone. Source: funnelflux_daily_stats.date or funnelflux_lease_conversions.date.';
-COMMENT ON COLUMN lease_attribution.traffic_source_id IS 'The traffic source. Source: funnelflux_daily_stats.traffic_source_id or funnelflux_lease_conversions.traffic_source_id. NULL: leases whose traffic source the conversion report did not give.';
+COMMENT ON COLUMN lease_attribution.date IS 'The day, in the tenant''s timezone: the day of the entrances and cost, and the entrance day of the hits whose leases are counted. Source: funnelflux_daily_stats.date or funnelflux_lease_conversions.date.';
+COMMENT ON COLUMN lease_attribution.traffic_source_id IS 'The traffic source. Source: funnelflux_daily_stats.traffic_source_id or funnelflux_lease_conversions.traffic_source_id. NULL: leases whose conversion report row gave no traffic source.';
 COMMENT ON COLUMN lease_attribution.traffic_source_name IS 'The traffic source''s name. Source: funnelflux_traffic_sources.name. NULL: no traffic source, the source is not mirrored, or it has no name.';
-COMMENT ON COLUMN lease_attribution.funnel_id IS 'The funnel. Source: funnelflux_daily_stats.funnel_id or funnelflux_lease_conversions.funnel_id. NULL: leases whose funnel the conversion report did not give.';
+COMMENT ON COLUMN lease_attribution.funnel_id IS 'The funnel. Source: funnelflux_daily_stats.funnel_id or funnelflux_lease_conversions.funnel_id. NULL: leases whose conversion report row gave no funnel.';
 COMMENT ON COLUMN lease_attribution.funnel_name IS 'The funnel''s name. Source: funnelflux_funnels.name. NULL: no funnel, the funnel is not mirrored, or it has no name.';
-COMMENT ON COLUMN lease_attribution.entrances IS 'Visitors entering the funnel from the source that day. Unit: visits. Source: funnelflux_daily_stats.entrances; 0 when the day has leases but no live stats row.';
-COMMENT ON COLUMN lease_attribution.leases IS 'Confirmed lease conversions counted on that day: distinct RentEngine prospects whose conversion a report pull showed applied. Unit: leases. Source: computed, funnelflux_lease_conversions.';
-COMMENT ON COLUMN lease_attribution.cost IS 'Traffic cost of the day. Unit: the FunnelFlux account''s currency. Source: funnelflux_daily_stats.cost; 0 when the day has leases but no live stats row.';
-COMMENT ON COLUMN lease_attribution.cost_per_lease IS 'cost divided by leases. Unit: the FunnelFlux account''s currency per lease. Source: computed. NULL: no lease that day (the cost bought none).';
+COMMENT ON COLUMN lease_attribution.entrances IS 'Visitors entering the funnel from the source that day. Unit: visits. Source: funnelflux_daily_stats.entrances; 0 when the day has leases but no live stats row (e.g. a day before the first one mirrored).';
+COMMENT ON COLUMN lease_attribution.leases IS 'Confirmed lease conversions of hits that entered the funnel from the traffic source that day (whenever the lease was signed): distinct RentEngine prospects whose conversion a report pull showed applied. Unit: leases. Source: computed, funnelflux_lease_conversions.';
+COMMENT ON COLUMN lease_attribution.cost IS 'Traffic cost of the day. Unit: the FunnelFlux account''s currency. Source: funnelflux_daily_stats.cost; 0 when the day has leases but no live stats row (e.g. a day before the first one mirrored).';
+COMMENT ON COLUMN lease_attribution.cost_per_lease IS 'cost divided by leases: what the day''s traffic from the source into the funnel cost per lease it brought. Unit: the FunnelFlux account''s currency per lease. Source: computed. NULL: no lease from that day''s traffic (yet).';
 
 SELECT syncd_enable_tenant_rls('funnelflux_funnel_groups');
 SELECT syncd_enable_tenant_rls('funnelflux_funnels');

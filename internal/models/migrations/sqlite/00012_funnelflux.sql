@@ -106,7 +106,9 @@ CREATE VIEW funnelflux_daily_stats_current AS
     SELECT * FROM funnelflux_daily_stats WHERE deleted_at IS NULL;
 
 -- Cost per lease per day, traffic source and funnel: the day's live stats row and its confirmed
--- lease conversions (distinct prospects), also for a day with leases but no stats row.
+-- lease conversions (distinct prospects), also for a day with leases but no stats row. A lease
+-- counts on its hit's entrance day, funnel and traffic source (the conversion report is
+-- entrance-attributed, as the daily report is), so it lands on the row whose cost bought it.
 CREATE VIEW lease_attribution AS
     WITH l AS (
         SELECT tenant_id, date, funnel_id, traffic_source_id, count(DISTINCT prospect_id) AS leases
