@@ -57,13 +57,14 @@ func cmdStatus(ctx context.Context, env Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "syncd status: no tenant %q in %s or in sync_runs\n", *tenant, c.config)
 		return 1
 	}
-	// Credentials with their configured and effective rates (status_credentials.go), below the
-	// jobs in the table; --json prints the jobs alone, as before.
-	creds, err := credentialStatuses(ctx, cfg, store, *tenant)
+	// Credentials with their configured and effective rates, from the same query layer, below
+	// the jobs in the table; --json prints the jobs alone, as before.
+	rates, err := store.CredentialRates(ctx)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, "syncd status:", err)
 		return 1
 	}
+	creds := statusview.Credentials(cfg, rates, *tenant)
 	if *asJSON {
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")

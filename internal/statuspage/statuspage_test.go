@@ -392,7 +392,7 @@ func TestPages(t *testing.T) {
 				}
 				fu := rowWhere(t, creds, "API", "funnel")
 				if fu["Credential"] != "acme" || fu["Secret"] != "set (env FU_KEY)" || fu["Configured rate"] != "5 per 1s (burst 1)" ||
-					fu["Effective rate"] != "not measured" {
+					fu["Effective rate"] != "idle (no process using it)" {
 					t.Errorf("funnel credential %v", fu)
 				}
 			})

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/syncd-dev/syncd/internal/models"
 	"github.com/syncd-dev/syncd/internal/statusview"
 	"github.com/syncd-dev/syncd/internal/tenants"
 )
@@ -42,15 +43,24 @@ func load(t *testing.T) *tenants.Config {
 	return cfg
 }
 
-// Tenants naming one secret source, base URL and rate share a credential entry.
+// Tenants sharing one key share a credential entry; live leases fill the effective rate of theirs.
 func TestCredentials(t *testing.T) {
+	cfg := load(t)
+	rates := []models.CredentialRate{
+		{Bucket: cfg.Tenant("acme").Funnel.Key(), API: "funnel", Effective: 3.5, Lessees: 2},
+		{Bucket: "funnel https://elsewhere.example x", API: "funnel", Effective: 9, Lessees: 1}, // not in the config
+	}
 	var got []string
-	for _, c := range statusview.Credentials(load(t)) {
-		got = append(got, fmt.Sprintf("%s %s [%s] %s eff=%v", c.API, c.Label(), c.Source, statusview.RateText(c.Configured), c.EffectiveRate))
+	for _, c := range statusview.Credentials(cfg, rates, "") {
+		eff := "<nil>"
+		if c.EffectiveRate != nil {
+			eff = fmt.Sprintf("%.1f/%d", *c.EffectiveRate, c.Processes)
+		}
+		got = append(got, fmt.Sprintf("%s %s [%s] %s eff=%s", c.API, c.Label(), c.Source, statusview.RateText(c.Configured), eff))
 	}
 	want := []string{
-		"funnel acme [file /run/secrets/funnel] 5 per 1s (burst 1) eff=<nil>",
-		"rentengine acme, beta [env SHARED_TOKEN] 20 per 5s (burst 1) eff=<nil>",
+		"funnel acme [file /run/secrets/funnel] 5 per 1s (burst 1) eff=3.5/2",
+		"rentengine acme,beta [env SHARED_TOKEN] 20 per 5s (burst 1) eff=<nil>",
 		"rentengine gamma [env GAMMA_TOKEN] 5 per 5s (burst 1) eff=<nil>",
 		"rentengine parked [env PARKED_TOKEN] 20 per 5s (burst 1) eff=<nil>",
 	}

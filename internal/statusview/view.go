@@ -70,23 +70,29 @@ type ConfigLine struct {
 	Key, Value string
 }
 
-// Credential is one upstream credential and the tenants that use it.
+// Credential is one upstream credential (rate budget) and the tenants that use it.
 type Credential struct {
-	// Name is the credential's name in the config; "" for credentials written inline in a
-	// tenant's upstream block (today, all of them), which are labelled by their tenants.
-	Name string
-	// API is the upstream: "rentengine" or "funnel".
-	API     string
-	BaseURL string
+	// Key is the budget key: API, base URL and the secret's fingerprint (never the secret).
+	Key string `json:"-"`
+	// Name is the credential's name under credentials: in the config; "" for a credential written
+	// inline in tenants' upstream blocks, which is labelled by its tenants.
+	Name string `json:"name,omitempty"`
+	// API is the upstream: "rentengine", "funnel" or "funnelflux".
+	API     string `json:"api"`
+	BaseURL string `json:"base_url"`
 	// Source says where the secret comes from: "env NAME" or "file PATH".
-	Source  string
-	Tenants []string
-	// Configured is the configured rate limit.
-	Configured tenants.RateLimit
-	// EffectiveRate is the rate, in requests per second, that the credential's adaptive limiter
-	// allows now; nil when unknown. Nothing records it yet: when the rate state is kept in the
-	// database (issue 15), read it with a models query in Build and fill it here.
-	EffectiveRate *float64
+	Source  string   `json:"secret"`
+	Tenants []string `json:"tenants"`
+	// Configured is the configured rate limit: the total for all processes.
+	Configured tenants.RateLimit `json:"-"`
+	// ConfiguredPerSecond is Configured in requests per second.
+	ConfiguredPerSecond float64 `json:"configured_per_second"`
+	// EffectiveRate is what the processes using the credential allow themselves together now,
+	// in requests per second, after 429s lowered it (the sum of their live leases in
+	// rate_leases); nil when no process is using it.
+	EffectiveRate *float64 `json:"effective_per_second"`
+	// Processes counts the processes holding a live lease on it.
+	Processes int `json:"processes"`
 }
 
 // Label names the credential for people: its name, else its tenants.
@@ -94,7 +100,7 @@ func (c Credential) Label() string {
 	if c.Name != "" {
 		return c.Name
 	}
-	return strings.Join(c.Tenants, ", ")
+	return strings.Join(c.Tenants, ",") // as the syncd_rate_effective credential label
 }
 
 // RateText is a rate limit for people: "20 per 5s (burst 1)".
@@ -115,7 +121,11 @@ func BuildOverview(ctx context.Context, store *models.Store, cfg *tenants.Config
 	if err != nil {
 		return nil, err
 	}
-	return &Overview{Now: now, Jobs: jobs, Ledger: ledger, Credentials: Credentials(cfg)}, nil
+	rates, err := store.CredentialRates(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &Overview{Now: now, Jobs: jobs, Ledger: ledger, Credentials: Credentials(cfg, rates, "")}, nil
 }
 
 // BuildTenant reads one tenant's page; nil when the tenant is neither in the config nor in
@@ -188,40 +198,53 @@ func addQuarantine(ctx context.Context, store *models.Store, tenant string, jobs
 	return nil
 }
 
-// Credentials lists the config's upstream credentials: tenants whose upstream block names the
-// same API, base URL, secret source and rate share one entry. Disabled tenants are included.
-func Credentials(cfg *tenants.Config) []Credential {
-	type key struct {
-		api, base, source string
-		rate              tenants.RateLimit
-	}
-	byKey := map[key]*Credential{}
-	var order []key
-	add := func(tenant, api, base, source string, rate *tenants.RateLimit) {
-		k := key{api: api, base: base, source: source}
-		if rate != nil {
-			k.rate = *rate
-		}
-		c := byKey[k]
+// Credentials lists the credentials of the config's tenants (only's, when set), one per rate
+// budget: tenants that share a key share a row. rates are the live leases (Store.CredentialRates),
+// which fill the effective rate; nil leaves it unknown.
+func Credentials(cfg *tenants.Config, rates []models.CredentialRate, only string) []Credential {
+	byKey := map[string]*Credential{}
+	var order []string
+	add := func(tenant, key, name, api, base, source string, rate *tenants.RateLimit) {
+		c := byKey[key]
 		if c == nil {
-			c = &Credential{API: api, BaseURL: base, Source: source, Configured: k.rate}
-			byKey[k] = c
-			order = append(order, k)
+			c = &Credential{Key: key, Name: name, API: api, BaseURL: base, Source: source}
+			if rate != nil {
+				c.Configured = *rate
+				if rate.Requests > 0 && rate.Per > 0 {
+					c.ConfiguredPerSecond = float64(rate.Requests) / rate.Per.Seconds()
+				}
+			}
+			byKey[key] = c
+			order = append(order, key)
 		}
 		c.Tenants = append(c.Tenants, tenant)
 	}
 	for i := range cfg.Tenants {
 		t := &cfg.Tenants[i]
+		if only != "" && t.ID != only {
+			continue
+		}
 		if re := t.RentEngine; re != nil {
-			add(t.ID, string(tenants.JobRentEngine), re.BaseURL, source(re.TokenEnv, re.TokenFile), re.RateLimit)
+			add(t.ID, re.Key(), re.Credential, string(tenants.JobRentEngine), re.BaseURL, source(re.TokenEnv, re.TokenFile), re.RateLimit)
 		}
 		if f := t.Funnel; f != nil {
-			add(t.ID, string(tenants.JobFunnel), f.BaseURL, source(f.APIKeyEnv, f.APIKeyFile), f.RateLimit)
+			add(t.ID, f.Key(), f.Credential, string(tenants.JobFunnel), f.BaseURL, source(f.APIKeyEnv, f.APIKeyFile), f.RateLimit)
+		}
+		if f := t.FunnelFlux; f != nil {
+			add(t.ID, f.Key(t.ID), "", string(tenants.JobFunnelFlux), f.BaseURL, source(f.AccessTokenEnv, f.AccessTokenFile), f.RateLimit)
+		}
+	}
+	for _, r := range rates {
+		if c := byKey[r.Bucket]; c != nil {
+			eff := r.Effective
+			c.EffectiveRate, c.Processes = &eff, r.Lessees
 		}
 	}
 	out := make([]Credential, 0, len(order))
 	for _, k := range order {
-		out = append(out, *byKey[k])
+		c := *byKey[k]
+		slices.Sort(c.Tenants)
+		out = append(out, c)
 	}
 	slices.SortStableFunc(out, func(a, b Credential) int {
 		return cmp.Or(cmp.Compare(a.API, b.API), cmp.Compare(a.Label(), b.Label()))

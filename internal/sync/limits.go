@@ -33,9 +33,7 @@ func RateSpec(t *tenants.Tenant, job tenants.Job) (spec upstream.BucketSpec, ok 
 		if t.FunnelFlux == nil {
 			return spec, false
 		}
-		// The tokens rotate (refresh), so they cannot key the budget: a FunnelFlux account is
-		// one tenant's, and its budget stays the tenant's.
-		key, label, rl = "funnelflux "+t.FunnelFlux.BaseURL+" tenant:"+t.ID, t.ID, t.FunnelFlux.RateLimit
+		key, label, rl = t.FunnelFlux.Key(t.ID), t.ID, t.FunnelFlux.RateLimit
 	default:
 		return spec, false
 	}

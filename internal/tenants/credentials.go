@@ -59,6 +59,12 @@ func (re *RentEngine) Key() string { return CredentialKey(JobRentEngine, re.Base
 // Key is the budget key of the tenant's Funnel credential.
 func (f *Funnel) Key() string { return CredentialKey(JobFunnel, f.BaseURL, f.APIKey) }
 
+// Key is the budget key of the tenant's FunnelFlux account. Its tokens rotate (refresh), so they
+// cannot key the budget: a FunnelFlux account is one tenant's, and its budget stays the tenant's.
+func (f *FunnelFlux) Key(tenant string) string {
+	return string(JobFunnelFlux) + " " + f.BaseURL + " tenant:" + tenant
+}
+
 // credentials validates the credentials: block and returns the usable entries by name.
 func (s scope) credentials(cs []Credential, d *Defaults, reRate, fuRate RateLimit) map[string]*Credential {
 	out := map[string]*Credential{}
