@@ -5,11 +5,14 @@ LDFLAGS := -s -w -X github.com/syncd-dev/syncd/internal/cli.Version=$(VERSION)
 
 .PHONY: test demo build bench vet ui-check
 
+# Also runs deploy/check.sh first: the deploy tests need promtool, which it installs from
+# Debian's prometheus package when it is missing.
 # Needs Postgres (default postgres://postgres@127.0.0.1:5432/test; override with
 # SYNCD_TEST_POSTGRES_URL). Tests that need it fail rather than skip when it is unreachable.
 # The fault suite runs on its own with -v so that its one-line summary (faults injected by kind,
 # retries, rows differing at the end) shows in CI output; its full log only on failure.
 test:
+	@bash deploy/check.sh
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v /internal/testing/faultsuite)
 	@log=$$(mktemp); $(GO) test -count=1 -v ./internal/testing/faultsuite/ > $$log 2>&1 || { cat $$log; rm -f $$log; exit 1; }; \
 		grep -E '^(fault suite:|ok)' $$log; rm -f $$log
