@@ -107,7 +107,7 @@ func Smoke() Config {
 		RateLimit: RateLimitConfig{Limits: []RateLimitCase{{Requests: 100, Per: time.Second, Pages: 25}}},
 		SharedKey: SharedKeyConfig{Tenants: 5, Requests: 50, Per: time.Second, Duration: 2 * time.Second},
 		Replicas: ReplicasConfig{Replicas: 3, Tenants: 6, Requests: 40, Per: time.Second, Duration: 8 * time.Second,
-			OneOffAfter: 3 * time.Second},
+			OneOffAfter: 3 * time.Second, FakeSlack: 4},
 		Adaptive: AdaptiveConfig{Tenants: 2, Requests: 40, RealRequests: 20, Per: time.Second, Duration: 9 * time.Second},
 		Scale:    ScaleConfig{Tenants: 50, Every: time.Second, MaxJitter: 200 * time.Millisecond, Ticks: 2},
 		Push:     PushConfig{Units: 20, Prospects: 120, Communities: 2, RenewalsPerCommunity: 12, Changes: 3},
