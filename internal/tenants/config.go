@@ -35,7 +35,7 @@ const (
 )
 
 // AllJobs lists every job, in the order schedules, status and validation go through them.
-var AllJobs = []Job{JobRentEngine, JobFunnel, JobPush, JobFunnelFlux}
+var AllJobs = []Job{JobRentEngine, JobFunnel, JobFunnelFlux, JobPush}
 
 // Known reports whether j is one of AllJobs.
 func (j Job) Known() bool { return slices.Contains(AllJobs, j) }
