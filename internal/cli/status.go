@@ -57,14 +57,6 @@ func cmdStatus(ctx context.Context, env Env, args []string) int {
 		fmt.Fprintf(env.Stderr, "syncd status: no tenant %q in %s or in sync_runs\n", *tenant, c.config)
 		return 1
 	}
-	// Credentials with their configured and effective rates, from the same query layer, below
-	// the jobs in the table; --json prints the jobs alone, as before.
-	rates, err := store.CredentialRates(ctx)
-	if err != nil {
-		fmt.Fprintln(env.Stderr, "syncd status:", err)
-		return 1
-	}
-	creds := statusview.Credentials(cfg, rates, *tenant)
 	if *asJSON {
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
@@ -74,6 +66,14 @@ func cmdStatus(ctx context.Context, env Env, args []string) int {
 		}
 		return 0
 	}
+	// Credentials with their configured and effective rates, from the same query layer, below
+	// the jobs in the table (--json prints the jobs alone, as before).
+	rates, err := store.CredentialRates(ctx)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, "syncd status:", err)
+		return 1
+	}
+	creds := statusview.Credentials(cfg, rates, *tenant)
 	err = writeStatusTable(env.Stdout, rows, now)
 	if err == nil {
 		err = writeCredentialTable(env.Stdout, creds)

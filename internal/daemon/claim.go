@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/syncd-dev/syncd/internal/models"
-	"github.com/syncd-dev/syncd/internal/procid"
 	"github.com/syncd-dev/syncd/internal/scheduler"
+	syncer "github.com/syncd-dev/syncd/internal/sync"
 )
 
 // Claimer implements scheduler.Claimer on the schedule_claims table (models.Store.ClaimTick): one
@@ -83,17 +83,5 @@ func (c *Claimer) UnfinishedPulls(ctx context.Context, tenant string, tick time.
 	if len(out) > 0 {
 		return out, nil
 	}
-	runs, err := c.store.RunningRuns(ctx, tenant, jobs)
-	if err != nil {
-		return nil, err
-	}
-	for _, run := range runs {
-		if id, ok := procid.Parse(run.Process); ok {
-			if alive, known := procid.Alive(id); known && !alive {
-				continue
-			}
-		}
-		out = append(out, fmt.Sprintf("%s (run %s on %s since %s)", run.Job, run.RunID, run.Host, run.StartedAt.UTC().Format(time.RFC3339)))
-	}
-	return out, nil
+	return syncer.RunningPulls(ctx, c.store, tenant, jobs)
 }

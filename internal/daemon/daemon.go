@@ -260,14 +260,14 @@ const streakLimit = 10
 func (d *Daemon) refreshJobState(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
+	latest, err := d.store.LatestFinishedRuns(ctx, streakLimit)
+	if err != nil {
+		d.log.Warn("could not read the latest runs from sync_runs; the job gauges keep their values", zap.Error(err))
+		return
+	}
 	streaks := map[[2]string]int{}
 	for k := range d.sched.Intervals() {
-		runs, err := d.store.LatestFinishedRuns(ctx, k[0], k[1], streakLimit)
-		if err != nil {
-			d.log.Warn("could not read the latest runs from sync_runs; the job gauges keep their values",
-				zap.String("tenant", k[0]), zap.String("job", k[1]), zap.Error(err))
-			return
-		}
+		runs := latest[k]
 		streaks[k] = models.FailureStreak(runs)
 		for i := range runs {
 			if runs[i].Status == models.RunAbandoned {

@@ -5,17 +5,25 @@ import (
 	"fmt"
 )
 
-// LatestFinishedRuns returns up to limit of the latest finished runs of a tenant's job, newest
-// first, abandoned ones included (unlike RecentRuns), as every process that records runs here
-// left them. One indexed read (sync_runs_tenant_job).
-func (s *Store) LatestFinishedRuns(ctx context.Context, tenant, job string, limit int) ([]SyncRun, error) {
+// LatestFinishedRuns returns, for every tenant and job in sync_runs, up to limit of its latest
+// finished runs, newest first: one query for the whole fleet (the daemon reads it every half
+// minute, so one query per job would cost thousands of round trips with thousands of tenants).
+func (s *Store) LatestFinishedRuns(ctx context.Context, limit int) (map[[2]string][]SyncRun, error) {
+	ranked := s.db.Model(&SyncRun{}).
+		Select("id, row_number() OVER (PARTITION BY tenant_id, job ORDER BY started_at DESC, id DESC) AS rn").
+		Where("status <> ?", RunRunning)
+	ids := s.db.Table("(?) AS ranked", ranked).Select("id").Where("rn <= ?", limit)
 	var runs []SyncRun
-	err := s.db.WithContext(ctx).Where("tenant_id = ? AND job = ? AND status <> ?", tenant, job, RunRunning).
-		Order("started_at DESC, id DESC").Limit(limit).Find(&runs).Error
+	err := s.db.WithContext(ctx).Where("id IN (?)", ids).Order("tenant_id, job, started_at DESC, id DESC").Find(&runs).Error
 	if err != nil {
-		return nil, fmt.Errorf("read the latest %s runs of %s: %w", job, tenant, err)
+		return nil, fmt.Errorf("read the latest finished runs: %w", err)
 	}
-	return runs, nil
+	out := map[[2]string][]SyncRun{}
+	for _, r := range runs {
+		k := [2]string{r.TenantID, r.Job}
+		out[k] = append(out[k], r)
+	}
+	return out, nil
 }
 
 // FailureStreak counts the runs at the head of runs (newest first, as LatestFinishedRuns returns

@@ -84,15 +84,21 @@ func (r *Runner) firstPushBlocked(ctx context.Context, t *tenants.Tenant) (strin
 		"no complete %s pull yet (succeeded, or partial: only resources unavailable upstream left out)", t.ID, strings.Join(missing, " or ")), nil
 }
 
-// runningPulls returns the tenant's pulls in progress, as "job (run R on HOST since T)", leaving
-// out runs whose process is known to be gone (their rows say running until the next run of the
-// job marks them abandoned).
+// runningPulls returns the tenant's pulls in progress (RunningPulls).
 func (r *Runner) runningPulls(ctx context.Context, t *tenants.Tenant) ([]string, error) {
 	jobs := pullJobs(t)
 	if len(jobs) == 0 {
 		return nil, nil
 	}
-	runs, err := r.cfg.Store.RunningRuns(ctx, t.ID, jobs)
+	return RunningPulls(ctx, r.cfg.Store, t.ID, jobs)
+}
+
+// RunningPulls returns the runs of the tenant's jobs that sync_runs says are in progress, as
+// "job (run R on HOST since T)", leaving out runs whose process is known to be gone (their rows
+// say running until the next run of the job marks them abandoned). The runner's one-off pushes
+// and the daemon's tick order both wait on it.
+func RunningPulls(ctx context.Context, store *models.Store, tenant string, jobs []string) ([]string, error) {
+	runs, err := store.RunningRuns(ctx, tenant, jobs)
 	if err != nil {
 		return nil, err
 	}
